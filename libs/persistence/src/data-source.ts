@@ -1,0 +1,55 @@
+import { DataSource } from 'typeorm';
+import { InitialSchema1700000000001 } from './migrations/1700000000001-initial-schema';
+
+export const MIGRATIONS = [InitialSchema1700000000001];
+
+// One arbitrary constant shared by every app and instance: whoever holds it runs
+// the migrations, the others wait and then find nothing left to do.
+const MIGRATION_LOCK_ID = 727_311_001;
+
+export interface DataSourceOptions {
+  url: string;
+  applicationName: string;
+  poolSize?: number;
+}
+
+export function createDataSource(options: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url: options.url,
+    applicationName: options.applicationName,
+    synchronize: false,
+    migrationsRun: false,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migration',
+    migrationsTransactionMode: 'each',
+    poolSize: options.poolSize ?? 10,
+    // Timestamps are formatted in SQL; keep the session in UTC regardless of the server.
+    extra: { options: '-c timezone=UTC' },
+    logging: false,
+  });
+}
+
+/** Runs pending migrations while holding a session-level advisory lock. */
+export async function migrate(dataSource: DataSource): Promise<void> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_ID]);
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_ID]);
+    }
+  } finally {
+    await runner.release();
+  }
+}
+
+/** Opens the data source (fails fast when PostgreSQL is unreachable) and migrates. */
+export async function openDatabase(options: DataSourceOptions): Promise<DataSource> {
+  const dataSource = createDataSource(options);
+  await dataSource.initialize();
+  await migrate(dataSource);
+  return dataSource;
+}
