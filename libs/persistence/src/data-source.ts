@@ -1,7 +1,8 @@
 import { DataSource } from 'typeorm';
 import { InitialSchema1700000000001 } from './migrations/1700000000001-initial-schema';
+import { QueryReadSide1700000000010 } from './migrations/1700000000010-query-read-side';
 
-export const MIGRATIONS = [InitialSchema1700000000001];
+export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010];
 
 // One arbitrary constant shared by every app and instance: whoever holds it runs
 // the migrations, the others wait and then find nothing left to do.

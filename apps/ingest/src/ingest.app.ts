@@ -1,0 +1,71 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import pino, { Logger } from 'pino';
+import { openDatabase } from '@app/persistence';
+import { dlqTopic } from '@app/contracts';
+import { ConsumerProgress } from './consumer-progress';
+import { IngestConfig } from './ingest.config';
+import { IngestMetrics } from './ingest.metrics';
+import { IngestModule } from './ingest.module';
+import { IngestRuntime } from './ingest.runtime';
+import { KafkaAdapter } from './kafka/kafka.adapter';
+import { ProjectionRunner } from './projection-runner';
+
+export interface IngestApp {
+  runtime: IngestRuntime;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Connects to PostgreSQL (migrating it) and Kafka, creates missing topics, starts consuming and serving probes. */
+export async function startIngest(config: IngestConfig, logger: Logger = pino({ level: config.logLevel })): Promise<IngestApp> {
+  const dataSource = await openDatabase({ url: config.databaseUrl, applicationName: 'artifact-ingest', poolSize: 4 }).catch((error: Error) => {
+    throw new Error(`cannot open PostgreSQL at ${redact(config.databaseUrl)}: ${error.message}`);
+  });
+  const kafka = new KafkaAdapter({ clientId: 'artifact-ingest', brokers: config.brokers, security: config.kafkaSecurity });
+  try {
+    await kafka.connect().catch((error: Error) => {
+      throw new Error(`cannot reach Kafka at ${config.brokers.join(',')}: ${error.message}`);
+    });
+    const topics = [config.artifactTopic, config.runTopic];
+    await kafka.ensureTopics([...topics, ...topics.map(dlqTopic)], config.topicPartitions);
+    const metrics = new IngestMetrics();
+    const runner = new ProjectionRunner({ dataSource, kafka, metrics, logger, groupId: config.groupId, artifactTopic: config.artifactTopic, runTopic: config.runTopic });
+    const progress = new ConsumerProgress(dataSource, kafka, config.groupId, topics, metrics);
+    const runtime: IngestRuntime = { config, dataSource, kafka, metrics, progress, runner };
+
+    const app = await NestFactory.create<NestFastifyApplication>(IngestModule.register(runtime), new FastifyAdapter(), { logger: ['error', 'warn'] });
+    await app.listen(config.port, '0.0.0.0');
+    await runner.start(topics);
+    logger.info({ port: config.port, topics, groupId: config.groupId }, 'ingest started');
+
+    let closing: Promise<void> | undefined;
+    return {
+      runtime,
+      url: await app.getUrl(),
+      close() {
+        closing ??= (async () => {
+          await runner.stop();
+          await app.close();
+          await kafka.disconnect();
+          await dataSource.destroy();
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await kafka.disconnect();
+    await dataSource.destroy();
+    throw error;
+  }
+}
+
+export function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

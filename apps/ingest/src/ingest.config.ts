@@ -1,0 +1,106 @@
+export interface KafkaSecurity {
+  ssl: boolean;
+  caFile?: string;
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
+export interface IngestConfig {
+  databaseUrl: string;
+  brokers: string[];
+  artifactTopic: string;
+  runTopic: string;
+  groupId: string;
+  topicPartitions: number;
+  port: number;
+  logLevel: string;
+  kafkaSecurity: KafkaSecurity;
+}
+
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return Number(raw);
+}
+
+function text(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw.trim() !== raw) throw new ConfigError(`${name} must not have surrounding spaces, got "${raw}"`);
+  return raw;
+}
+
+function databaseUrl(env: NodeJS.ProcessEnv): string {
+  const raw = text(env, 'DATABASE_URL', 'postgres://postgres:postgres@127.0.0.1:5432/artifacts');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL is not a valid URL');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${url.protocol}//"`);
+  }
+  return raw;
+}
+
+function brokers(env: NodeJS.ProcessEnv): string[] {
+  const list = text(env, 'KAFKA_BROKERS', '127.0.0.1:9092')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  for (const broker of list) {
+    if (!/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(broker)) {
+      throw new ConfigError(`KAFKA_BROKERS must be a comma-separated host:port list, got "${broker}"`);
+    }
+  }
+  if (list.length === 0) throw new ConfigError('KAFKA_BROKERS is empty');
+  return list;
+}
+
+function kafkaSecurity(env: NodeJS.ProcessEnv): KafkaSecurity {
+  const sslRaw = text(env, 'KAFKA_SSL', 'false').toLowerCase();
+  if (!['true', 'false', '1', '0'].includes(sslRaw)) throw new ConfigError(`KAFKA_SSL must be true or false, got "${sslRaw}"`);
+  const security: KafkaSecurity = { ssl: sslRaw === 'true' || sslRaw === '1' };
+  const caFile = env.KAFKA_SSL_CA_FILE;
+  if (caFile) security.caFile = caFile;
+  const mechanism = env.KAFKA_SASL_MECHANISM?.toLowerCase();
+  if (mechanism) {
+    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+      throw new ConfigError(`KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`);
+    }
+    const username = env.KAFKA_SASL_USERNAME;
+    const password = env.KAFKA_SASL_PASSWORD;
+    if (!username || !password) {
+      throw new ConfigError('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM');
+    }
+    security.sasl = { mechanism, username, password };
+  }
+  return security;
+}
+
+/** Parses the environment of operations.md once, at start. */
+export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  const logLevel = text(env, 'LOG_LEVEL', 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const artifactTopic = text(env, 'ARTIFACT_TOPIC', 'prefect.artifacts');
+  const runTopic = text(env, 'RUN_TOPIC', 'prefect.runs');
+  if (artifactTopic === runTopic) throw new ConfigError('ARTIFACT_TOPIC and RUN_TOPIC must differ');
+  return {
+    databaseUrl: databaseUrl(env),
+    brokers: brokers(env),
+    artifactTopic,
+    runTopic,
+    groupId: text(env, 'KAFKA_GROUP_ID', 'artifact-read-model'),
+    topicPartitions: int(env, 'KAFKA_TOPIC_PARTITIONS', 6, 1, 10_000),
+    port: int(env, 'INGEST_PORT', 4201, 0, 65_535),
+    logLevel,
+    kafkaSecurity: kafkaSecurity(env),
+  };
+}

@@ -1,0 +1,192 @@
+// The only file that imports kafkajs (STYLE.md): swapping the client later costs one file.
+import { readFileSync } from 'node:fs';
+import { Admin, Consumer, Kafka, KafkaConfig, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
+import type { KafkaSecurity } from '../ingest.config';
+
+export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+
+export interface InboundMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, HeaderValue>;
+  offset: string;
+}
+
+export interface OutboundMessage {
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers: Record<string, Buffer | string>;
+}
+
+export interface InboundBatch {
+  topic: string;
+  partition: number;
+  messages: InboundMessage[];
+}
+
+/** What a batch handler may do with the consumer while it works. */
+export interface BatchControl {
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the partition was revoked: stop working on the batch. */
+  shouldContinue(): boolean;
+  /** Marks everything up to and including `offset` as processed (for Kafka's committed offset, a lag hint). */
+  resolve(offset: string): void;
+  /** Moves the partition's fetch position; the rest of the batch must be dropped. */
+  seek(offset: string): void;
+}
+
+export interface PartitionOffsets {
+  topic: string;
+  partition: number;
+  low: bigint;
+  high: bigint;
+}
+
+export interface ConsumerHooks {
+  onBatch(batch: InboundBatch, control: BatchControl): Promise<void>;
+  onAssigned(assignment: Record<string, number[]>, seek: (topic: string, partition: number, offset: string) => void): Promise<void>;
+  onCrash(error: Error): void;
+  onRebalance(): void;
+}
+
+export interface KafkaAdapterOptions {
+  clientId: string;
+  brokers: string[];
+  security: KafkaSecurity;
+}
+
+function kafkaConfig(options: KafkaAdapterOptions): KafkaConfig {
+  const { security } = options;
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+  };
+  if (security.ssl) {
+    config.ssl = security.caFile ? { ca: [readFileSync(security.caFile, 'utf8')] } : true;
+  }
+  if (security.sasl) {
+    config.sasl = { mechanism: security.sasl.mechanism, username: security.sasl.username, password: security.sasl.password } as SASLOptions;
+  }
+  return config;
+}
+
+export class KafkaAdapter {
+  private readonly kafka: Kafka;
+  private admin?: Admin;
+  private producer?: Producer;
+  private consumer?: Consumer;
+
+  constructor(options: KafkaAdapterOptions) {
+    this.kafka = new Kafka(kafkaConfig(options));
+  }
+
+  async connect(): Promise<void> {
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    await this.admin.describeCluster();
+    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false });
+    await this.producer.connect();
+  }
+
+  /** Creates missing topics; existing topics are left as they are. */
+  async ensureTopics(topics: string[], partitions: number): Promise<void> {
+    const admin = this.requireAdmin();
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+    });
+  }
+
+  async partitionOffsets(topics: string[]): Promise<PartitionOffsets[]> {
+    const admin = this.requireAdmin();
+    const result: PartitionOffsets[] = [];
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) {
+        result.push({ topic, partition: p.partition, low: BigInt(p.low), high: BigInt(p.high) });
+      }
+    }
+    return result;
+  }
+
+  async produce(topic: string, messages: OutboundMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.requireProducer().send({ topic, acks: -1, messages });
+  }
+
+  async startConsumer(groupId: string, topics: string[], hooks: ConsumerHooks, tuning: { maxBytes?: number; concurrency?: number } = {}): Promise<void> {
+    const consumer = this.kafka.consumer({
+      groupId,
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 250,
+      maxBytes: tuning.maxBytes ?? 16 * 1024 * 1024,
+      maxBytesPerPartition: Math.min(tuning.maxBytes ?? 16 * 1024 * 1024, 4 * 1024 * 1024),
+      allowAutoTopicCreation: false,
+      retry: { retries: 1_000_000, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      hooks.onRebalance();
+      hooks
+        .onAssigned(event.payload.memberAssignment, (topic, partition, offset) => consumer.seek({ topic, partition, offset }))
+        .catch((error: Error) => hooks.onCrash(error));
+    });
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) hooks.onCrash(event.payload.error);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: tuning.concurrency ?? 1,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        await hooks.onBatch(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            messages: batch.messages.map((m) => ({ key: m.key ?? null, value: m.value ?? null, headers: (m.headers ?? {}) as Record<string, HeaderValue>, offset: m.offset })),
+          },
+          {
+            heartbeat,
+            shouldContinue: () => isRunning() && !isStale(),
+            resolve: resolveOffset,
+            seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
+          },
+        );
+      },
+    });
+  }
+
+  /** Resets the group's committed offsets (used by tests and the rebuild tool). */
+  async resetGroupOffsets(groupId: string, topic: string): Promise<void> {
+    await this.requireAdmin().resetOffsets({ groupId, topic, earliest: true });
+  }
+
+  async disconnect(): Promise<void> {
+    // The consumer first: its in-flight batch may still need the producer (dead letters).
+    const { consumer, producer, admin } = this;
+    this.consumer = this.producer = this.admin = undefined;
+    for (const client of [consumer, producer, admin]) {
+      await client?.disconnect().catch(() => undefined);
+    }
+  }
+
+  private requireAdmin(): Admin {
+    if (!this.admin) throw new Error('Kafka admin is not connected');
+    return this.admin;
+  }
+
+  private requireProducer(): Producer {
+    if (!this.producer) throw new Error('Kafka producer is not connected');
+    return this.producer;
+  }
+}

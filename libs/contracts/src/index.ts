@@ -1,0 +1,37 @@
+export {
+  ARTIFACT_EVENT_TYPES,
+  RUN_EVENT_TYPES,
+  DEFAULT_ARTIFACT_TOPIC,
+  DEFAULT_RUN_TOPIC,
+  DEFAULT_TOPICS,
+  dlqTopic,
+  isEventType,
+  streamOf,
+  topicFor,
+} from './topics';
+export type { ArtifactEventType, RunEventType, EventType, EventStream, TopicNames } from './topics';
+
+export { JsonNumber, JsonSyntaxError, MAX_JSON_DEPTH, canonicalJson, parseJson, pythonFloatRepr, rawJson, RawJson, stringifyJson } from './json';
+export type { JsonObject, JsonValue } from './json';
+
+export { ARTIFACT_KEY_PATTERN, METADATA_VALUE_MAX_CHARS, normaliseTimestamp, normaliseUuid, truncateMetadataValue } from './scalars';
+
+export { artifactKeySchema, jsonDataSchema, metadataSchema, payloadSchemas, timestampSchema, uuidSchema } from './payloads';
+export type {
+  ArtifactCreated,
+  ArtifactDeleted,
+  ArtifactUpdated,
+  CreatedBy,
+  DeploymentUpserted,
+  EntityDeleted,
+  FlowRunUpserted,
+  FlowUpserted,
+  PayloadTypes,
+  TaskRunUpserted,
+} from './payloads';
+
+export { DECODE_FAILURE_REASONS, decodeMessage } from './cloudevents';
+export type { CloudEventAttributes, ContractEvent, DecodedEvent, DecodeFailureReason, SourcePosition, DecodeResult, EventOf, HeaderValue, KafkaMessageLike } from './cloudevents';
+
+export { encodeEvent, messageKey } from './encode';
+export type { CloudEventMode, EncodedMessage, EncodeOptions, WirePayloads } from './encode';

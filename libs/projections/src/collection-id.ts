@@ -1,0 +1,21 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Namespace of collection ids. Never change it: ids must survive a rebuild from
+ * the topics (events.md, "Collection identity").
+ */
+export const COLLECTION_ID_NAMESPACE = '8d4f1f2c-61a5-4b8e-9a3c-2f6b9e0d7c15';
+
+/** RFC 4122 UUID v5 of `name` in `namespace` (SHA-1). */
+export function uuidV5(name: string, namespace: string): string {
+  const hash = createHash('sha1').update(Buffer.from(namespace.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const h = hash.subarray(0, 16).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+/** The `artifact_collection.id` of a key. Unlike Prefect (a random id per row), re-creating a key gives the same id. */
+export function collectionId(key: string): string {
+  return uuidV5(key, COLLECTION_ID_NAMESPACE);
+}

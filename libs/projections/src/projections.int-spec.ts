@@ -1,0 +1,151 @@
+import fc from 'fast-check';
+import type { DecodedEvent } from '@app/contracts';
+import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { loadQueries, planBatch, projectBatch } from './batch';
+import { readTables } from './dump';
+import { foldEvents, modelTables } from './model';
+import type { SqlExecutor } from './sql';
+import { at, created, deleted, position, updated, uuid } from './testing/fixtures';
+import { historyArbitrary } from './testing/histories';
+
+// Runs the load and write statements against a real PostgreSQL, one
+// transaction per batch, and compares the tables with the reference fold.
+
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase('projections');
+});
+
+afterAll(async () => {
+  await db?.drop();
+});
+
+async function inTransaction<T>(work: (sql: SqlExecutor) => Promise<T>): Promise<T> {
+  const runner = db.dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.startTransaction();
+    const sql: SqlExecutor = {
+      async query<Row>(statement: { text: string; values: unknown[] }) {
+        const result = (await runner.query(statement.text, statement.values, true)) as { records: Row[] };
+        return { rows: result.records };
+      },
+    };
+    const result = await work(sql);
+    await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction();
+    throw error;
+  } finally {
+    await runner.release();
+  }
+}
+
+async function reset(): Promise<void> {
+  await db.dataSource.query('TRUNCATE artifact, artifact_collection, tombstone, flow, deployment, flow_run, task_run');
+}
+
+async function applyBatches(batches: DecodedEvent[][]): Promise<void> {
+  for (const batch of batches) await inTransaction((sql) => projectBatch(sql, batch));
+}
+
+const tables = () => inTransaction((sql) => readTables(sql));
+
+describe('projections against PostgreSQL', () => {
+  beforeEach(reset);
+
+  it('walks an artifact key through create, out-of-order create, updates, delete fallback, last delete and re-creation', async () => {
+    const [v1, v2, v3, old] = [uuid(1), uuid(2), uuid(3), uuid(4)];
+    const events = [
+      created({ id: v1, key: 'report', created: at(10), data: '{"n":1.0,"big":123456789012345678901234567890}', metadata_: '{"2":"b","1":"a"}' }, position(0)),
+      created({ id: v2, key: 'report', created: at(20, 123456), description: 'second' }, position(1)),
+      created({ id: old, key: 'report', created: at(5) }, position(2)),
+      updated({ id: v2, key: 'report', updated: at(30), data: '[1.5,-0.0]' }, position(3)),
+      updated({ id: v1, key: 'report', updated: at(31), description: 'patched old' }, position(4)),
+      created({ id: v3, key: 'report', created: at(40) }, position(5)),
+      deleted({ id: v3, key: 'report' }, position(6), at(50)),
+      deleted({ id: v2, key: 'report' }, position(7), at(51)),
+      deleted({ id: v1, key: 'report' }, position(8), at(52)),
+    ];
+    for (let cut = 1; cut <= events.length; cut++) {
+      await reset();
+      await applyBatches([events.slice(0, cut), events.slice(cut)]);
+      expect(await tables()).toEqual(modelTables(foldEvents(events)));
+    }
+    const final = await tables();
+    expect(final.artifact_collection).toEqual([
+      expect.objectContaining({ key: 'report', latest_id: old, created: at(5), updated: at(5) }),
+    ]);
+
+    await applyBatches([[deleted({ id: old, key: 'report' }, position(9), at(53))], [created({ id: uuid(5), key: 'report', created: at(60) }, position(10))]]);
+    expect((await tables()).artifact_collection).toEqual([expect.objectContaining({ key: 'report', latest_id: uuid(5), created: at(60) })]);
+  });
+
+  it('stores data and metadata text exactly as canonicalised (number fidelity survives the json column)', async () => {
+    const data = '{"z":1,"a":1.0,"big":123456789012345678901234567890,"f":1e+16,"s":"caf\u00e9 \\"q\\" \\u0000"}';
+    await applyBatches([[created({ id: uuid(1), key: 'k', created: at(1), data, metadata_: '{"b":"x","a":"y"}' }, position(0))]]);
+    const { artifact, artifact_collection } = await tables();
+    expect(artifact[0]).toMatchObject({ data, metadata_: '{"b":"x","a":"y"}' });
+    expect(artifact_collection[0]).toMatchObject({ data, metadata_: '{"b":"x","a":"y"}' });
+  });
+
+  it('a batch delivered twice (two transactions) ends as the reference fold of the doubled log', async () => {
+    // Not always as after the first delivery: an update that came before its create is
+    // ignored the first time and applies the second time, in Prefect's order of events too.
+    await fc.assert(
+      fc.asyncProperty(historyArbitrary(25), async ({ events }) => {
+        await reset();
+        await applyBatches([events, events]);
+        expect(await tables()).toEqual(modelTables(foldEvents([...events, ...events])));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('a well-ordered batch delivered twice leaves the tables as after the first', async () => {
+    const events = [
+      created({ id: uuid(1), key: 'k', created: at(1) }, position(0)),
+      updated({ id: uuid(1), key: 'k', updated: at(2), description: 'x' }, position(1)),
+      created({ id: uuid(2), key: 'k', created: at(3) }, position(2)),
+      deleted({ id: uuid(2), key: 'k' }, position(3), at(4)),
+      updated({ id: uuid(1), key: 'k', updated: at(5), data: '[1.0]' }, position(4)),
+    ];
+    await applyBatches([events]);
+    const once = await tables();
+    await applyBatches([events]);
+    expect(await tables()).toEqual(once);
+  });
+
+  it('random histories in random batches end in the same tables as the reference fold', async () => {
+    await fc.assert(
+      fc.asyncProperty(historyArbitrary(), async ({ events, batches }) => {
+        await reset();
+        await applyBatches(batches);
+        expect(await tables()).toEqual(modelTables(foldEvents(events)));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('plans a 5,000-event batch into a handful of statements that stay fast', async () => {
+    const events: DecodedEvent[] = [];
+    for (let i = 0; i < 2000; i++) events.push(created({ id: uuid(10_000 + i), key: `k-${i % 300}`, created: at(i), data: `{"i":${i}}` }, position(i)));
+    for (let i = 0; i < 2000; i++) events.push(updated({ id: uuid(10_000 + i), key: `k-${i % 300}`, updated: at(5000 + i), description: 'u' }, position(2000 + i)));
+    for (let i = 0; i < 1000; i++) events.push(deleted({ id: uuid(10_000 + 2 * i), key: `k-${(2 * i) % 300}` }, position(4000 + i), at(9000)));
+    const started = Date.now();
+    const plan = await inTransaction(async (sql) => {
+      const loaded: Record<string, readonly Record<string, unknown>[]> = {};
+      for (const [name, statement] of Object.entries(loadQueries(events))) loaded[name] = (await sql.query(statement)).rows;
+      const p = planBatch(events, loaded);
+      for (const statement of p.statements) await sql.query(statement);
+      return p;
+    });
+    const elapsed = Date.now() - started;
+    expect(plan.statements.length).toBeLessThanOrEqual(6);
+    for (const s of plan.statements) expect(s.values.length).toBeLessThanOrEqual(20);
+    expect(await tables()).toEqual(modelTables(foldEvents(events)));
+    expect(elapsed).toBeLessThan(10_000);
+  });
+});

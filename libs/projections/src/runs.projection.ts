@@ -1,0 +1,147 @@
+import { DecodedEvent, RUN_EVENT_TYPES, RunEventType } from '@app/contracts';
+import { ColumnKind, RUN_COLUMNS, RUN_EVENT_TARGET, RUN_TABLES, runRow, RunRows, RunTable } from './run-tables';
+import { compareText, SqlStatement } from './sql';
+import { BatchStats, count, emptyStats } from './stats';
+
+// Flows, deployments, flow runs and task runs: snapshots, last writer wins on
+// `updated`, deletes leave a tombstone. Needs no reads: every write is guarded
+// in SQL. A batch folds per entity to the event with the greatest `updated`
+// (ties: the later one) plus the greatest delete time for the tombstone, which
+// ends in the same rows as applying the events one by one.
+
+export type RunEvent = DecodedEvent<RunEventType>;
+
+const RUN_TYPES: ReadonlySet<string> = new Set(RUN_EVENT_TYPES);
+
+export function isRunEvent(event: DecodedEvent): event is RunEvent {
+  return RUN_TYPES.has(event.type);
+}
+
+export interface RunTableWrites<T extends RunTable> {
+  tombstones: { id: string; updated: string }[];
+  upserts: RunRows[T][];
+  deletes: { id: string; updated: string }[];
+}
+
+export type RunWrites = { [T in RunTable]: RunTableWrites<T> };
+
+export interface RunPlan {
+  writes: RunWrites;
+  statements: SqlStatement[];
+  stats: BatchStats;
+}
+
+interface Folded {
+  table: RunTable;
+  id: string;
+  winner: RunEvent;
+  latestDelete: string | null;
+}
+
+export function planRuns(events: readonly DecodedEvent[]): RunPlan {
+  const stats = emptyStats();
+  const folded = new Map<string, Folded>();
+  let seen = 0;
+  for (const event of events) {
+    if (!isRunEvent(event)) continue;
+    seen++;
+    const { table, op } = RUN_EVENT_TARGET[event.type];
+    const { id, updated } = event.data;
+    const k = `${table}:${id}`;
+    let entry = folded.get(k);
+    if (!entry) {
+      entry = { table, id, winner: event, latestDelete: null };
+      folded.set(k, entry);
+    } else if (updated >= entry.winner.data.updated) {
+      entry.winner = event;
+    }
+    if (op === 'delete' && (entry.latestDelete === null || updated > entry.latestDelete)) entry.latestDelete = updated;
+  }
+  const writes = Object.fromEntries(RUN_TABLES.map((t) => [t, { tombstones: [], upserts: [], deletes: [] }])) as unknown as RunWrites;
+  for (const entry of [...folded.values()].sort((a, b) => compareText(a.id, b.id))) {
+    const w = writes[entry.table] as RunTableWrites<RunTable>;
+    if (entry.latestDelete !== null) w.tombstones.push({ id: entry.id, updated: entry.latestDelete });
+    const { table, op } = RUN_EVENT_TARGET[entry.winner.type];
+    if (op === 'upsert') w.upserts.push(runRow(table, entry.winner.data as RunRows[typeof table]));
+    else w.deletes.push({ id: entry.id, updated: entry.winner.data.updated });
+    count(stats.applied, entry.winner.type);
+  }
+  if (seen > folded.size) count(stats.ignored, 'superseded', seen - folded.size);
+  return { writes, statements: runStatements(writes), stats };
+}
+
+const ARRAY_TYPE: Record<ColumnKind, string> = {
+  uuid: 'uuid[]',
+  timestamptz: 'timestamptz[]',
+  text: 'text[]',
+  tags: 'json[]',
+  boolean: 'bool[]',
+  int4: 'int4[]',
+  jsonb: 'jsonb[]',
+};
+
+function upsertText(table: RunTable): string {
+  const columns = RUN_COLUMNS[table];
+  const names = columns.map(([name]) => name);
+  const params = columns.map(([, kind], i) => `$${i + 1}::${ARRAY_TYPE[kind]}`).join(', ');
+  const select = columns
+    .map(([name, kind]) => (kind === 'tags' ? `ARRAY(SELECT e FROM json_array_elements_text(u.${name}) WITH ORDINALITY AS x(e, i) ORDER BY i)` : `u.${name}`))
+    .join(', ');
+  const set = names
+    .filter((n) => n !== 'id')
+    .map((n) => `${n} = excluded.${n}`)
+    .join(', ');
+  // The tombstone check keeps an older late snapshot from reviving a deleted entity; a newer one does revive it.
+  return `INSERT INTO ${table} AS t (${names.join(', ')})
+SELECT ${select}
+FROM unnest(${params}) WITH ORDINALITY AS u(${names.join(', ')}, n)
+WHERE NOT EXISTS (SELECT 1 FROM tombstone ts WHERE ts.entity = '${table}' AND ts.id = u.id AND ts.updated > u.updated)
+ORDER BY u.n
+ON CONFLICT (id) DO UPDATE SET ${set}
+WHERE t.updated <= excluded.updated`;
+}
+
+function tombstoneText(table: RunTable): string {
+  return `INSERT INTO tombstone (entity, id, updated)
+SELECT '${table}', t.id, t.updated FROM unnest($1::uuid[], $2::timestamptz[]) AS t(id, updated)
+ON CONFLICT (entity, id) DO UPDATE SET updated = excluded.updated WHERE tombstone.updated < excluded.updated`;
+}
+
+function deleteText(table: RunTable): string {
+  return `DELETE FROM ${table} AS t USING unnest($1::uuid[], $2::timestamptz[]) AS d(id, updated)
+WHERE t.id = d.id AND t.updated <= d.updated`;
+}
+
+const SQL = Object.fromEntries(
+  RUN_TABLES.map((table) => [table, { upsert: upsertText(table), tombstone: tombstoneText(table), delete: deleteText(table) }]),
+) as Record<RunTable, { upsert: string; tombstone: string; delete: string }>;
+
+function columnValue(kind: ColumnKind, value: unknown): unknown {
+  if (kind === 'tags') return JSON.stringify(value);
+  if (kind === 'jsonb') return value === null ? null : JSON.stringify(value);
+  return value;
+}
+
+/** Per table: tombstones, then upserts, then deletes (one statement each, rows sorted by id). */
+export function runStatements(writes: RunWrites): SqlStatement[] {
+  const out: SqlStatement[] = [];
+  for (const table of RUN_TABLES) {
+    const w = writes[table] as RunTableWrites<RunTable>;
+    if (w.tombstones.length) {
+      out.push({ text: SQL[table].tombstone, values: [w.tombstones.map((t) => t.id), w.tombstones.map((t) => t.updated)] });
+    }
+    if (w.upserts.length) {
+      const rows = w.upserts as unknown as Record<string, unknown>[];
+      out.push({ text: SQL[table].upsert, values: RUN_COLUMNS[table].map(([name, kind]) => rows.map((r) => columnValue(kind, r[name]))) });
+    }
+    if (w.deletes.length) out.push({ text: SQL[table].delete, values: [w.deletes.map((d) => d.id), w.deletes.map((d) => d.updated)] });
+  }
+  return out;
+}
+
+/** The projection as a plain object of pure functions (STYLE.md); it needs no loads. */
+export const runProjection = {
+  handles: isRunEvent,
+  plan: planRuns,
+  statements: runStatements,
+};

@@ -1,0 +1,145 @@
+// npm run stack [-- --demo]: the whole service on one machine. Starts the local Kafka
+// broker and PostgreSQL (unless KAFKA_BROKERS / DATABASE_URL point elsewhere), builds
+// the apps when needed, starts ingest and query, optionally publishes the demo data,
+// prints the URLs, and on Ctrl-C stops everything it started.
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { readState, stopKafka, stopPostgres, up } from '../infra/local';
+import { demoEvents } from './demo-data';
+
+const ROOT = path.resolve(__dirname, '..');
+const DIR = path.join(ROOT, '.data');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function buildIfStale(): void {
+  const entries = ['ingest', 'query'].map((app) => path.join(ROOT, 'dist', 'apps', app, 'main.js'));
+  const built = Math.min(...entries.map((e) => (existsSync(e) ? statSync(e).mtimeMs : 0)));
+  if (built > Math.max(newestMtime(path.join(ROOT, 'apps')), newestMtime(path.join(ROOT, 'libs')))) return;
+  console.error('building the apps (npm run build)...');
+  const result = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('npm run build failed');
+}
+
+function startApp(name: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', name, 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter((line) => line !== '')
+      .forEach((line) => process.stderr.write(`[${name}] ${line}\n`));
+  child.stdout?.on('data', prefix);
+  child.stderr?.on('data', prefix);
+  return child;
+}
+
+async function waitHttp(url: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${url}: the app exited with code ${child.exitCode}`);
+    const ok = await fetch(url).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs / 1000} s`);
+}
+
+async function publishDemo(brokers: string, artifactTopic: string, runTopic: string): Promise<number> {
+  const kafka = new Kafka({ clientId: 'stack-demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  const events = demoEvents();
+  try {
+    for (const event of events) {
+      const cloudEvent = { specversion: '1.0', id: randomUUID(), source: '/demo/stack', type: event.type, time: event.time, subject: String(event.data.id), data: event.data };
+      await producer.send({
+        topic: event.topic === 'artifacts' ? artifactTopic : runTopic,
+        acks: -1,
+        messages: [{ key: event.key, value: JSON.stringify(cloudEvent), headers: { 'content-type': 'application/cloudevents+json' } }],
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return events.length;
+}
+
+async function main(): Promise<void> {
+  const demo = process.argv.includes('--demo');
+  const infra = await up({ dir: DIR, persistent: true, kafkaPort: 9092, kafkaControllerPort: 9093, postgresPort: 5432 });
+  const stopInfra = async () => {
+    const state = readState(DIR);
+    if (state?.kafka && !infra.reused.kafka && !process.env.KAFKA_BROKERS) await stopKafka(state.kafka.dataDir);
+    if (state?.postgres && !infra.reused.postgres && !process.env.DATABASE_URL) await stopPostgres(state.postgres.dataDir);
+  };
+  const apps: ChildProcess[] = [];
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.error('\nstopping...');
+    await Promise.all(
+      apps.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+            setTimeout(() => child.kill('SIGKILL'), 12_000).unref();
+          }),
+      ),
+    );
+    await stopInfra();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  try {
+    buildIfStale();
+    const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: infra.KAFKA_BROKERS, DATABASE_URL: infra.DATABASE_URL };
+    const ingestPort = env.INGEST_PORT ?? '4201';
+    const queryPort = env.QUERY_PORT ?? '4200';
+    const ingest = startApp('ingest', env);
+    apps.push(ingest);
+    await waitHttp(`http://127.0.0.1:${ingestPort}/health`, ingest);
+    const query = startApp('query', env);
+    apps.push(query);
+    await waitHttp(`http://127.0.0.1:${queryPort}/api/health`, query);
+    for (const child of apps) child.once('exit', (code) => void shutdown(code ?? 1));
+    if (demo) {
+      const count = await publishDemo(infra.KAFKA_BROKERS, env.ARTIFACT_TOPIC ?? 'prefect.artifacts', env.RUN_TOPIC ?? 'prefect.runs');
+      await waitHttp(`http://127.0.0.1:${ingestPort}/ready`, ingest);
+      console.error(`published ${count} demo events; the read model has caught up`);
+    }
+    console.log(`
+  API          http://localhost:${queryPort}/api   (e.g. curl -X POST localhost:${queryPort}/api/artifacts/latest/filter)
+  Swagger UI   http://localhost:${queryPort}/docs
+  Web page     http://localhost:${queryPort}/
+  Metrics      http://localhost:${queryPort}/metrics  and  http://localhost:${ingestPort}/metrics
+  Ingest       http://localhost:${ingestPort}/ready
+  Kafka        ${infra.KAFKA_BROKERS}
+  PostgreSQL   ${infra.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}
+
+Ctrl-C stops everything this command started.`);
+  } catch (error) {
+    console.error(`stack: ${(error as Error).message.split('\n')[0]}`);
+    await shutdown(1);
+  }
+}
+
+void main();

@@ -1,0 +1,93 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+
+export interface AppProcess {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  output(): string;
+  /** SIGTERM and wait for exit; SIGKILL after `graceMs`. Resolves with the exit code (or signal). */
+  stop(graceMs?: number): Promise<number | string | null>;
+  kill9(): Promise<void>;
+  exited: Promise<number | string | null>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Starts a built app (`dist/apps/<name>/main.js`) as a real process with the given environment. */
+export function spawnApp(name: 'ingest' | 'query', env: Record<string, string>): AppProcess {
+  const port = env[name === 'ingest' ? 'INGEST_PORT' : 'QUERY_PORT'];
+  if (!port) throw new Error(`spawnApp(${name}) needs its port in env`);
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'main.js')], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  return {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    output: () => output,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+/** Waits until the app answers `path` with `status` (its process must not have exited). */
+export async function waitForStatus(app: AppProcess, path: string, status = 200, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    `${app.name} ${path} -> ${status}`,
+    async () => {
+      if (app.child.exitCode !== null) throw new Error(`${app.name} exited with ${app.child.exitCode}: ${app.output().slice(-2000)}`);
+      const response = await fetch(app.url + path);
+      await response.arrayBuffer();
+      return response.status === status ? true : undefined;
+    },
+    timeoutMs,
+  );
+}
