@@ -1,8 +1,9 @@
 import { DataSource } from 'typeorm';
 import { InitialSchema1700000000001 } from './migrations/1700000000001-initial-schema';
 import { QueryReadSide1700000000010 } from './migrations/1700000000010-query-read-side';
+import { CheckpointCounters1700000000020 } from './migrations/1700000000020-checkpoint-counters';
 
-export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010];
+export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010, CheckpointCounters1700000000020];
 
 // One arbitrary constant shared by every app and instance: whoever holds it runs
 // the migrations, the others wait and then find nothing left to do.
@@ -24,7 +25,8 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migration',
     migrationsTransactionMode: 'each',
-    poolSize: options.poolSize ?? 10,
+    // migrate() holds the advisory lock on one connection while the migrations run on another.
+    poolSize: Math.max(2, options.poolSize ?? 10),
     // Timestamps are formatted in SQL; keep the session in UTC regardless of the server.
     extra: { options: '-c timezone=UTC' },
     logging: false,

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { encodeEvent, EncodedMessage } from '@app/contracts';
+
+export interface Scale {
+  name: 'small' | 'full';
+  /** Artifact versions, over versions / 10 keys. */
+  versions: number;
+  /** Flows, deployments and flow runs each. */
+  runs: number;
+  taskRuns: number;
+  /** Where the growth comparison takes its first measurement. */
+  checkpoint: number;
+  queryDurationSeconds: number;
+  freshnessSeconds: number;
+}
+
+export const SCALES: Record<Scale['name'], Scale> = {
+  small: { name: 'small', versions: 16_000, runs: 1_000, taskRuns: 2_000, checkpoint: 8_000, queryDurationSeconds: 2, freshnessSeconds: 5 },
+  full: { name: 'full', versions: 1_000_000, runs: 20_000, taskRuns: 100_000, checkpoint: 100_000, queryDurationSeconds: 10, freshnessSeconds: 60 },
+};
+
+export const TYPES = ['markdown', 'table', 'result', 'progress', 'link'];
+export const STATES = ['COMPLETED', 'FAILED', 'RUNNING', 'SCHEDULED', 'CANCELLED', 'CRASHED', 'PENDING', 'PAUSED'];
+const BASE = Date.parse('2026-01-01T00:00:00Z');
+
+/** Deterministic UUID-shaped ids: the same scale always produces the same data set. */
+export function id(kind: string, n: number): string {
+  const h = createHash('md5').update(`${kind}:${n}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function keyOf(n: number): string {
+  return `bench-key-${String(n).padStart(6, '0')}`;
+}
+
+const at = (ms: number) => new Date(BASE + ms).toISOString();
+
+export interface Topics {
+  artifacts: string;
+  runs: string;
+}
+
+export interface Produced {
+  topic: string;
+  message: EncodedMessage;
+}
+
+/** Run-side events: flows, deployments, flow runs, task runs (all snapshots). */
+export function* runEvents(scale: Scale, topics: Topics): Generator<Produced> {
+  for (let i = 0; i < scale.runs; i++) {
+    const t = at(i * 1000);
+    yield { topic: topics.runs, message: encodeEvent('prefect.flow.upserted', { id: id('flow', i), name: `flow-${i}`, tags: [`team-${i % 10}`], created: t, updated: t }) };
+    yield {
+      topic: topics.runs,
+      message: encodeEvent('prefect.deployment.upserted', { id: id('deployment', i), flow_id: id('flow', i), name: `deployment-${i}`, tags: ['prod'], work_queue_name: 'default', paused: i % 7 === 0, created: t, updated: t }),
+    };
+  }
+  for (let i = 0; i < scale.runs; i++) {
+    const t = at(i * 1000 + 500);
+    const state = STATES[i % STATES.length]!;
+    yield {
+      topic: topics.runs,
+      message: encodeEvent(
+        'prefect.flow-run.upserted',
+        {
+          id: id('flow-run', i),
+          flow_id: id('flow', i % scale.runs),
+          deployment_id: id('deployment', i % scale.runs),
+          name: `run-${i}`,
+          tags: i % 2 ? ['nightly'] : [],
+          state_type: state,
+          state_name: state[0] + state.slice(1).toLowerCase(),
+          start_time: t,
+          expected_start_time: t,
+          created: t,
+          updated: t,
+        },
+        { mode: i % 2 ? 'binary' : 'structured' },
+      ),
+    };
+  }
+  for (let i = 0; i < scale.taskRuns; i++) {
+    const t = at(i * 200);
+    const state = STATES[i % STATES.length]!;
+    yield {
+      topic: topics.runs,
+      message: encodeEvent('prefect.task-run.upserted', { id: id('task-run', i), flow_run_id: id('flow-run', i % scale.runs), name: `task-${i}`, tags: [], task_key: 'work', dynamic_key: String(i), state_type: state, state_name: state, start_time: t, created: t, updated: t }),
+    };
+  }
+}
+
+/** Artifact versions `from`..`to` (exclusive), spread over versions/10 keys, each key's versions in created order. */
+export function* artifactEvents(scale: Scale, topics: Topics, from: number, to: number): Generator<Produced> {
+  const keys = Math.max(1, Math.floor(scale.versions / 10));
+  for (let n = from; n < to; n++) {
+    const key = keyOf(n % keys);
+    const t = at(n * 100);
+    const type = TYPES[n % TYPES.length]!;
+    yield {
+      topic: topics.artifacts,
+      message: encodeEvent(
+        'prefect.artifact.created',
+        {
+          id: id('artifact', n),
+          key,
+          type,
+          description: `Version ${Math.floor(n / keys) + 1} of ${key}`,
+          data: type === 'table' ? [{ row: n, value: n * 1.5, ok: true }] : type === 'progress' ? (n % 100) + 0.5 : `# Report ${n}\n\nAll good.`,
+          metadata_: { run: String(n % 1000), owner: `team-${n % 10}` },
+          flow_run_id: id('flow-run', n % scale.runs),
+          task_run_id: id('task-run', n % scale.taskRuns),
+          created: t,
+          updated: t,
+        },
+        { mode: n % 2 ? 'binary' : 'structured' },
+      ),
+    };
+  }
+}

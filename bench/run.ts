@@ -1,0 +1,371 @@
+// npm run bench [-- --scale small|full]: ingest throughput against the Kafka read and
+// PostgreSQL COPY ceilings, freshness, and the query mix against the database floor,
+// at two sizes. Prints a table and writes bench/results/latest.json.
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Client } from 'pg';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { down, up } from '../infra/local';
+import { freePort, spawnApp, waitForStatus, AppProcess } from '../test/support/apps';
+import { artifactEvents, Produced, runEvents, Scale, SCALES, Topics } from './dataset';
+import { Progress } from './progress';
+import { measureQueries, QueryFigures } from './queries';
+import { percentile, round } from './stats';
+import { encodeEvent } from '@app/contracts';
+
+const ROOT = join(__dirname, '..');
+const TABLES = ['artifact', 'artifact_collection', 'flow', 'deployment', 'flow_run', 'task_run'];
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+async function produceAll(producer: Producer, events: Iterable<Produced>, total: number, label: string): Promise<number> {
+  const progress = new Progress(label, total);
+  const pending = new Map<string, Produced['message'][]>();
+  const inFlight = new Set<Promise<void>>();
+  let count = 0;
+  const flush = async (topic: string) => {
+    const messages = pending.get(topic);
+    if (!messages?.length) return;
+    pending.set(topic, []);
+    const send = producer.send({ topic, acks: -1, messages }).then(() => progress.tick(messages.length));
+    inFlight.add(send);
+    void send.finally(() => inFlight.delete(send));
+    if (inFlight.size >= 4) await Promise.race(inFlight);
+  };
+  for (const event of events) {
+    const list = pending.get(event.topic) ?? [];
+    list.push(event.message);
+    pending.set(event.topic, list);
+    count++;
+    if (list.length >= 1000) await flush(event.topic);
+  }
+  for (const topic of pending.keys()) await flush(topic);
+  await Promise.all(inFlight);
+  progress.finish();
+  return count;
+}
+
+async function highWatermarks(kafka: Kafka, topics: string[]): Promise<Map<string, bigint>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const out = new Map<string, bigint>();
+    for (const topic of topics) for (const p of await admin.fetchTopicOffsets(topic)) out.set(`${topic}:${p.partition}`, BigInt(p.high));
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Seconds from the ingest app's consumer connecting to every checkpoint reaching the high-water marks. */
+async function timeIngest(app: AppProcess, pg: Client, group: string, hwm: Map<string, bigint>, label: string, events: number): Promise<number> {
+  await waitForStatus(app, '/health', 200, 120_000);
+  const started = Date.now();
+  const target = [...hwm.values()].reduce((a, b) => a + b, 0n);
+  const progress = new Progress(label, events);
+  const base = Number(target) - events;
+  for (;;) {
+    const { rows } = await pg.query<{ topic: string; partition: number; next_offset: string }>('SELECT topic, partition, next_offset FROM consumer_checkpoint WHERE group_id = $1', [group]);
+    const done = rows.reduce((sum, r) => sum + BigInt(r.next_offset), 0n);
+    progress.set(Math.max(0, Number(done) - base));
+    const caughtUp = [...hwm.entries()].every(([k, high]) => {
+      const row = rows.find((r) => `${r.topic}:${r.partition}` === k);
+      return high === 0n || (row !== undefined && BigInt(row.next_offset) >= high);
+    });
+    if (caughtUp) break;
+    if (app.child.exitCode !== null) throw new Error(`ingest exited: ${app.output().slice(-1000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  progress.finish();
+  return (Date.now() - started) / 1000;
+}
+
+async function batchCost(app: AppProcess): Promise<{ batches: number; seconds: number; messages: number }> {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+  return { batches: sum('ingest_batch_duration_seconds_count'), seconds: sum('ingest_batch_duration_seconds_sum'), messages: sum('ingest_batch_size_messages_sum') };
+}
+
+async function kafkaCeiling(kafka: Kafka, topics: string[], total: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `bench-ceiling-${randomBytes(4).toString('hex')}`, maxWaitTimeInMs: 250, maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 });
+  await consumer.connect();
+  await consumer.subscribe({ topics, fromBeginning: true });
+  const progress = new Progress('kafka read ceiling', total);
+  let seen = 0;
+  let started = 0;
+  const seconds = await new Promise<number>((resolve, reject) => {
+    consumer
+      .run({
+        eachBatchAutoResolve: true,
+        eachBatch: async ({ batch }) => {
+          if (started === 0) started = Date.now();
+          seen += batch.messages.length;
+          progress.tick(batch.messages.length);
+          if (seen >= total) resolve((Date.now() - started) / 1000);
+        },
+      })
+      .catch(reject);
+  });
+  progress.finish();
+  await consumer.disconnect();
+  return seconds;
+}
+
+/** COPY of the final rows into empty tables with the same indexes: the PostgreSQL write ceiling. */
+async function copyCeiling(sourceUrl: string, serverUrl: string): Promise<{ seconds: number; rows: number }> {
+  const source = new Client({ connectionString: sourceUrl });
+  await source.connect();
+  const dumps = new Map<string, Buffer>();
+  let rows = 0;
+  for (const table of TABLES) {
+    const chunks: Buffer[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const stream = source.query(copyTo(`COPY ${table} TO STDOUT`));
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    dumps.set(table, Buffer.concat(chunks));
+    rows += Number((await source.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+  }
+  await source.end();
+  const name = `bench_copy_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const targetUrl = new URL(serverUrl);
+  targetUrl.pathname = `/${name}`;
+  // Empty tables with the same indexes: run the migrations.
+  const { openDatabase } = await import('@app/persistence');
+  const ds = await openDatabase({ url: targetUrl.toString(), applicationName: 'bench-copy', poolSize: 1 });
+  await ds.destroy();
+  const target = new Client({ connectionString: targetUrl.toString() });
+  await target.connect();
+  const started = Date.now();
+  await target.query('BEGIN');
+  for (const table of TABLES) {
+    await new Promise<void>((resolve, reject) => {
+      const stream = target.query(copyFrom(`COPY ${table} FROM STDIN`));
+      stream.on('finish', () => resolve());
+      stream.on('error', reject);
+      stream.end(dumps.get(table));
+    });
+  }
+  await target.query('COMMIT');
+  const seconds = (Date.now() - started) / 1000;
+  await target.end();
+  await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+  await admin.end();
+  return { seconds, rows };
+}
+
+/** Produce-acknowledged to visible through GET /api/artifacts/{key}/latest, at a steady rate. */
+async function freshness(producer: Producer, topics: Topics, queryUrl: string, scale: Scale): Promise<{ rate: number; seconds: number; events: number; samples: number; p50_ms: number; p99_ms: number; max_ms: number }> {
+  const rate = 1000;
+  const latencies: number[] = [];
+  const probes: Promise<void>[] = [];
+  const started = Date.now();
+  let n = 0;
+  const progress = new Progress('freshness', scale.freshnessSeconds * rate);
+  while (Date.now() - started < scale.freshnessSeconds * 1000) {
+    const tickStart = Date.now();
+    const messages = [];
+    for (let i = 0; i < rate / 10; i++, n++) {
+      const key = `fresh-${n % 500}`;
+      const created = new Date(Date.parse('2027-01-01T00:00:00Z') + n).toISOString();
+      messages.push(encodeEvent('prefect.artifact.created', { id: randomUUIDish(n), key, type: 'markdown', description: `probe ${n}`, data: n, created, updated: created }));
+    }
+    const probeIndex = n - 1;
+    // Not awaited: the rate stays steady however long an acknowledgement takes.
+    const sent = producer.send({ topic: topics.artifacts, acks: -1, messages }).then(async () => {
+      const acked = process.hrtime.bigint();
+      const key = `fresh-${probeIndex % 500}`;
+      for (let tries = 0; tries < 2000; tries++) {
+        const res = await fetch(`${queryUrl}/api/artifacts/${key}/latest`);
+        if (res.ok && ((await res.json()) as { description: string }).description === `probe ${probeIndex}`) {
+          latencies.push(Number(process.hrtime.bigint() - acked) / 1e6);
+          return;
+        }
+        if (!res.ok) await res.arrayBuffer();
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    });
+    probes.push(sent);
+    progress.tick(messages.length);
+    const wait = 100 - (Date.now() - tickStart);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  await Promise.all(probes);
+  progress.finish();
+  latencies.sort((a, b) => a - b);
+  return { rate, seconds: scale.freshnessSeconds, events: n, samples: latencies.length, p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)), max_ms: round(latencies[latencies.length - 1] ?? NaN) };
+}
+
+function randomUUIDish(n: number): string {
+  const hex = n.toString(16).padStart(12, '0');
+  return `f0000000-0000-4000-8000-${hex.slice(-12)}`;
+}
+
+async function main(): Promise<void> {
+  const scale = SCALES[option('scale', 'small') as Scale['name']];
+  if (!scale) throw new Error('--scale must be small or full');
+  const resultsFile = option('out', join(ROOT, 'bench', 'results', 'latest.json'));
+  if (!existsSync(join(ROOT, 'dist/apps/ingest/main.js')) || !existsSync(join(ROOT, 'dist/apps/query/main.js')) || process.argv.includes('--build')) {
+    log('building the apps...');
+    if (spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
+  }
+  let infraDir: string | undefined;
+  let brokers = process.env.KAFKA_BROKERS;
+  let serverUrl = process.env.DATABASE_URL;
+  if (!brokers || !serverUrl) {
+    infraDir = mkdtempSync(join(tmpdir(), 'arm-bench-'));
+    log('starting Kafka and PostgreSQL...');
+    const infra = await up({ dir: infraDir, persistent: true, kafkaPartitions: 6 });
+    brokers ??= infra.KAFKA_BROKERS;
+    serverUrl ??= infra.DATABASE_URL;
+  }
+  const suffix = randomBytes(4).toString('hex');
+  const topics: Topics = { artifacts: `bench-${suffix}.artifacts`, runs: `bench-${suffix}.runs` };
+  const group = `bench-${suffix}`;
+  const kafka = new Kafka({ clientId: 'bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })) });
+  await admin.disconnect();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+
+  const dbName = `bench_${suffix}`;
+  const pgAdmin = new Client({ connectionString: serverUrl });
+  await pgAdmin.connect();
+  await pgAdmin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrlObject = new URL(serverUrl);
+  dbUrlObject.pathname = `/${dbName}`;
+  const dbUrl = dbUrlObject.toString();
+  const appEnv = {
+    DATABASE_URL: dbUrl,
+    KAFKA_BROKERS: brokers,
+    ARTIFACT_TOPIC: topics.artifacts,
+    RUN_TOPIC: topics.runs,
+    KAFKA_GROUP_ID: group,
+    LOG_LEVEL: 'warn',
+    NODE_OPTIONS: '--max-semi-space-size=64',
+  };
+  const apps: AppProcess[] = [];
+  const results: Record<string, unknown> = {};
+  try {
+    const sizes = [scale.checkpoint, scale.versions];
+    const ingestRuns: { size: number; events: number; seconds: number; events_per_second: number; batch: { batches: number; messages: number; mean_batch_ms: number; mean_ms_per_1000_events: number } }[] = [];
+    const queryRuns: { size: number; queries: QueryFigures[] }[] = [];
+    let producedTotal = 0;
+    let from = 0;
+    for (const [i, size] of sizes.entries()) {
+      const runsTotal = scale.runs * 3 + scale.taskRuns;
+      const artifactsGen = artifactEvents(scale, topics, from, size);
+      const total = (i === 0 ? runsTotal : 0) + (size - from);
+      const events = i === 0 ? (function* () { yield* runEvents(scale, topics); yield* artifactsGen; })() : artifactsGen;
+      const produced = await produceAll(producer, events, total, `produce ${size} versions`);
+      producedTotal += produced;
+      from = size;
+      const hwm = await highWatermarks(kafka, [topics.artifacts, topics.runs]);
+      const ingest = spawnApp('ingest', { ...appEnv, INGEST_PORT: String(await freePort()) });
+      apps.push(ingest);
+      const pg = new Client({ connectionString: dbUrl });
+      await pg.connect().catch(async () => {
+        await waitForStatus(ingest, '/health', 200, 120_000);
+        await pg.connect();
+      });
+      const seconds = await timeIngest(ingest, pg, group, hwm, `ingest to ${size} versions`, produced);
+      await pg.end();
+      const cost = await batchCost(ingest);
+      ingestRuns.push({
+        size,
+        events: produced,
+        seconds: round(seconds, 2),
+        events_per_second: Math.round(produced / seconds),
+        batch: { batches: cost.batches, messages: cost.messages, mean_batch_ms: round((cost.seconds / Math.max(1, cost.batches)) * 1000), mean_ms_per_1000_events: round((cost.seconds / Math.max(1, cost.messages)) * 1e6) },
+      });
+      log(`ingest: ${produced} events in ${seconds.toFixed(1)} s = ${Math.round(produced / seconds)} events/s`);
+      const query = spawnApp('query', { ...appEnv, QUERY_PORT: String(await freePort()) });
+      apps.push(query);
+      await waitForStatus(query, '/api/health', 200, 60_000);
+      const pgv = new Client({ connectionString: dbUrl });
+      await pgv.connect();
+      await pgv.query('VACUUM ANALYZE');
+      await pgv.end();
+      log(`queries at ${size} versions:`);
+      queryRuns.push({ size, queries: await measureQueries(query.url, dbUrl, scale, size, log) });
+      if (i === sizes.length - 1) {
+        results.freshness = await freshness(producer, topics, query.url, scale);
+        log(`freshness: ${JSON.stringify(results.freshness)}`);
+      }
+      await Promise.all([query.stop(), ingest.stop()]);
+      apps.length = 0;
+    }
+    const allSeconds = ingestRuns.reduce((s, r) => s + r.seconds, 0);
+    const ingestRate = Math.round(producedTotal / allSeconds);
+    const inTopics = producedTotal + (results.freshness as { events: number }).events;
+    const kafkaSeconds = await kafkaCeiling(kafka, [topics.artifacts, topics.runs], inTopics);
+    const kafkaRate = Math.round(inTopics / kafkaSeconds);
+    log(`kafka read ceiling: ${kafkaRate} events/s`);
+    const copy = await copyCeiling(dbUrl, serverUrl);
+    const copyRate = Math.round(producedTotal / copy.seconds);
+    log(`postgres COPY ceiling: ${copy.rows} rows in ${copy.seconds.toFixed(1)} s = ${copyRate} events/s equivalent`);
+    Object.assign(results, {
+      ingest: {
+        events: producedTotal,
+        seconds: round(allSeconds, 2),
+        events_per_second: ingestRate,
+        kafka_read_ceiling_events_per_second: kafkaRate,
+        copy_ceiling: { rows: copy.rows, seconds: round(copy.seconds, 2), events_per_second: copyRate },
+        ratio_to_kafka_ceiling: round(ingestRate / kafkaRate, 3),
+        ratio_to_copy_ceiling: round(ingestRate / copyRate, 3),
+        runs: ingestRuns,
+      },
+      queries: queryRuns,
+      // The mix is the same list at both sizes (only the deep offset's value may differ).
+      growth: (queryRuns[1]?.queries ?? []).map((large, i) => {
+        const small = queryRuns[0]!.queries[i]!;
+        return { name: large.name, indexed: large.indexed, [`http_p50_ms_at_${queryRuns[0]!.size}`]: small.http.p50_ms, [`http_p50_ms_at_${queryRuns[1]!.size}`]: large.http.p50_ms, ratio: round(large.http.p50_ms / small.http.p50_ms) };
+      }),
+      write_cost: ingestRuns.map((r) => ({ size: r.size, ...r.batch })),
+    });
+  } finally {
+    await Promise.allSettled(apps.map((a) => a.stop()));
+    await producer.disconnect();
+    await pgAdmin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await pgAdmin.end();
+    if (infraDir) {
+      await down(infraDir);
+      rmSync(infraDir, { recursive: true, force: true });
+    }
+  }
+  const document = {
+    generated_at: new Date().toISOString(),
+    scale: scale.name,
+    machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform} ${process.arch}` },
+    units: { events_per_second: 'events/s', ms: 'milliseconds', rps: 'requests/s', tps: 'statements/s' },
+    ...results,
+  };
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(resultsFile, `${JSON.stringify(document, null, 2)}\n`);
+  log(`\nresults written to ${resultsFile}`);
+  console.log(JSON.stringify({ ingest_events_per_second: (results.ingest as { events_per_second: number }).events_per_second }));
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`bench: ${error.stack ?? error.message}\n`);
+  process.exit(1);
+});
