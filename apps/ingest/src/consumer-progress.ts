@@ -37,10 +37,9 @@ export class ConsumerProgress {
       // Without a checkpoint nothing was consumed yet: everything still in the log is lag.
       const position = checkpoint ?? p.low;
       const lag = p.high > position ? p.high - position : 0n;
-      this.metrics.lag.set({ topic: p.topic, partition: String(p.partition) }, Number(lag));
       return { topic: p.topic, partition: p.partition, high_watermark: p.high.toString(), checkpoint: checkpoint?.toString() ?? null, lag: lag.toString() };
     });
-    this.metrics.refreshFreshness();
+    this.metrics.refreshLag(partitions.map((p) => ({ topic: p.topic, partition: p.partition, lag: BigInt(p.lag) })));
     return { caught_up: partitions.every((p) => p.lag === '0'), partitions };
   }
 }

@@ -1,10 +1,11 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import pino, { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { openDatabase } from '@app/persistence';
 import { dlqTopic } from '@app/contracts';
 import { ConsumerProgress } from './consumer-progress';
 import { IngestConfig } from './ingest.config';
+import { createIngestLogger, nestLogger, requestId, secretsOf } from './ingest.logger';
 import { IngestMetrics } from './ingest.metrics';
 import { IngestModule } from './ingest.module';
 import { IngestRuntime } from './ingest.runtime';
@@ -18,7 +19,7 @@ export interface IngestApp {
 }
 
 /** Connects to PostgreSQL (migrating it) and Kafka, creates missing topics, starts consuming and serving probes. */
-export async function startIngest(config: IngestConfig, logger: Logger = pino({ level: config.logLevel })): Promise<IngestApp> {
+export async function startIngest(config: IngestConfig, logger: Logger = createIngestLogger(config.logLevel, secretsOf(config.databaseUrl, config.kafkaSecurity.sasl?.password))): Promise<IngestApp> {
   const dataSource = await openDatabase({ url: config.databaseUrl, applicationName: 'artifact-ingest', poolSize: 4 }).catch((error: Error) => {
     throw new Error(`cannot open PostgreSQL at ${redact(config.databaseUrl)}: ${error.message}`);
   });
@@ -30,11 +31,26 @@ export async function startIngest(config: IngestConfig, logger: Logger = pino({ 
     const topics = [config.artifactTopic, config.runTopic];
     await kafka.ensureTopics([...topics, ...topics.map(dlqTopic)], config.topicPartitions);
     const metrics = new IngestMetrics();
-    const runner = new ProjectionRunner({ dataSource, kafka, metrics, logger, groupId: config.groupId, artifactTopic: config.artifactTopic, runTopic: config.runTopic });
+    const runner = new ProjectionRunner({
+      dataSource,
+      kafka,
+      metrics,
+      logger,
+      groupId: config.groupId,
+      artifactTopic: config.artifactTopic,
+      runTopic: config.runTopic,
+      testHooks: config.testHooks,
+    });
     const progress = new ConsumerProgress(dataSource, kafka, config.groupId, topics, metrics);
     const runtime: IngestRuntime = { config, dataSource, kafka, metrics, progress, runner };
 
-    const app = await NestFactory.create<NestFastifyApplication>(IngestModule.register(runtime), new FastifyAdapter(), { logger: ['error', 'warn'] });
+    const app = await NestFactory.create<NestFastifyApplication>(IngestModule.register(runtime, logger), new FastifyAdapter({ genReqId: requestId }), { logger: nestLogger(logger) });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', async (request, reply) => {
+        void reply.header('x-request-id', request.id);
+      });
     await app.listen(config.port, '0.0.0.0');
     await runner.start(topics);
     logger.info({ port: config.port, topics, groupId: config.groupId }, 'ingest started');

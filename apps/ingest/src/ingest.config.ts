@@ -1,3 +1,5 @@
+import { parseTestHooks, TestHooksConfig } from './test-hooks';
+
 export interface KafkaSecurity {
   ssl: boolean;
   caFile?: string;
@@ -14,6 +16,8 @@ export interface IngestConfig {
   port: number;
   logLevel: string;
   kafkaSecurity: KafkaSecurity;
+  /** Fault injection for the reliability tests only (INGEST_TEST_*); undefined in production. */
+  testHooks?: TestHooksConfig;
 }
 
 export class ConfigError extends Error {}
@@ -92,6 +96,12 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
   const artifactTopic = text(env, 'ARTIFACT_TOPIC', 'prefect.artifacts');
   const runTopic = text(env, 'RUN_TOPIC', 'prefect.runs');
   if (artifactTopic === runTopic) throw new ConfigError('ARTIFACT_TOPIC and RUN_TOPIC must differ');
+  let testHooks: TestHooksConfig | undefined;
+  try {
+    testHooks = parseTestHooks(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return {
     databaseUrl: databaseUrl(env),
     brokers: brokers(env),
@@ -102,5 +112,6 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     port: int(env, 'INGEST_PORT', 4201, 0, 65_535),
     logLevel,
     kafkaSecurity: kafkaSecurity(env),
+    ...(testHooks ? { testHooks } : {}),
   };
 }

@@ -1,4 +1,44 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { isEventType } from '@app/contracts';
+
+/**
+ * What one batch attempt did. Kept apart from the counters and added to them only
+ * once the attempt's transaction committed, so a rolled-back and retried batch is
+ * counted once.
+ */
+export class BatchTally {
+  readonly applied = new Map<string, number>();
+  readonly ignored = new Map<string, number>();
+  /** `type` + NUL + `reason` → count. */
+  readonly deadLettered = new Map<string, number>();
+  redelivered = 0;
+  /** Newest CloudEvents time (canonical UTC text, which sorts chronologically) among the applied events. */
+  newestEventTime = '';
+
+  addApplied(type: string, count = 1): void {
+    this.applied.set(type, (this.applied.get(type) ?? 0) + count);
+  }
+
+  addIgnored(reason: string, count = 1): void {
+    this.ignored.set(reason, (this.ignored.get(reason) ?? 0) + count);
+  }
+
+  /** `type` only when it is one of the contract's (a producer-chosen string would make label values unbounded). */
+  addDeadLetter(type: string | undefined, reason: string): void {
+    const key = `${type !== undefined && isEventType(type) ? type : 'unknown'}\0${reason}`;
+    this.deadLettered.set(key, (this.deadLettered.get(key) ?? 0) + 1);
+  }
+
+  noteEventTime(time: string): void {
+    if (time > this.newestEventTime) this.newestEventTime = time;
+  }
+}
+
+export interface PartitionLagSample {
+  topic: string;
+  partition: number;
+  lag: bigint;
+}
 
 /** Every metric the ingest app exports; names follow Prometheus conventions. */
 export class IngestMetrics {
@@ -20,8 +60,8 @@ export class IngestMetrics {
 
   readonly deadLettered = new Counter({
     name: 'ingest_events_dead_lettered_total',
-    help: 'Messages published to the dead-letter topic, by reason',
-    labelNames: ['topic', 'reason'] as const,
+    help: 'Messages dead-lettered, by source topic, event type (`unknown` when not a contract type) and reason',
+    labelNames: ['topic', 'type', 'reason'] as const,
     registers: [this.registry],
   });
 
@@ -64,7 +104,8 @@ export class IngestMetrics {
 
   readonly freshness = new Gauge({
     name: 'ingest_projection_freshness_seconds',
-    help: 'Now minus the CloudEvents time of the newest applied event',
+    help: 'How far the read model may be behind, per topic-partition: 0 when caught up, else now minus the CloudEvents time of the newest event this instance applied from it (refreshed on scrape)',
+    labelNames: ['topic', 'partition'] as const,
     registers: [this.registry],
   });
 
@@ -98,17 +139,53 @@ export class IngestMetrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  noteEventTime(time: Date): void {
+  /** Adds a committed batch attempt to the counters. */
+  recordBatch(topic: string, partition: number, tally: BatchTally): void {
+    for (const [type, count] of tally.applied) this.applied.inc({ topic, type }, count);
+    for (const [reason, count] of tally.ignored) this.ignored.inc({ topic, reason }, count);
+    for (const [key, count] of tally.deadLettered) {
+      const [type, reason] = key.split('\0') as [string, string];
+      this.deadLettered.inc({ topic, type, reason }, count);
+    }
+    if (tally.redelivered > 0) this.skippedSeen.inc({ topic }, tally.redelivered);
+    if (tally.newestEventTime) this.noteEventTime(topic, partition, new Date(tally.newestEventTime));
+  }
+
+  noteEventTime(topic: string, partition: number, time: Date): void {
     const seconds = time.getTime() / 1000;
+    if (!Number.isFinite(seconds)) return;
+    const key = `${topic}:${partition}`;
+    if (seconds > (this.newestByPartition.get(key) ?? -Infinity)) this.newestByPartition.set(key, seconds);
     if (seconds > (this.lastEventSeconds ?? -Infinity)) {
       this.lastEventSeconds = seconds;
       this.lastEventTime.set(seconds);
     }
   }
 
-  refreshFreshness(now = Date.now()): void {
-    if (this.lastEventSeconds !== undefined) this.freshness.set(Math.max(0, now / 1000 - this.lastEventSeconds));
+  /** After a rebalance: forget partitions this instance no longer owns, so it does not report their freshness from stale knowledge. */
+  keepPartitions(assignment: Record<string, number[]>): void {
+    const owned = new Set(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)));
+    for (const key of this.newestByPartition.keys()) if (!owned.has(key)) this.newestByPartition.delete(key);
+  }
+
+  /**
+   * Sets the lag gauge of every partition and its freshness: 0 where the
+   * checkpoint is at the high-water mark; else, where this instance has applied
+   * an event of that partition, now minus that event's time (an upper bound of
+   * how stale the read model is for it); else no value (another instance owns it,
+   * or nothing was applied yet).
+   */
+  refreshLag(partitions: PartitionLagSample[], now = Date.now()): void {
+    this.freshness.reset();
+    for (const p of partitions) {
+      const labels = { topic: p.topic, partition: String(p.partition) };
+      this.lag.set(labels, Number(p.lag));
+      const newest = this.newestByPartition.get(`${p.topic}:${p.partition}`);
+      if (p.lag === 0n) this.freshness.set(labels, 0);
+      else if (newest !== undefined) this.freshness.set(labels, Math.max(0, now / 1000 - newest));
+    }
   }
 
   private lastEventSeconds?: number;
+  private readonly newestByPartition = new Map<string, number>();
 }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadIngestConfig } from './ingest.config';
 import { startIngest } from './ingest.app';
+import { scrubber, secretsFromEnv } from './ingest.logger';
 
 // SIGTERM finishes or rolls back the batch in flight; never take longer than this.
 const SHUTDOWN_DEADLINE_MS = 9_000;
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
 
 main().catch((error: Error) => {
   const prefix = error instanceof ConfigError ? 'invalid configuration: ' : '';
-  process.stderr.write(`ingest: ${prefix}${error.message.split('\n')[0]}\n`);
+  const scrub = scrubber(secretsFromEnv(process.env));
+  process.stderr.write(scrub(`ingest: ${prefix}${error.message.split('\n')[0]}\n`));
   process.exit(1);
 });

@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { advanceCheckpoint, inTransaction, lockCheckpoint, readCheckpoints, Sql, sqlOf } from '@app/persistence';
+import { advanceCheckpoint, inTransaction, lockCheckpoint, readCheckpoint, readCheckpoints, Sql, sqlOf } from '@app/persistence';
 import { decodeMessage, DecodedEvent, dlqTopic } from '@app/contracts';
 import { projectBatch } from '@app/projections';
-import { IngestMetrics } from './ingest.metrics';
-import { BatchControl, InboundBatch, InboundMessage, KafkaAdapter, OutboundMessage } from './kafka/kafka.adapter';
+import { BatchTally, IngestMetrics } from './ingest.metrics';
+import { BatchControl, InboundBatch, InboundMessage, KafkaAdapter, MessageTooLargeError, OutboundMessage } from './kafka/kafka.adapter';
+import { BatchRef, TestHooks, TestHooksConfig } from './test-hooks';
 
 export interface ProjectionRunnerOptions {
   dataSource: DataSource;
@@ -14,6 +15,9 @@ export interface ProjectionRunnerOptions {
   groupId: string;
   artifactTopic: string;
   runTopic: string;
+  /** False for a replay (the rebuild): its dead letters were published when the messages were first consumed. Default true. */
+  publishDeadLetters?: boolean;
+  testHooks?: TestHooksConfig;
 }
 
 /** Another instance moved the checkpoint since this batch started: it owns the partition now. */
@@ -21,13 +25,39 @@ class FencedError extends Error {}
 
 const MAX_BACKOFF_MS = 10_000;
 const CHUNK = 5_000;
+// A dead-letter send is one record batch per partition; keep it well under the broker's default 1 MB limit.
+const DLQ_SEND_BYTES = 512 * 1024;
+const DLQ_TRUNCATED_BYTES = 64 * 1024;
+// Set per batch transaction. A stopped instance (GC pause, SIGSTOP, frozen VM) that holds
+// the checkpoint lock must not stall the partition's new owner: its session is ended by
+// PostgreSQL, and waiters give up, retry with backoff and keep heartbeating meanwhile.
+const TRANSACTION_SETTINGS = {
+  text: "SELECT set_config('lock_timeout', '5s', true), set_config('idle_in_transaction_session_timeout', '15s', true)",
+  values: [],
+};
 
-type Outcome = { kind: 'applied'; last: string } | { kind: 'seek'; offset: bigint };
+type Outcome = { kind: 'applied'; last: string; tally: BatchTally } | { kind: 'seek'; offset: bigint };
+
+interface Decoded {
+  event: DecodedEvent;
+  message: InboundMessage;
+}
 
 /**
- * Applies each Kafka batch in one PostgreSQL transaction: skip what the stored
- * checkpoint has seen, apply, dead-letter the bad, compare-and-set the
- * checkpoint, commit; only then tell Kafka (its committed offset is a lag hint).
+ * SQLSTATE classes that reject the data of an event, not the attempt: 22 (data
+ * exception) and 54 (program limit exceeded, e.g. a name too long for its btree
+ * index). Retrying cannot help; such an event is isolated and dead-lettered.
+ */
+function rejectedByDatabase(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('54'));
+}
+
+/**
+ * Applies each Kafka batch: skip what the stored checkpoint has seen, decode and
+ * dead-letter the bad, then in one PostgreSQL transaction lock the checkpoint,
+ * apply, compare-and-set it, commit; only then tell Kafka (its committed offset
+ * is a lag hint).
  */
 export class ProjectionRunner {
   private consuming = false;
@@ -36,8 +66,11 @@ export class ProjectionRunner {
   // Partitions we already sought back to their stored checkpoint; a second gap
   // at the same place means the log no longer holds those offsets (retention).
   private readonly soughtTo = new Map<string, bigint>();
+  private readonly hooks: TestHooks;
 
-  constructor(private readonly options: ProjectionRunnerOptions) {}
+  constructor(private readonly options: ProjectionRunnerOptions) {
+    this.hooks = new TestHooks(options.testHooks);
+  }
 
   isConsuming(): boolean {
     return this.consuming;
@@ -48,14 +81,19 @@ export class ProjectionRunner {
     await kafka.startConsumer(groupId, topics, {
       onBatch: (batch, control) => this.track(this.handleBatch(batch, control)),
       onAssigned: async (assignment, seek) => {
-        const stored = await readCheckpoints(sqlOf(this.options.dataSource), groupId);
+        metrics.keepPartitions(assignment);
+        logger.info({ assignment }, 'partitions assigned');
+        // Only a shortcut: every batch is checked against the stored checkpoint anyway.
+        const stored = await readCheckpoints(sqlOf(this.options.dataSource), groupId).catch((error: Error) => {
+          logger.warn({ err: error }, 'cannot read checkpoints after a rebalance; batches will seek back when needed');
+          return new Map<string, bigint>();
+        });
         for (const [topic, partitions] of Object.entries(assignment)) {
           for (const partition of partitions) {
             const offset = stored.get(`${topic}:${partition}`);
             if (offset !== undefined) seek(topic, partition, offset.toString());
           }
         }
-        logger.info({ assignment }, 'partitions assigned');
       },
       onCrash: (error) => {
         this.consuming = false;
@@ -86,15 +124,20 @@ export class ProjectionRunner {
     const { metrics, logger } = this.options;
     if (batch.messages.length === 0) return;
     metrics.consumed.inc({ topic: batch.topic }, batch.messages.length);
+    let isolate = false;
+    // Source offsets of this batch already dead-lettered: a retried attempt does not send them again.
+    const deadLettered = new Set<string>();
     for (let attempt = 0; !this.stopping && control.shouldContinue(); attempt++) {
       const started = process.hrtime.bigint();
       try {
-        const outcome = await this.applyOnce(batch, control);
+        const outcome = await this.applyOnce(batch, control, isolate, deadLettered);
         if (outcome.kind === 'seek') {
           control.seek(outcome.offset.toString());
           return;
         }
+        await this.hooks.point('after-commit', refOf(batch));
         control.resolve(outcome.last);
+        metrics.recordBatch(batch.topic, batch.partition, outcome.tally);
         metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);
         metrics.batchDuration.observe({ topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);
         logger.debug({ topic: batch.topic, partition: batch.partition, messages: batch.messages.length, last: outcome.last }, 'batch applied');
@@ -106,6 +149,12 @@ export class ProjectionRunner {
           const stored = (await readCheckpoints(sqlOf(this.options.dataSource), this.options.groupId).catch(() => undefined))?.get(`${batch.topic}:${batch.partition}`);
           if (stored !== undefined && control.shouldContinue()) control.seek(stored.toString());
           return;
+        }
+        if (rejectedByDatabase(error) && !isolate) {
+          // Some event of the batch is refused by PostgreSQL itself: retry at once, isolating it.
+          isolate = true;
+          logger.warn({ err: error, topic: batch.topic, partition: batch.partition }, 'PostgreSQL rejected an event of the batch; isolating it');
+          continue;
         }
         // Database or broker trouble: retried with backoff, never dead-lettered.
         metrics.retries.inc({ topic: batch.topic });
@@ -124,56 +173,173 @@ export class ProjectionRunner {
     }
   }
 
-  private async applyOnce(batch: InboundBatch, control: BatchControl): Promise<Outcome> {
-    const { dataSource, groupId, metrics } = this.options;
+  private async applyOnce(batch: InboundBatch, control: BatchControl, isolate: boolean, deadLettered: Set<string>): Promise<Outcome> {
+    const { dataSource, groupId } = this.options;
+    const tally = new BatchTally();
     const key = { groupId, topic: batch.topic, partition: batch.partition };
     const partitionKey = `${batch.topic}:${batch.partition}`;
     const last = batch.messages[batch.messages.length - 1]!.offset;
+
+    // Outside the transaction, holding no lock: an instance stalled here blocks no one,
+    // and the compare-and-set below fences it if the partition moved on meanwhile.
+    const stored = await readCheckpoint(sqlOf(dataSource), key);
+    const fresh = stored === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= stored);
+    tally.redelivered = batch.messages.length - fresh.length;
+    if (fresh.length === 0) return { kind: 'applied', last, tally };
+    const first = BigInt(fresh[0]!.offset);
+    if (stored !== null && first > stored && this.soughtTo.get(partitionKey) !== stored) {
+      // Kafka handed us a position past our checkpoint (e.g. the group's offsets were
+      // moved forward): go back rather than skip events.
+      this.soughtTo.set(partitionKey, stored);
+      return { kind: 'seek', offset: stored };
+    }
+    this.soughtTo.delete(partitionKey);
+    const { good, dead } = this.decode(batch, fresh, tally);
+    // Published before the checkpoint commits: a crash in between repeats a dead letter, never loses one.
+    await this.publishDeadLetters(batch.topic, dead, deadLettered);
+    const ref = refOf(batch);
+    await this.hooks.stall(ref);
+
     return inTransaction(dataSource, async (sql) => {
-      const stored = await lockCheckpoint(sql, key);
-      const fresh = stored === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= stored);
-      metrics.skippedSeen.inc({ topic: batch.topic }, batch.messages.length - fresh.length);
-      if (fresh.length === 0) return { kind: 'applied', last };
-      const first = BigInt(fresh[0]!.offset);
-      if (stored !== null && first > stored && this.soughtTo.get(partitionKey) !== stored) {
-        // Kafka handed us a position past our checkpoint (e.g. the group's offsets were
-        // moved forward): go back rather than skip events.
-        this.soughtTo.set(partitionKey, stored);
-        return { kind: 'seek', offset: stored };
-      }
-      this.soughtTo.delete(partitionKey);
-      await this.applyMessages(sql, batch, fresh, control);
-      if (!(await advanceCheckpoint(sql, key, stored, BigInt(last) + 1n))) throw new FencedError();
-      return { kind: 'applied', last };
+      await sql.query(TRANSACTION_SETTINGS);
+      if ((await lockCheckpoint(sql, key)) !== stored) throw new FencedError();
+      const rejected = isolate ? await this.applyIsolating(sql, batch, good, control, tally) : await this.apply(sql, good, control, tally);
+      await this.publishDeadLetters(batch.topic, rejected, deadLettered);
+      await this.hooks.point('mid-transaction', ref);
+      const counts = { messages: fresh.length, deadLettered: dead.length + rejected.length };
+      if (!(await advanceCheckpoint(sql, key, stored, BigInt(last) + 1n, counts))) throw new FencedError();
+      await this.hooks.point('before-commit', ref);
+      return { kind: 'applied', last, tally };
     });
   }
 
-  private async applyMessages(sql: Sql, batch: InboundBatch, messages: InboundMessage[], control: BatchControl): Promise<void> {
-    const { metrics, kafka } = this.options;
+  private decode(batch: InboundBatch, messages: InboundMessage[], tally: BatchTally): { good: Decoded[]; dead: OutboundMessage[] } {
     const expected = batch.topic === this.options.artifactTopic ? 'artifacts' : 'runs';
-    const good: DecodedEvent[] = [];
+    const good: Decoded[] = [];
     const dead: OutboundMessage[] = [];
     for (const message of messages) {
       const decoded = decodeMessage(message, expected);
       if (decoded.ok) {
-        good.push({ ...decoded.event, position: { topic: batch.topic, partition: batch.partition, offset: message.offset } });
+        good.push({ event: { ...decoded.event, position: { topic: batch.topic, partition: batch.partition, offset: message.offset } }, message });
       } else {
         dead.push(deadLetter(message, batch, decoded.reason, decoded.message));
-        metrics.deadLettered.inc({ topic: batch.topic, reason: decoded.reason });
+        tally.addDeadLetter(decoded.type, decoded.reason);
       }
     }
+    return { good, dead };
+  }
+
+  private async apply(sql: Sql, good: Decoded[], control: BatchControl, tally: BatchTally): Promise<OutboundMessage[]> {
     for (let i = 0; i < good.length; i += CHUNK) {
       if (!control.shouldContinue()) throw new Error('partition revoked or consumer stopping mid-batch');
-      const stats = await projectBatch(sql, good.slice(i, i + CHUNK));
-      for (const [type, count] of Object.entries(stats.applied)) metrics.applied.inc({ topic: batch.topic, type }, count);
-      for (const [reason, count] of Object.entries(stats.ignored)) metrics.ignored.inc({ topic: batch.topic, reason }, count);
+      const chunk = good.slice(i, i + CHUNK).map((d) => d.event);
+      addStats(tally, await projectBatch(sql, chunk));
+      for (const event of chunk) tally.noteEventTime(event.time);
       await control.heartbeat();
     }
-    // Published before the checkpoint commits: a crash in between repeats a dead letter, never loses one.
-    await kafka.produce(dlqTopic(batch.topic), dead);
-    const newest = good.reduce((max, e) => (e.time > max ? e.time : max), '');
-    if (newest) metrics.noteEventTime(new Date(newest));
+    return [];
   }
+
+  /**
+   * Applies the batch in halves under savepoints until every event PostgreSQL
+   * refuses is alone, and returns those as dead letters. Consecutive sub-batches
+   * end in the same tables as the whole batch (the planner's batch-split property).
+   */
+  private async applyIsolating(sql: Sql, batch: InboundBatch, events: Decoded[], control: BatchControl, tally: BatchTally): Promise<OutboundMessage[]> {
+    if (events.length === 0) return [];
+    if (!control.shouldContinue()) throw new Error('partition revoked or consumer stopping mid-batch');
+    await sql.query({ text: 'SAVEPOINT isolate', values: [] });
+    try {
+      const stats = await projectBatch(
+        sql,
+        events.map((d) => d.event),
+      );
+      await sql.query({ text: 'RELEASE SAVEPOINT isolate', values: [] });
+      addStats(tally, stats);
+      for (const d of events) tally.noteEventTime(d.event.time);
+      return [];
+    } catch (error) {
+      if (!rejectedByDatabase(error)) throw error;
+      await sql.query({ text: 'ROLLBACK TO SAVEPOINT isolate', values: [] });
+      await sql.query({ text: 'RELEASE SAVEPOINT isolate', values: [] });
+      if (events.length === 1) {
+        const { event, message } = events[0]!;
+        tally.addDeadLetter(event.type, 'rejected_by_database');
+        return [deadLetter(message, batch, 'rejected_by_database', (error as Error).message)];
+      }
+      await control.heartbeat();
+      const half = Math.ceil(events.length / 2);
+      return [
+        ...(await this.applyIsolating(sql, batch, events.slice(0, half), control, tally)),
+        ...(await this.applyIsolating(sql, batch, events.slice(half), control, tally)),
+      ];
+    }
+  }
+
+  /** Sends dead letters in record batches the broker accepts; one it still refuses as too large goes with its value cut (the source offset is in its headers). */
+  private async publishDeadLetters(sourceTopic: string, all: OutboundMessage[], sent: Set<string>): Promise<void> {
+    const dead = all.filter((m) => !sent.has(String(m.headers['dlq-source-offset'])));
+    if (dead.length === 0 || this.options.publishDeadLetters === false) return;
+    const topic = dlqTopic(sourceTopic);
+    let chunk: OutboundMessage[] = [];
+    let bytes = 0;
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const sending = chunk;
+      chunk = [];
+      bytes = 0;
+      try {
+        await this.options.kafka.produce(topic, sending);
+        for (const m of sending) sent.add(String(m.headers['dlq-source-offset']));
+      } catch (error) {
+        if (!(error instanceof MessageTooLargeError)) throw error;
+        for (const message of sending) {
+          if (sending.length > 1) await this.options.kafka.produce(topic, [message]).catch((e: unknown) => this.produceTruncated(topic, message, e));
+          else await this.produceTruncated(topic, message, error);
+          sent.add(String(message.headers['dlq-source-offset']));
+        }
+      }
+    };
+    for (const message of dead) {
+      const size = sizeOf(message);
+      if (chunk.length > 0 && bytes + size > DLQ_SEND_BYTES) await flush();
+      chunk.push(message);
+      bytes += size;
+    }
+    await flush();
+  }
+
+  private async produceTruncated(topic: string, message: OutboundMessage, error: unknown): Promise<void> {
+    if (!(error instanceof MessageTooLargeError)) throw error;
+    const headers: Record<string, Buffer | string> = {};
+    for (const [name, value] of Object.entries(message.headers)) if (name.startsWith('dlq-')) headers[name] = value;
+    headers['dlq-truncated'] = `value cut from ${byteLength(message.value)} to at most ${DLQ_TRUNCATED_BYTES} bytes; the original is at the source offset`;
+    await this.options.kafka.produce(topic, [{ key: cut(message.key, 1024), value: cut(message.value, DLQ_TRUNCATED_BYTES), headers }]);
+  }
+}
+
+function refOf(batch: InboundBatch): BatchRef {
+  return { topic: batch.topic, partition: batch.partition, first: batch.messages[0]?.offset ?? '', last: batch.messages[batch.messages.length - 1]?.offset ?? '' };
+}
+
+function addStats(tally: BatchTally, stats: { applied: Record<string, number>; ignored: Record<string, number> }): void {
+  for (const [type, count] of Object.entries(stats.applied)) tally.addApplied(type, count);
+  for (const [reason, count] of Object.entries(stats.ignored)) tally.addIgnored(reason, count);
+}
+
+function byteLength(value: Buffer | string | null): number {
+  return value === null ? 0 : typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+}
+
+function sizeOf(message: OutboundMessage): number {
+  let size = byteLength(message.key) + byteLength(message.value) + 64;
+  for (const [name, value] of Object.entries(message.headers)) size += name.length + byteLength(value);
+  return size;
+}
+
+function cut(value: Buffer | string | null, max: number): Buffer | string | null {
+  if (value === null || byteLength(value) <= max) return value;
+  return (typeof value === 'string' ? Buffer.from(value) : value).subarray(0, max);
 }
 
 function deadLetter(message: InboundMessage, batch: InboundBatch, reason: string, error: string): OutboundMessage {

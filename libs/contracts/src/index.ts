@@ -35,3 +35,6 @@ export type { CloudEventAttributes, ContractEvent, DecodedEvent, DecodeFailureRe
 
 export { encodeEvent, messageKey } from './encode';
 export type { CloudEventMode, EncodedMessage, EncodeOptions, WirePayloads } from './encode';
+
+export { buildEvent, createEventBuilders, EVENT_BUILDER_NAMES, eventBuilders, EventPublisher, InvalidEventError } from './producer';
+export type { BuildOptions, BuiltEvent, EventBuilders, EventPublisherOptions, EventSender, ProducerRecordLike, PublishMethods } from './producer';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalJson } from './json';
+import { canonicalJson, JsonNumber } from './json';
 import { ARTIFACT_KEY_PATTERN, normaliseTimestamp, normaliseUuid, truncateMetadataValue } from './scalars';
 import type { EventType } from './topics';
 
@@ -51,7 +51,8 @@ export const jsonDataSchema = z.unknown().check((ctx) => {
 export const metadataSchema = z.unknown().check((ctx) => {
   const v = ctx.value;
   if (v === null) return;
-  const entries = v instanceof Map ? [...v] : typeof v === 'object' && !Array.isArray(v) ? Object.entries(v as object) : null;
+  // A lossless JsonNumber is an object too: it is not an object of strings.
+  const entries = v instanceof Map ? [...v] : typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber) ? Object.entries(v as object) : null;
   if (entries === null) return issue(ctx as Payload, 'must be an object of string values, or null');
   const out = new Map<string, string>();
   for (const [key, value] of entries) {

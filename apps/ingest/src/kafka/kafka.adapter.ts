@@ -35,6 +35,9 @@ export interface BatchControl {
   seek(offset: string): void;
 }
 
+/** The broker refused a message (or the record batch holding it) as larger than the topic's max.message.bytes. */
+export class MessageTooLargeError extends Error {}
+
 export interface PartitionOffsets {
   topic: string;
   partition: number;
@@ -54,6 +57,9 @@ export interface KafkaAdapterOptions {
   brokers: string[];
   security: KafkaSecurity;
 }
+
+/** Heartbeat answers after which kafkajs must rejoin the group (its own isRebalancing, plus eviction). */
+const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
 
 function kafkaConfig(options: KafkaAdapterOptions): KafkaConfig {
   const { security } = options;
@@ -117,7 +123,13 @@ export class KafkaAdapter {
 
   async produce(topic: string, messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.requireProducer().send({ topic, acks: -1, messages });
+    try {
+      await this.requireProducer().send({ topic, acks: -1, messages });
+    } catch (error) {
+      const type = (error as { type?: string; cause?: { type?: string } }).type ?? (error as { cause?: { type?: string } }).cause?.type;
+      if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') throw new MessageTooLargeError((error as Error).message);
+      throw error;
+    }
   }
 
   async startConsumer(groupId: string, topics: string[], hooks: ConsumerHooks, tuning: { maxBytes?: number; concurrency?: number } = {}): Promise<void> {
@@ -149,6 +161,9 @@ export class KafkaAdapter {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: tuning.concurrency ?? 1,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        // kafkajs rejoins a rebalancing group only after eachBatch returns: once a heartbeat
+        // says so, the batch must be given up (not retried), or the member is evicted and stalls.
+        let mustRejoin = false;
         await hooks.onBatch(
           {
             topic: batch.topic,
@@ -156,8 +171,15 @@ export class KafkaAdapter {
             messages: batch.messages.map((m) => ({ key: m.key ?? null, value: m.value ?? null, headers: (m.headers ?? {}) as Record<string, HeaderValue>, offset: m.offset })),
           },
           {
-            heartbeat,
-            shouldContinue: () => isRunning() && !isStale(),
+            heartbeat: async () => {
+              try {
+                await heartbeat();
+              } catch (error) {
+                if (REJOIN_ERRORS.has((error as { type?: string }).type ?? '')) mustRejoin = true;
+                throw error;
+              }
+            },
+            shouldContinue: () => !mustRejoin && isRunning() && !isStale(),
             resolve: resolveOffset,
             seek: (offset) => consumer.seek({ topic: batch.topic, partition: batch.partition, offset }),
           },

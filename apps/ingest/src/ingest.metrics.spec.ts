@@ -1,0 +1,109 @@
+import type { Metric } from 'prom-client';
+import { BatchTally, IngestMetrics } from './ingest.metrics';
+
+async function value(metrics: IngestMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const metric = await metrics.registry.getSingleMetric(name)?.get();
+  const found = metric?.values.filter((v) => Object.entries(labels).every(([k, l]) => String((v.labels as Record<string, unknown>)[k]) === l));
+  return found && found.length > 0 ? found.reduce((sum, v) => sum + v.value, 0) : undefined;
+}
+
+describe('IngestMetrics: names follow the Prometheus naming rules', () => {
+  const metrics = new IngestMetrics();
+  const own = metrics.registry.getMetricsAsArray().filter((m) => (m as unknown as { name: string }).name.startsWith('ingest_'));
+
+  it('exports the metrics of issue #7', () => {
+    expect(own.map((m) => (m as unknown as { name: string }).name).sort()).toEqual(
+      [
+        'ingest_batch_duration_seconds',
+        'ingest_batch_size_messages',
+        'ingest_batches_fenced_total',
+        'ingest_consumer_lag_messages',
+        'ingest_events_applied_total',
+        'ingest_events_consumed_total',
+        'ingest_events_dead_lettered_total',
+        'ingest_events_ignored_total',
+        'ingest_last_applied_event_timestamp_seconds',
+        'ingest_messages_redelivered_total',
+        'ingest_projection_freshness_seconds',
+        'ingest_rebalances_total',
+        'ingest_transaction_retries_total',
+      ].sort(),
+    );
+  });
+
+  it.each(own.map((m) => [(m as unknown as { name: string }).name, m] as const))('%s', async (name, metric) => {
+    const { type } = await (metric as unknown as Metric).get();
+    expect(name).toMatch(/^ingest_[a-z][a-z0-9_]*[a-z0-9]$/);
+    if (String(type) === 'counter') expect(name).toMatch(/_total$/);
+    else expect(name).toMatch(/_(seconds|messages|bytes)$/);
+    for (const label of (metric as unknown as { labelNames: string[] }).labelNames) {
+      expect(label).toMatch(/^[a-z][a-z0-9_]*$/);
+      expect(['le', 'quantile', 'job', 'instance']).not.toContain(label);
+    }
+  });
+
+  it('includes the Node process metrics', async () => {
+    const names = (await metrics.registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names).toEqual(expect.arrayContaining(['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']));
+  });
+});
+
+describe('IngestMetrics: counting committed batches', () => {
+  it('adds a tally to the counters; a dead letter whose type is not the contract is labelled unknown', async () => {
+    const metrics = new IngestMetrics();
+    const tally = new BatchTally();
+    tally.addApplied('prefect.artifact.created', 2);
+    tally.addApplied('prefect.artifact.created');
+    tally.addIgnored('unknown_id');
+    tally.addDeadLetter('prefect.artifact.created', 'invalid_payload');
+    tally.addDeadLetter('acme.custom.v9', 'unknown_type');
+    tally.addDeadLetter(undefined, 'invalid_json');
+    tally.redelivered = 4;
+    metrics.recordBatch('a', 0, tally);
+    expect(await value(metrics, 'ingest_events_applied_total', { topic: 'a', type: 'prefect.artifact.created' })).toBe(3);
+    expect(await value(metrics, 'ingest_events_ignored_total', { reason: 'unknown_id' })).toBe(1);
+    expect(await value(metrics, 'ingest_events_dead_lettered_total', { type: 'prefect.artifact.created', reason: 'invalid_payload' })).toBe(1);
+    expect(await value(metrics, 'ingest_events_dead_lettered_total', { type: 'unknown' })).toBe(2);
+    expect(await value(metrics, 'ingest_messages_redelivered_total', { topic: 'a' })).toBe(4);
+  });
+
+  it('a tally that is never recorded (rolled back) counts nothing', async () => {
+    const metrics = new IngestMetrics();
+    new BatchTally().addApplied('prefect.flow.upserted');
+    expect(await value(metrics, 'ingest_events_applied_total')).toBeUndefined();
+  });
+});
+
+describe('IngestMetrics: lag and freshness per topic-partition', () => {
+  const NOW = Date.parse('2026-11-28T12:00:00Z');
+
+  it('freshness is 0 where caught up, now minus the newest applied event where behind, absent where unknown', async () => {
+    const metrics = new IngestMetrics();
+    const tally = new BatchTally();
+    tally.noteEventTime('2026-11-28T11:58:00.000000Z');
+    tally.noteEventTime('2026-11-28T11:59:00.000000Z');
+    tally.noteEventTime('2026-11-28T11:57:00.000000Z');
+    metrics.recordBatch('a', 1, tally);
+    metrics.refreshLag(
+      [
+        { topic: 'a', partition: 0, lag: 0n },
+        { topic: 'a', partition: 1, lag: 5n },
+        { topic: 'a', partition: 2, lag: 7n },
+      ],
+      NOW,
+    );
+    expect(await value(metrics, 'ingest_consumer_lag_messages', { partition: '1' })).toBe(5);
+    expect(await value(metrics, 'ingest_projection_freshness_seconds', { partition: '0' })).toBe(0);
+    expect(await value(metrics, 'ingest_projection_freshness_seconds', { partition: '1' })).toBe(60);
+    expect(await value(metrics, 'ingest_projection_freshness_seconds', { partition: '2' })).toBeUndefined();
+    expect(await value(metrics, 'ingest_last_applied_event_timestamp_seconds')).toBe(Date.parse('2026-11-28T11:59:00Z') / 1000);
+  });
+
+  it('forgets partitions revoked by a rebalance', async () => {
+    const metrics = new IngestMetrics();
+    metrics.noteEventTime('a', 1, new Date(NOW - 10_000));
+    metrics.keepPartitions({ a: [0], b: [1] });
+    metrics.refreshLag([{ topic: 'a', partition: 1, lag: 3n }], NOW);
+    expect(await value(metrics, 'ingest_projection_freshness_seconds', { partition: '1' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,203 @@
+import { PrefectHttpError } from '../http/prefect-errors';
+import { decodeBody } from '../http/request-body';
+import { parseCountRequest, parseListRequest } from './artifact-requests';
+
+// Validation as Prefect answers it, byte for byte (query-api.md §3.2-§3.6).
+
+const JSON_TYPE = 'application/json';
+
+function answer(run: () => unknown): { status: number; body: string } | 'ok' {
+  try {
+    run();
+    return 'ok';
+  } catch (e) {
+    if (!(e instanceof PrefectHttpError)) throw e;
+    return { status: e.status, body: e.body };
+  }
+}
+
+const list = (text: string, table: 'artifact' | 'artifact_collection' = 'artifact_collection', contentType = JSON_TYPE) =>
+  answer(() => parseListRequest(table, decodeBody(contentType, Buffer.from(text)), 200));
+const count = (text: string, contentType = JSON_TYPE) => answer(() => parseCountRequest('artifact', decodeBody(contentType, Buffer.from(text))));
+const envelope = (items: string, requestBody: string) =>
+  `{"exception_message":"Invalid request received.","exception_detail":[${items}],"request_body":${requestBody}}`;
+
+describe('the worked example (§3.5)', () => {
+  it('reports offset, then the nested extra key', () => {
+    const body = '{"offset": -3, "artifacts": {"key": {"starts_with": "x"}}}';
+    expect(list(body)).toEqual({
+      status: 422,
+      body: envelope(
+        '{"type":"greater_than_equal","loc":["body","offset"],"msg":"Input should be greater than or equal to 0","input":-3,"ctx":{"ge":0}},' +
+          '{"type":"extra_forbidden","loc":["body","artifacts","key","starts_with"],"msg":"Extra inputs are not permitted","input":"x"}',
+        '{"offset":-3,"artifacts":{"key":{"starts_with":"x"}}}',
+      ),
+    });
+  });
+});
+
+describe('limit (§3.6, §5)', () => {
+  const tooLow = { status: 422, body: '{"detail":"Invalid limit: must be greater than or equal to 0."}' };
+  const tooHigh = { status: 422, body: '{"detail":"Invalid limit: must be less than or equal to 200."}' };
+
+  it('out of range pre-empts every other error', () => {
+    expect(list('{"limit": -1, "offset": -1}')).toEqual(tooLow);
+    expect(list('{"limit": 500, "sort": "NOPE"}')).toEqual(tooHigh);
+    expect(list('{"limit": "201", "artifacts": {"bogus": 1}}', 'artifact')).toEqual(tooHigh);
+    expect(list('{"limit": 100000000000000000000}')).toEqual(tooHigh);
+  });
+
+  it('a mistyped limit joins the envelope, first', () => {
+    expect(list('{"sort": "NOPE", "limit": "abc"}')).toEqual({
+      status: 422,
+      body: envelope(
+        '{"type":"int_parsing","loc":["body","limit"],"msg":"Input should be a valid integer, unable to parse string as an integer","input":"abc"},' +
+          '{"type":"enum","loc":["body","sort"],"msg":"Input should be \'CREATED_DESC\', \'UPDATED_DESC\', \'ID_DESC\', \'KEY_DESC\' or \'KEY_ASC\'","input":"NOPE","ctx":{"expected":"\'CREATED_DESC\', \'UPDATED_DESC\', \'ID_DESC\', \'KEY_DESC\' or \'KEY_ASC\'"}}',
+        '{"sort":"NOPE","limit":"abc"}',
+      ),
+    });
+    expect(list('{"limit": 1e20}')).toEqual({
+      status: 422,
+      body: envelope(
+        '{"type":"int_parsing_size","loc":["body","limit"],"msg":"Unable to parse input string as an integer, exceeded maximum size","input":1e+20}',
+        '{"limit":1e+20}',
+      ),
+    });
+  });
+
+  it.each([
+    ['{"limit": "5"}', 5],
+    ['{"limit": " 2 "}', 2],
+    ['{"limit": "2.0"}', 2],
+    ['{"limit": 5.0}', 5],
+    ['{"limit": true}', 1],
+    ['{"limit": false}', 0],
+    ['{"limit": null}', 200],
+    ['{"limit": 0}', 0],
+    ['{}', 200],
+  ])('%s gives limit %d', (text, limit) => {
+    expect(parseListRequest('artifact', decodeBody(JSON_TYPE, Buffer.from(text)), 200).limit).toBe(limit);
+  });
+});
+
+describe('bodies that are not objects (§3.2)', () => {
+  it('reports one missing error per parameter, limit first on list routes', () => {
+    const missing = (names: string[]) => names.map((n) => `{"type":"missing","loc":["body","${n}"],"msg":"Field required","input":null}`).join(',');
+    expect(list('[1, 2.50]')).toEqual({
+      status: 422,
+      body: envelope(missing(['limit', 'sort', 'offset', 'artifacts', 'flow_runs', 'task_runs', 'flows', 'deployments']), '[1,2.5]'),
+    });
+    expect(count('"x"')).toEqual({ status: 422, body: envelope(missing(['artifacts', 'flow_runs', 'task_runs', 'flows', 'deployments']), '"x"') });
+    expect(count('0')).toEqual({ status: 422, body: envelope(missing(['artifacts', 'flow_runs', 'task_runs', 'flows', 'deployments']), '0') });
+  });
+
+  it('treats null, an empty body and non-JSON content types as no body', () => {
+    expect(list('null')).toBe('ok');
+    expect(list('')).toBe('ok');
+    expect(list('{not json', 'artifact', 'text/plain')).toBe('ok');
+    expect(list('{not json', 'artifact', 'application/json/x')).toBe('ok');
+  });
+
+  it('parses JSON without a Content-Type, with parameters, and with +json types', () => {
+    for (const type of [undefined as unknown as string, '', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'application/vnd.api+json']) {
+      expect(list('{"offset": -1}', 'artifact', type)).not.toBe('ok');
+    }
+  });
+});
+
+describe('json_invalid (§3.2)', () => {
+  it('reports the decoder message at a character offset and echoes the raw text', () => {
+    expect(list('{"a": 1,}')).toEqual({
+      status: 422,
+      body: envelope(
+        '{"type":"json_invalid","loc":["body",8],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting property name enclosed in double quotes"}}',
+        '"{\\"a\\": 1,}"',
+      ),
+    });
+  });
+
+  it('answers 400 for bodies Python fails to decode otherwise', () => {
+    expect(answer(() => parseCountRequest('artifact', decodeBody(JSON_TYPE, Buffer.from([0x7b, 0xff, 0x7d]))))).toEqual({
+      status: 400,
+      body: '{"detail":"There was an error parsing the body"}',
+    });
+  });
+});
+
+describe('top level (§3.3)', () => {
+  it('ignores unknown top-level keys and takes null as the default', () => {
+    expect(list('{"bogus": {"x": 1}, "sort": null, "offset": null, "artifacts": null}')).toBe('ok');
+  });
+
+  it('count routes ignore sort, limit and offset, even invalid', () => {
+    expect(count('{"sort": "NOPE", "limit": -5, "offset": "x"}')).toBe('ok');
+  });
+
+  it('requires filter parameters to be objects', () => {
+    expect(count('{"artifacts": [], "flows": "x"}')).toEqual({
+      status: 422,
+      body: envelope(
+        '{"type":"model_attributes_type","loc":["body","artifacts"],"msg":"Input should be a valid dictionary or object to extract fields from","input":[]},' +
+          '{"type":"model_attributes_type","loc":["body","flows"],"msg":"Input should be a valid dictionary or object to extract fields from","input":"x"}',
+        '{"artifacts":[],"flows":"x"}',
+      ),
+    });
+  });
+});
+
+describe('nested errors', () => {
+  it('lists declared members in declaration order (operator first), then extra keys in body order', () => {
+    const body = '{"flow_runs": {"zzz": 1, "9": 2, "tags": {"any_": "x"}, "operator": null, "id": {"any_": ["nope", null]}}}';
+    expect(count(body)).toEqual({
+      status: 422,
+      body: envelope(
+        [
+          '{"type":"enum","loc":["body","flow_runs","operator"],"msg":"Input should be \'and_\' or \'or_\'","input":null,"ctx":{"expected":"\'and_\' or \'or_\'"}}',
+          '{"type":"uuid_parsing","loc":["body","flow_runs","id","any_",0],"msg":"Input should be a valid UUID, invalid character: found `n` at 1","input":"nope","ctx":{"error":"invalid character: found `n` at 1"}}',
+          '{"type":"uuid_type","loc":["body","flow_runs","id","any_",1],"msg":"UUID input should be a string, bytes or UUID object","input":null}',
+          '{"type":"list_type","loc":["body","flow_runs","tags","any_"],"msg":"Input should be a valid list","input":"x"}',
+          '{"type":"extra_forbidden","loc":["body","flow_runs","zzz"],"msg":"Extra inputs are not permitted","input":1}',
+          '{"type":"extra_forbidden","loc":["body","flow_runs","9"],"msg":"Extra inputs are not permitted","input":2}',
+        ].join(','),
+        '{"flow_runs":{"zzz":1,"9":2,"tags":{"any_":"x"},"operator":null,"id":{"any_":["nope",null]}}}',
+      ),
+    });
+  });
+
+  it('reports timestamps, booleans and state types with their Pydantic messages', () => {
+    const body = '{"flow_runs": {"state": {"type": {"any_": ["DONE"]}}, "start_time": {"before_": "notadate", "after_": true, "is_null_": "maybe"}}}';
+    expect(count(body)).toEqual({
+      status: 422,
+      body: envelope(
+        [
+          '{"type":"enum","loc":["body","flow_runs","state","type","any_",0],"msg":"Input should be \'SCHEDULED\', \'PENDING\', \'RUNNING\', \'COMPLETED\', \'FAILED\', \'CANCELLED\', \'CRASHED\', \'PAUSED\' or \'CANCELLING\'","input":"DONE","ctx":{"expected":"\'SCHEDULED\', \'PENDING\', \'RUNNING\', \'COMPLETED\', \'FAILED\', \'CANCELLED\', \'CRASHED\', \'PAUSED\' or \'CANCELLING\'"}}',
+          '{"type":"value_error","loc":["body","flow_runs","start_time","before_"],"msg":"Value error, Unable to parse string [notadate]","input":"notadate","ctx":{"error":{}}}',
+          '{"type":"value_error","loc":["body","flow_runs","start_time","after_"],"msg":"value is not a valid datetime","input":true}',
+          '{"type":"bool_parsing","loc":["body","flow_runs","start_time","is_null_"],"msg":"Input should be a valid boolean, unable to interpret input","input":"maybe"}',
+        ].join(','),
+        '{"flow_runs":{"state":{"type":{"any_":["DONE"]}},"start_time":{"before_":"notadate","after_":true,"is_null_":"maybe"}}}',
+      ),
+    });
+  });
+
+  it('forbids members another filter class has (latest_id on versions, any_ on task run tags)', () => {
+    expect(count('{"artifacts": {"latest_id": {"any_": []}}, "task_runs": {"tags": {"any_": ["x"]}}}')).toEqual({
+      status: 422,
+      body: envelope(
+        '{"type":"extra_forbidden","loc":["body","artifacts","latest_id"],"msg":"Extra inputs are not permitted","input":{"any_":[]}},' +
+          '{"type":"extra_forbidden","loc":["body","task_runs","tags","any_"],"msg":"Extra inputs are not permitted","input":["x"]}',
+        '{"artifacts":{"latest_id":{"any_":[]}},"task_runs":{"tags":{"any_":["x"]}}}',
+      ),
+    });
+  });
+
+  it('echoes numbers as Python writes them', () => {
+    expect(list('{"offset": -3.0, "bogus": [1.50, 1E2, 12345678901234567890123, NaN]}')).toEqual({
+      status: 422,
+      body: envelope(
+        '{"type":"greater_than_equal","loc":["body","offset"],"msg":"Input should be greater than or equal to 0","input":-3.0,"ctx":{"ge":0}}',
+        '{"offset":-3.0,"bogus":[1.5,100.0,12345678901234567890123,null]}',
+      ),
+    });
+  });
+});

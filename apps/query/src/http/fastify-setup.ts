@@ -1,0 +1,68 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { EXCEPTION_BODIES, PrefectHttpError } from './prefect-errors';
+import { sendPrefectError } from './prefect-exception.filter';
+import { decodeBody } from './request-body';
+
+export const BODY_LIMIT = 1024 * 1024;
+const COMPRESS_FROM = 500;
+const gzipAsync = promisify(gzip);
+const ORIGINAL_CONTENT_TYPE = Symbol('originalContentType');
+
+type Tagged = FastifyRequest & { [ORIGINAL_CONTENT_TYPE]?: string };
+
+/**
+ * The Fastify-level behaviour Prefect's middleware and body decoding give:
+ * bearer auth in front of everything under /api but /api/health, our own body
+ * decoding (§3.2) instead of Fastify's parsers, gzip for answers of 500 bytes
+ * or more.
+ */
+export function configureFastify(fastify: FastifyInstance, options: { authToken?: string }): void {
+  const checkAuth = options.authToken === undefined ? undefined : bearerCheck(options.authToken);
+
+  fastify.addHook('onRequest', async (request: Tagged, reply: FastifyReply) => {
+    // Keep the client's Content-Type for decodeBody and give Fastify one it
+    // always accepts: FastAPI ignores unknown or malformed types, Fastify would 415.
+    request[ORIGINAL_CONTENT_TYPE] = request.headers['content-type'];
+    request.headers['content-type'] = 'application/octet-stream';
+    if (checkAuth && isProtected(request.url) && !checkAuth(request.headers.authorization)) {
+      reply.header('www-authenticate', 'Bearer');
+      sendPrefectError(reply, new PrefectHttpError(401, EXCEPTION_BODIES.unauthorized));
+      return reply;
+    }
+  });
+
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (request, raw, done) => {
+    done(null, decodeBody((request as Tagged)[ORIGINAL_CONTENT_TYPE], raw as Buffer));
+  });
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    // Fastify appends "; charset=utf-8" to JSON types; Prefect (Starlette) sends plain application/json.
+    if (reply.getHeader('content-type') === 'application/json; charset=utf-8') reply.header('content-type', 'application/json');
+    if (!String(request.headers['accept-encoding'] ?? '').includes('gzip') || reply.hasHeader('content-encoding')) return payload;
+    if ((typeof payload !== 'string' && !Buffer.isBuffer(payload)) || Buffer.byteLength(payload) < COMPRESS_FROM) return payload;
+    reply.header('content-encoding', 'gzip').header('vary', 'Accept-Encoding');
+    return gzipAsync(payload);
+  });
+}
+
+function isProtected(url: string): boolean {
+  const path = url.split('?', 1)[0] as string;
+  return (path === '/api' || path.startsWith('/api/')) && path !== '/api/health';
+}
+
+/** Compares SHA-256 digests in constant time, so neither the token nor its length leaks through timing. */
+function bearerCheck(token: string): (header: string | undefined) => boolean {
+  const expected = createHash('sha256').update(token).digest();
+  return (header) => {
+    const match = /^Bearer[ \t]+(.+)$/i.exec(header ?? '');
+    if (!match) return false;
+    const given = createHash('sha256')
+      .update((match[1] as string).trim())
+      .digest();
+    return timingSafeEqual(given, expected);
+  };
+}

@@ -1,0 +1,81 @@
+import { MIGRATIONS, openDatabase } from '@app/persistence';
+import type { SqlFragment } from '@app/filters';
+import { Pool } from 'pg';
+
+export class StartupError extends Error {}
+
+/**
+ * The query app's PostgreSQL access: one pg pool, rows as their single text
+ * column (the JSON our SQL builds). TypeORM is only used to migrate.
+ */
+export class QueryDatabase {
+  private closed = false;
+
+  private constructor(private readonly pool: Pool) {}
+
+  /**
+   * Connects, then makes sure the schema is current. Migrating needs DDL
+   * rights, so it is only attempted when a read-only check finds migrations
+   * missing: a SELECT-only role can serve an up-to-date database.
+   */
+  static async open(url: string, poolSize = 10): Promise<QueryDatabase> {
+    const pool = new Pool({ connectionString: url, max: poolSize, application_name: 'artifact-query', options: '-c timezone=UTC' });
+    pool.on('error', () => undefined); // an idle client's connection dropped; the pool replaces it
+    const db = new QueryDatabase(pool);
+    try {
+      await pool.query('SELECT 1');
+    } catch (e) {
+      await pool.end();
+      throw new StartupError(`PostgreSQL is unreachable at ${describe(url)}: ${(e as Error).message}`);
+    }
+    try {
+      if ((await db.pendingMigrations()).length > 0) {
+        const dataSource = await openDatabase({ url, applicationName: 'artifact-query-migrate', poolSize: 2 });
+        await dataSource.destroy();
+      }
+    } catch (e) {
+      await pool.end();
+      throw new StartupError(`cannot bring the schema up to date: ${(e as Error).message}`);
+    }
+    return db;
+  }
+
+  async pendingMigrations(): Promise<string[]> {
+    const names = MIGRATIONS.map((m) => new m().name ?? m.name);
+    const { rows } = await this.pool.query<{ applied: string[] | null }>(
+      `SELECT CASE WHEN to_regclass('schema_migration') IS NULL THEN NULL ELSE (SELECT array_agg(name) FROM schema_migration) END AS applied`,
+    );
+    const applied = new Set(rows[0]?.applied ?? []);
+    return names.filter((n) => !applied.has(n));
+  }
+
+  /** The first column of every row, as text. */
+  async texts(statement: SqlFragment): Promise<string[]> {
+    const result = await this.pool.query<string[]>({ text: statement.text, values: statement.values, rowMode: 'array' });
+    return result.rows.map((row) => row[0] as string);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+function describe(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'DATABASE_URL';
+  }
+}

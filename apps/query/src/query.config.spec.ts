@@ -1,0 +1,30 @@
+import { ConfigError, loadQueryConfig } from './query.config';
+
+describe('loadQueryConfig', () => {
+  it('has the documented defaults', () => {
+    expect(loadQueryConfig({})).toEqual({
+      databaseUrl: 'postgres://postgres:postgres@127.0.0.1:5432/artifacts',
+      port: 4200,
+      defaultLimit: 200,
+      authToken: undefined,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every variable', () => {
+    const env = { DATABASE_URL: 'postgresql://u:p@db:6543/x', QUERY_PORT: '8080', API_DEFAULT_LIMIT: '50', API_AUTH_TOKEN: 's3cret', LOG_LEVEL: 'warn' };
+    expect(loadQueryConfig(env)).toEqual({ databaseUrl: 'postgresql://u:p@db:6543/x', port: 8080, defaultLimit: 50, authToken: 's3cret', logLevel: 'warn' });
+  });
+
+  it.each([
+    [{ QUERY_PORT: 'abc' }, 'QUERY_PORT must be an integer from 0 to 65535, got "abc"'],
+    [{ QUERY_PORT: '70000' }, 'QUERY_PORT must be an integer from 0 to 65535, got "70000"'],
+    [{ API_DEFAULT_LIMIT: '0' }, 'API_DEFAULT_LIMIT must be an integer from 1 to 9007199254740991, got "0"'],
+    [{ API_DEFAULT_LIMIT: '2.5' }, 'API_DEFAULT_LIMIT must be an integer from 1 to 9007199254740991, got "2.5"'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
+    [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL is not a valid URL'],
+    [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL must be a postgres:// URL, got mysql://...'],
+  ])('refuses %j with one clear line', (env, message) => {
+    expect(() => loadQueryConfig(env)).toThrow(new ConfigError(message));
+  });
+});

@@ -1,0 +1,87 @@
+import { DynamicModule, LoggerService, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
+import type { AddressInfo } from 'node:net';
+import pino, { Logger } from 'pino';
+import { ArtifactReadModel } from './artifacts/artifact-read-model';
+import { ArtifactsController } from './artifacts/artifacts.controller';
+import { ApiPreconditionsGuard } from './http/api-preconditions.guard';
+import { registerDocs } from './http/docs';
+import { BODY_LIMIT, configureFastify } from './http/fastify-setup';
+import { HealthController } from './http/health.controller';
+import { registerMetrics } from './http/metrics';
+import { openApiDocument } from './http/openapi';
+import { PrefectExceptionFilter, sendPrefectError } from './http/prefect-exception.filter';
+import { notFound } from './http/prefect-errors';
+import { QUERY_CONFIG, QueryConfig } from './query.config';
+import { QueryDatabase } from './query-database';
+
+@Module({})
+export class QueryModule {
+  static forRoot(config: QueryConfig, db: QueryDatabase): DynamicModule {
+    return {
+      module: QueryModule,
+      controllers: [ArtifactsController, HealthController],
+      providers: [
+        { provide: QUERY_CONFIG, useValue: config },
+        { provide: QueryDatabase, useValue: db },
+        { provide: ArtifactReadModel, useValue: new ArtifactReadModel(db) },
+        ApiPreconditionsGuard,
+      ],
+    };
+  }
+}
+
+/**
+ * Builds the query app: connects to PostgreSQL (migrating only if the schema
+ * is behind, see QueryDatabase.open), wires Prefect's HTTP behaviour, and
+ * initialises Nest. It does not listen; see startQueryApp. Closing the app
+ * closes the pool. Throws StartupError when PostgreSQL is unusable.
+ */
+export async function createQueryApp(config: QueryConfig, logger: Logger = pino({ level: config.logLevel })): Promise<NestFastifyApplication> {
+  const db = await QueryDatabase.open(config.databaseUrl);
+  try {
+    const adapter = new FastifyAdapter({
+      bodyLimit: BODY_LIMIT,
+      // A path Fastify cannot decode (e.g. "%ZZ") is still "no such route" for Prefect's clients.
+      frameworkErrors: (_error: Error, _request: unknown, reply: unknown) => sendPrefectError(reply as never, notFound()),
+    } as ConstructorParameters<typeof FastifyAdapter>[0]);
+    const app = await NestFactory.create<NestFastifyApplication>(QueryModule.forRoot(config, db), adapter, {
+      bodyParser: false,
+      logger: nestLogger(logger),
+    });
+    // Nest bundles its own copy of Fastify; the API is the same, only the type identities differ.
+    const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+    configureFastify(fastify, { authToken: config.authToken });
+    registerMetrics(fastify);
+    registerDocs(fastify, openApiDocument({ defaultLimit: config.defaultLimit, auth: config.authToken !== undefined }));
+    app.useGlobalFilters(new PrefectExceptionFilter(logger));
+    fastify.addHook('onClose', async () => db.close());
+    await app.init();
+    return app;
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
+}
+
+/** createQueryApp, then listen on 0.0.0.0:config.port (0 picks a free port); returns the base URL to reach it. */
+export async function startQueryApp(config: QueryConfig, logger?: Logger): Promise<{ app: NestFastifyApplication; url: string }> {
+  const app = await createQueryApp(config, logger);
+  await app.listen(config.port, '0.0.0.0');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: `http://127.0.0.1:${port}` };
+}
+
+/** Nest's own messages through pino; its chatty route-mapping lines go to debug. */
+function nestLogger(logger: Logger): LoggerService {
+  const text = (message: unknown, context: unknown[]) => `${context.length ? `[${String(context[context.length - 1])}] ` : ''}${String(message)}`;
+  return {
+    log: (message, ...context) => logger.debug(text(message, context)),
+    error: (message, ...context) => logger.error(text(message, context)),
+    warn: (message, ...context) => logger.warn(text(message, context)),
+    debug: (message, ...context) => logger.debug(text(message, context)),
+    verbose: (message, ...context) => logger.trace(text(message, context)),
+  };
+}

@@ -1,0 +1,12 @@
+export * from './pydantic/lax';
+export * from './pydantic/errors';
+export { parseUuid } from './pydantic/uuid';
+export { parseInstant } from './pydantic/datetime';
+export * from './schemas/common';
+export * from './schemas/artifact-filters';
+export * from './schemas/run-filters';
+export * from './schemas/bodies';
+export * from './sql/params';
+export * from './sql/artifact-filters';
+export * from './sql/run-filters';
+export * from './sql/artifact-query';

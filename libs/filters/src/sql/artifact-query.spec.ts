@@ -1,0 +1,264 @@
+import { CountArtifactsBody, CountLatestArtifactsBody } from '../schemas/bodies';
+import { ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
+import { SqlParams } from './params';
+
+// The compiler's output for each criterion family and quirk (query-api.md §7,
+// §8, Q4-Q13, Q23-Q27). Semantics are checked against PostgreSQL in the
+// integration tests; here we pin the SQL shape and the parameters.
+
+function compile(table: ArtifactTable, body: unknown): { text: string; values: unknown[] } {
+  const schema = table === 'artifact' ? CountArtifactsBody : CountLatestArtifactsBody;
+  const p = new SqlParams();
+  const text = artifactWhere(table, schema.parse(body), p, 't');
+  return { text, values: p.values };
+}
+
+const versions = (body: unknown) => compile('artifact', body);
+const latest = (body: unknown) => compile('artifact_collection', body);
+const RUN = (conditions: string) => `EXISTS (SELECT 1 FROM flow_run fr WHERE fr.id = t.flow_run_id${conditions === 'TRUE' ? '' : ` AND ${conditions}`})`;
+const U1 = '6f9619ff-8b86-d011-b42d-00c04fc964ff';
+
+describe('no filter', () => {
+  it.each([{}, { artifacts: null }, { artifacts: {} }, { artifacts: { key: {} } }])('%j imposes nothing', (body) => {
+    expect(versions(body)).toEqual({ text: 'TRUE', values: [] });
+  });
+});
+
+describe('any_ / not_any_', () => {
+  it('binds a list as one array parameter', () => {
+    expect(versions({ artifacts: { type: { any_: ['markdown', 'table'] } } })).toEqual({
+      text: 't.type = ANY($1::text[])',
+      values: [['markdown', 'table']],
+    });
+  });
+
+  it('an empty any_ matches nothing (Q5)', () => {
+    expect(versions({ artifacts: { key: { any_: [] } } }).text).toBe('FALSE');
+    expect(versions({ artifacts: { id: { any_: [] } } }).text).toBe('FALSE');
+  });
+
+  it('not_any_ is <> ALL, which NULL never satisfies (Q6); an empty list imposes nothing', () => {
+    expect(versions({ artifacts: { type: { not_any_: ['table', 'image'] } } })).toEqual({ text: 't.type <> ALL($1::text[])', values: [['table', 'image']] });
+    expect(versions({ artifacts: { type: { not_any_: ['table'] } } })).toEqual({ text: 't.type <> $1::text', values: ['table'] });
+    expect(versions({ artifacts: { type: { not_any_: [] } } }).text).toBe('TRUE');
+  });
+
+  it('ANDs the criteria of one sub-object', () => {
+    expect(versions({ artifacts: { type: { any_: ['a', 'b'], not_any_: ['c', 'd'] } } }).text).toBe('(t.type = ANY($1::text[]) AND t.type <> ALL($2::text[]))');
+  });
+
+  it('compares a single value with =, so that an index can also give the order', () => {
+    expect(versions({ artifacts: { type: { any_: ['markdown'] } } })).toEqual({ text: 't.type = $1::text', values: ['markdown'] });
+  });
+
+  it('canonicalises UUIDs and casts them', () => {
+    expect(versions({ artifacts: { flow_run_id: { any_: ['6F9619FF8B86D011B42D00C04FC964FF'] } } })).toEqual({
+      text: 't.flow_run_id = $1::uuid',
+      values: [U1],
+    });
+  });
+});
+
+describe('like_ (Q4)', () => {
+  it('wraps the value in % and leaves its wildcards live', () => {
+    expect(versions({ artifacts: { key: { like_: 'a_c%' } } })).toEqual({ text: 't.key ILIKE $1::text', values: ['%a_c%%'] });
+  });
+
+  it('ignores an empty string', () => {
+    expect(versions({ artifacts: { key: { like_: '' } } }).text).toBe('TRUE');
+  });
+});
+
+describe('key.exists_', () => {
+  it('tests NULL on versions', () => {
+    expect(versions({ artifacts: { key: { exists_: true } } }).text).toBe('t.key IS NOT NULL');
+    expect(versions({ artifacts: { key: { exists_: false } } }).text).toBe('t.key IS NULL');
+  });
+
+  it('is constant on collections, whose key is never NULL (Q27)', () => {
+    expect(latest({ artifacts: { key: { exists_: true } } }).text).toBe('TRUE');
+    expect(latest({ artifacts: { key: { exists_: false } } }).text).toBe('FALSE');
+  });
+});
+
+describe('operator', () => {
+  it('or_ combines the direct children', () => {
+    expect(versions({ artifacts: { operator: 'or_', key: { any_: ['k'] }, type: { any_: ['t'] } } }).text).toBe(
+      '(t.key = $1::text OR t.type = $2::text)',
+    );
+  });
+
+  it('an empty child contributes TRUE, so or_ then matches everything (Q10)', () => {
+    expect(versions({ artifacts: { operator: 'or_', key: {}, type: { any_: ['x'] } } }).text).toBe('(TRUE OR t.type = $1::text)');
+  });
+
+  it('latest_id is the collection filter, id the version filter', () => {
+    expect(latest({ artifacts: { latest_id: { any_: [U1] } } }).text).toBe('t.latest_id = $1::uuid');
+    expect(() => latest({ artifacts: { id: { any_: [U1] } } })).toThrow();
+    expect(() => versions({ artifacts: { latest_id: { any_: [U1] } } })).toThrow();
+  });
+});
+
+describe('cross-entity filters (§8)', () => {
+  it('an empty related filter still requires the related row (Q7)', () => {
+    expect(versions({ flow_runs: {} }).text).toBe('EXISTS (SELECT 1 FROM flow_run fr WHERE fr.id = t.flow_run_id)');
+    expect(versions({ task_runs: { flow_run_id: { is_null_: null } } }).text).toBe('EXISTS (SELECT 1 FROM task_run tr WHERE tr.id = t.task_run_id)');
+    expect(versions({ flows: {} }).text).toBe('EXISTS (SELECT 1 FROM flow_run fr JOIN flow fl ON fl.id = fr.flow_id WHERE fr.id = t.flow_run_id)');
+    expect(versions({ deployments: {} }).text).toBe(
+      'EXISTS (SELECT 1 FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id WHERE fr.id = t.flow_run_id)',
+    );
+  });
+
+  it('checks flow run, flow and deployment on the same run, the task run separately', () => {
+    const { text, values } = versions({
+      flow_runs: { name: { any_: ['r'] } },
+      flows: { name: { any_: ['f'] } },
+      deployments: { name: { any_: ['d'] } },
+      task_runs: { name: { any_: ['t'] } },
+      artifacts: { type: { any_: ['x'] } },
+    });
+    expect(text).toBe(
+      '(t.type = $1::text AND ' +
+        'EXISTS (SELECT 1 FROM flow_run fr JOIN flow fl ON fl.id = fr.flow_id JOIN deployment d ON d.id = fr.deployment_id ' +
+        'WHERE fr.id = t.flow_run_id AND fr.name = $2::text AND fl.name = $3::text AND d.name = $4::text) AND ' +
+        'EXISTS (SELECT 1 FROM task_run tr WHERE tr.id = t.task_run_id AND tr.name = $5::text))',
+    );
+    expect(values).toEqual(['x', 'r', 'f', 'd', 't']);
+  });
+});
+
+describe('FlowRunFilter', () => {
+  it('drops a state sub-object yielding two conditions or none (Q12)', () => {
+    expect(versions({ flow_runs: { state: { type: { any_: ['COMPLETED'], not_any_: ['COMPLETED'] } } } })).toEqual({
+      text: RUN('TRUE'),
+      values: [],
+    });
+    expect(versions({ flow_runs: { state: { operator: 'or_', type: {}, name: { any_: ['Done'] } } } }).text).toBe(RUN('fr.state_name = $1::text'));
+  });
+
+  it('keeps a single-condition state sub-object, an empty not_any_ not counting', () => {
+    expect(versions({ flow_runs: { state: { type: { any_: ['COMPLETED'], not_any_: [] } } } })).toEqual({
+      text: RUN('fr.state_type = $1::text'),
+      values: ['COMPLETED'],
+    });
+    expect(versions({ flow_runs: { state: { type: { not_any_: ['FAILED'] } } } }).text).toBe(RUN('fr.state_type <> $1::text'));
+  });
+
+  it('compares start_time bounds with the expected start as fallback, is_null_ on start_time alone (Q23)', () => {
+    expect(versions({ flow_runs: { start_time: { after_: '2024-01-01T13:00:00+01:00', is_null_: false } } })).toEqual({
+      text: RUN('(coalesce(fr.start_time, fr.expected_start_time) >= $1::timestamptz AND fr.start_time IS NOT NULL)'),
+      values: ['2024-01-01T12:00:00.000000Z'],
+    });
+  });
+
+  it('tags: all_ as containment, any_ as overlap, is_null_ as the empty array', () => {
+    expect(versions({ flow_runs: { tags: { all_: ['a', 'b'], any_: ['c'], is_null_: false } } }).text).toBe(
+      RUN(`(fr.tags @> $1::text[] AND fr.tags && $2::text[] AND fr.tags <> '{}'::text[])`),
+    );
+    expect(versions({ flow_runs: { tags: { all_: [], any_: [] } } }).text).toBe(RUN('FALSE'));
+    expect(versions({ flow_runs: { tags: { is_null_: true } } }).text).toBe(RUN(`fr.tags = '{}'::text[]`));
+  });
+
+  it('parent_flow_run_id goes through the parent task run', () => {
+    expect(versions({ flow_runs: { parent_flow_run_id: { any_: [U1] } } }).text).toBe(
+      RUN('EXISTS (SELECT 1 FROM task_run ptr WHERE ptr.id = fr.parent_task_run_id AND ptr.flow_run_id = ANY($1::uuid[]))'),
+    );
+    expect(versions({ flow_runs: { parent_flow_run_id: { any_: [] } } }).text).toBe(RUN('FALSE'));
+  });
+
+  it('created_by uses id_ / type_ on the JSON members, is_null_ on the object', () => {
+    const { text, values } = versions({ flow_runs: { created_by: { operator: 'or_', id_: [U1], type_: ['DEPLOYMENT'], is_null_: true } } });
+    expect(text).toBe(
+      RUN(
+        "((fr.created_by->>'id') = $1::text OR (fr.created_by->>'type') = $2::text OR coalesce(jsonb_typeof(fr.created_by), 'null') = 'null')",
+      ),
+    );
+    expect(values).toEqual([U1, 'DEPLOYMENT']);
+    expect(versions({ flow_runs: { created_by: { type_: [] } } }).text).toBe(RUN('FALSE'));
+  });
+
+  it('idempotency_key not_any_ and id not_any_', () => {
+    expect(versions({ flow_runs: { idempotency_key: { not_any_: ['k'] }, id: { not_any_: [] } } }).text).toBe(
+      RUN('fr.idempotency_key <> $1::text'),
+    );
+  });
+});
+
+describe('TaskRunFilter', () => {
+  const TASK = (conditions: string) => `EXISTS (SELECT 1 FROM task_run tr WHERE tr.id = t.task_run_id AND ${conditions})`;
+
+  it.each([
+    [{}, 'tr.flow_run_id IS NOT NULL'],
+    [{ is_null_: false }, 'tr.flow_run_id IS NOT NULL'],
+    [{ is_null_: true, any_: [U1] }, 'tr.flow_run_id IS NULL'],
+    [{ any_: [U1] }, 'tr.flow_run_id = $1::uuid'],
+    [{ is_null_: false, any_: [] }, 'FALSE'],
+    [{ is_null_: null, any_: [U1, U1] }, 'tr.flow_run_id = ANY($1::uuid[])'],
+  ])('flow_run_id %j follows the decision table (Q24)', (flowRunId, condition) => {
+    expect(versions({ task_runs: { flow_run_id: flowRunId } }).text).toBe(TASK(condition));
+  });
+
+  it('subflow_runs.exists_ looks for a flow run whose parent is the task run', () => {
+    const subflow = 'EXISTS (SELECT 1 FROM flow_run sfr WHERE sfr.parent_task_run_id = tr.id)';
+    expect(versions({ task_runs: { subflow_runs: { exists_: true }, flow_run_id: { is_null_: null } } }).text).toBe(TASK(subflow));
+    expect(versions({ task_runs: { subflow_runs: { exists_: false }, flow_run_id: { is_null_: null } } }).text).toBe(TASK(`NOT ${subflow}`));
+  });
+
+  it('has no not_any_ on state, no any_ on tags (Q25)', () => {
+    expect(() => versions({ task_runs: { state: { type: { not_any_: ['FAILED'] } } } })).toThrow();
+    expect(() => versions({ task_runs: { tags: { any_: ['x'] } } })).toThrow();
+  });
+});
+
+describe('FlowFilter and DeploymentFilter', () => {
+  const FLOW = (c: string) => `EXISTS (SELECT 1 FROM flow_run fr JOIN flow fl ON fl.id = fr.flow_id WHERE fr.id = t.flow_run_id AND ${c})`;
+  const DEPLOYMENT = (c: string) =>
+    `EXISTS (SELECT 1 FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id WHERE fr.id = t.flow_run_id${c === 'TRUE' ? '' : ` AND ${c}`})`;
+
+  it('flows.deployment.is_null_ is about any deployment of the flow', () => {
+    expect(versions({ flows: { deployment: { is_null_: true } } }).text).toBe(FLOW('NOT EXISTS (SELECT 1 FROM deployment fd WHERE fd.flow_id = fl.id)'));
+    expect(versions({ flows: { deployment: { is_null_: false } } }).text).toBe(FLOW('EXISTS (SELECT 1 FROM deployment fd WHERE fd.flow_id = fl.id)'));
+  });
+
+  it('flow_or_deployment_name matches either name with one pattern', () => {
+    expect(versions({ deployments: { flow_or_deployment_name: { like_: 'etl' } } })).toEqual({
+      text: DEPLOYMENT('(d.name ILIKE $1::text OR EXISTS (SELECT 1 FROM flow dfl WHERE dfl.id = d.flow_id AND dfl.name ILIKE $1::text))'),
+      values: ['%etl%'],
+    });
+  });
+
+  it('concurrency_limit is validated but contributes nothing (Q26)', () => {
+    expect(versions({ deployments: { concurrency_limit: { ge_: '1', le_: 5, is_null_: false } } }).text).toBe(DEPLOYMENT('TRUE'));
+    expect(() => versions({ deployments: { concurrency_limit: { ge_: 'x' } } })).toThrow();
+    expect(() => versions({ deployments: { concurrency_limit: { eq_: 1 } } })).toThrow();
+  });
+
+  it('paused binds a boolean', () => {
+    expect(versions({ deployments: { paused: { eq_: 'yes' } } })).toEqual({ text: DEPLOYMENT('d.paused = $1::boolean'), values: [true] });
+  });
+});
+
+describe('artifactOrderBy (§6)', () => {
+  it.each([
+    ['artifact', 'CREATED_DESC', 't.created DESC, t.id DESC'],
+    ['artifact', 'UPDATED_DESC', 't.updated DESC, t.id DESC'],
+    ['artifact', 'ID_DESC', 't.id DESC'],
+    ['artifact', 'KEY_ASC', 't.key ASC NULLS FIRST, t.id ASC'],
+    ['artifact', 'KEY_DESC', 't.key DESC NULLS LAST, t.id DESC'],
+    ['artifact_collection', 'KEY_ASC', 't.key ASC'],
+    ['artifact_collection', 'KEY_DESC', 't.key DESC'],
+    ['artifact_collection', 'CREATED_DESC', 't.created DESC, t.id DESC'],
+  ] as const)('%s %s', (table, sort, expected) => {
+    expect(artifactOrderBy(table, sort, 't')).toBe(expected);
+  });
+});
+
+describe('strings PostgreSQL cannot store (U+0000)', () => {
+  it('match nothing instead of failing the query', () => {
+    expect(versions({ artifacts: { key: { any_: ['a\u0000'] } } }).text).toBe('FALSE');
+    expect(versions({ artifacts: { key: { any_: ['a\u0000', 'b'] } } })).toEqual({ text: 't.key = $1::text', values: ['b'] });
+    expect(versions({ artifacts: { key: { like_: '\u0000' } } }).text).toBe('FALSE');
+    expect(versions({ artifacts: { type: { not_any_: ['\u0000'] } } }).text).toBe('t.type IS NOT NULL');
+    expect(versions({ flow_runs: { tags: { all_: ['\u0000'], any_: ['\u0000', 'x'] } } }).values).toEqual([['x']]);
+  });
+});

@@ -1,0 +1,70 @@
+import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/artifact-filters';
+import type { ArtifactSort, RelatedFilters } from '../schemas/bodies';
+import { artifactCollectionFilter, artifactFilter } from './artifact-filters';
+import { asSqlFilter, SqlParams } from './params';
+import { deploymentFilter, flowFilter, flowRunFilter, taskRunFilter } from './run-filters';
+
+/** `artifact` (E4/E5, every version) or `artifact_collection` (E1/E2, the latest version of each key). */
+export type ArtifactTable = 'artifact' | 'artifact_collection';
+
+export type ArtifactQueryFilters<T extends ArtifactTable> = Partial<RelatedFilters> & {
+  artifacts?: (T extends 'artifact' ? ArtifactFilter : ArtifactCollectionFilter) | null;
+};
+
+/**
+ * The WHERE condition for rows `t` of `table` (§8): the row's own filter, one
+ * EXISTS over its flow run joined to the flow and deployment (so all three
+ * filters hold for the same run), and one EXISTS over its task run. A related
+ * filter that is present, even `{}`, requires the related row to exist.
+ */
+export function artifactWhere<T extends ArtifactTable>(table: T, filters: ArtifactQueryFilters<T>, p: SqlParams, t: string): string {
+  const conditions: string[] = [];
+  if (filters.artifacts) {
+    conditions.push(
+      table === 'artifact'
+        ? artifactFilter(filters.artifacts as ArtifactFilter, p, t)
+        : artifactCollectionFilter(filters.artifacts as ArtifactCollectionFilter, p, t),
+    );
+  }
+  const { flow_runs, flows, deployments, task_runs } = filters;
+  if (flow_runs || flows || deployments) {
+    let from = 'flow_run fr';
+    const where = [`fr.id = ${t}.flow_run_id`];
+    if (flow_runs) where.push(flowRunFilter(flow_runs, p));
+    if (flows) {
+      from += ' JOIN flow fl ON fl.id = fr.flow_id';
+      where.push(flowFilter(flows, p));
+    }
+    if (deployments) {
+      from += ' JOIN deployment d ON d.id = fr.deployment_id';
+      where.push(deploymentFilter(deployments, p));
+    }
+    conditions.push(`EXISTS (SELECT 1 FROM ${from} WHERE ${where.filter((w) => w !== 'TRUE').join(' AND ')})`);
+  }
+  if (task_runs) {
+    const own = taskRunFilter(task_runs, p);
+    conditions.push(`EXISTS (SELECT 1 FROM task_run tr WHERE tr.id = ${t}.task_run_id${own === 'TRUE' ? '' : ` AND ${own}`})`);
+  }
+  return asSqlFilter(conditions);
+}
+
+/**
+ * ORDER BY for a sort value, with `id` as the hidden final tie-breaker (§6).
+ * NULL keys (keyless versions) sort as on SQLite, Prefect's default back end:
+ * first ascending, last descending. Collection keys are unique and NOT NULL,
+ * so KEY_* needs no tie-breaker there.
+ */
+export function artifactOrderBy(table: ArtifactTable, sort: ArtifactSort, t: string): string {
+  switch (sort) {
+    case 'CREATED_DESC':
+      return `${t}.created DESC, ${t}.id DESC`;
+    case 'UPDATED_DESC':
+      return `${t}.updated DESC, ${t}.id DESC`;
+    case 'ID_DESC':
+      return `${t}.id DESC`;
+    case 'KEY_DESC':
+      return table === 'artifact' ? `${t}.key DESC NULLS LAST, ${t}.id DESC` : `${t}.key DESC`;
+    case 'KEY_ASC':
+      return table === 'artifact' ? `${t}.key ASC NULLS FIRST, ${t}.id ASC` : `${t}.key ASC`;
+  }
+}

@@ -1,0 +1,186 @@
+import { decodeMessage } from '@app/contracts';
+import { CliError, parseArgs, readEnv, resolveTopics } from './cli';
+import { describe as describeMessage, describeJson, MessageView } from './describe';
+import { formatLag, lagRows, samples } from './lag';
+import { formatSummary, LineDefaults, parseLine } from './publish';
+import { renderProgress } from './progress';
+import { formatReplay, replayMessage } from './replay-dlq';
+
+const ID = '6f9619ff-8b86-4d01-b42d-00c04fc964ff';
+const T = '2026-11-28T10:00:00Z';
+const defaults: LineDefaults = { topics: { artifacts: 'a', runs: 'r' }, validate: true };
+
+describe('events CLI: options and environment', () => {
+  it('parses flags, values (both spellings), stdin and --', () => {
+    expect(parseArgs(['-', '--max', '3', '--topic=runs', '--dlq', '--', '--x'], { max: 'number', topic: 'string', dlq: 'flag' })).toEqual({
+      positional: ['-', '--x'],
+      options: { max: 3, topic: 'runs', dlq: true },
+    });
+  });
+
+  it.each([
+    [['--nope'], /unknown option --nope/],
+    [['--max'], /--max needs a value/],
+    [['--max', 'x'], /non-negative number/],
+    [['--dlq=1'], /takes no value/],
+  ])('%j is a usage error (exit 2)', (argv, message) => {
+    let error: unknown;
+    try {
+      parseArgs(argv, { max: 'number', dlq: 'flag' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(CliError);
+    expect((error as CliError).code).toBe(2);
+    expect((error as CliError).message).toMatch(message);
+  });
+
+  it('reads the apps variables with their defaults and resolves topic aliases', () => {
+    const env = readEnv({});
+    expect(env).toMatchObject({ brokers: ['127.0.0.1:9092'], artifactTopic: 'prefect.artifacts', runTopic: 'prefect.runs', ingestUrl: 'http://127.0.0.1:4201', ssl: false });
+    const custom = readEnv({ KAFKA_BROKERS: 'k1:9092, k2:9093', ARTIFACT_TOPIC: 'x.a', RUN_TOPIC: 'x.r', INGEST_URL: 'http://h:1/' });
+    expect(custom).toMatchObject({ brokers: ['k1:9092', 'k2:9093'], ingestUrl: 'http://h:1' });
+    expect(resolveTopics(custom, undefined)).toEqual(['x.a', 'x.r']);
+    expect(resolveTopics(custom, 'artifacts')).toEqual(['x.a']);
+    expect(resolveTopics(custom, 'runs')).toEqual(['x.r']);
+    expect(resolveTopics(custom, 'other.topic')).toEqual(['other.topic']);
+    expect(() => readEnv({ KAFKA_BROKERS: 'kafka://x' })).toThrow(/host:port/);
+    expect(() => readEnv({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SASL_USERNAME/);
+  });
+});
+
+describe('events publish: one NDJSON line', () => {
+  it('builds a valid event on the configured topic, with its key, keeping number literals', () => {
+    const result = parseLine(`{"type":"prefect.artifact.created","id":"evt-1","source":"/cli","mode":"binary","data":{"id":"${ID}","key":"k","data":{"x":1.0},"created":"${T}"}}`, defaults);
+    if (!result.ok) throw new Error(result.message);
+    expect(result.event).toMatchObject({ type: 'prefect.artifact.created', id: 'evt-1', topic: 'a', key: 'k' });
+    expect(result.event.message.headers).toMatchObject({ ce_source: '/cli', ce_id: 'evt-1' });
+    expect(result.event.message.value.toString()).toContain('"data":{"x":1.0}');
+    expect(decodeMessage(result.event.message, 'artifacts').ok).toBe(true);
+  });
+
+  it.each([
+    ['not json', 'invalid_line', /not JSON/],
+    ['[1]', 'invalid_line', /not a JSON object/],
+    ['{"data":{}}', 'invalid_line', /type is required/],
+    ['{"type":"prefect.flow.deleted"}', 'invalid_line', /data is required/],
+    ['{"type":"prefect.flow.deleted","data":{},"extra":1}', 'invalid_line', /unknown field "extra"/],
+    ['{"type":"prefect.flow.deleted","data":{},"id":5}', 'invalid_line', /id must be a string/],
+    ['{"type":"prefect.flow.deleted","data":{},"mode":"xml"}', 'invalid_line', /mode must be/],
+    [`{"type":"prefect.flow.deleted","data":{"id":"${ID}"}}`, 'invalid_payload', /updated: required/],
+    [`{"type":"prefect.flow.gone","data":{"id":"${ID}"}}`, 'unknown_type', /unknown event type/],
+  ])('%s → %s', (line, reason, message) => {
+    const result = parseLine(line, defaults);
+    if (result.ok) throw new Error('expected a rejection');
+    expect(result.reason).toBe(reason);
+    expect(result.message).toMatch(message);
+  });
+
+  it('--no-validate sends what the ingest app will dead-letter, on the topic its type names', () => {
+    const bad = parseLine(`{"type":"prefect.artifact.created","data":{"id":"x","key":"Bad Key","created":"${T}"}}`, { ...defaults, validate: false });
+    if (!bad.ok) throw new Error(bad.message);
+    expect(bad.event).toMatchObject({ topic: 'a', key: 'Bad Key' });
+    const unknown = parseLine(`{"type":"prefect.artifact.created.v2","data":{"id":"${ID}"}}`, { ...defaults, validate: false });
+    expect(unknown.ok && unknown.event.topic).toBe('a');
+    const unknownRun = parseLine(`{"type":"acme.thing","data":{"id":"${ID}"}}`, { ...defaults, validate: false });
+    expect(unknownRun.ok && unknownRun.event.topic).toBe('r');
+  });
+
+  it('summarises per topic and lists rejections by line number', () => {
+    const text = formatSummary({ lines: 4, published: 2, byTopic: new Map([['a', 1], ['r', 1]]), rejected: [{ line: 3, reason: 'invalid_line', message: 'not JSON' }] }, false);
+    expect(text).toBe('published: 2 events (a: 1, r: 1) from 4 lines\nrejected: 1\n  line 3: invalid_line: not JSON\n');
+  });
+
+  it('draws a bar when the total is known', () => {
+    expect(renderProgress(50, 100, 'x', 10)).toBe('[#####-----]  50% x');
+    expect(renderProgress(5, undefined, 'line 5')).toBe('line 5');
+  });
+});
+
+describe('events tail / replay-dlq: messages', () => {
+  const deadLetter: MessageView = {
+    topic: 'a.dlq',
+    partition: 2,
+    offset: '7',
+    timestamp: String(Date.parse('2026-11-28T11:00:00Z')),
+    key: Buffer.from('Bad Key'),
+    value: Buffer.from(JSON.stringify({ specversion: '1.0', id: 'evt-9', type: 'prefect.artifact.created', time: T, data: {} })),
+    headers: {
+      'content-type': Buffer.from('application/cloudevents+json'),
+      traceparent: Buffer.from('00-abc'),
+      'dlq-reason': Buffer.from('invalid_payload'),
+      'dlq-error': Buffer.from('invalid prefect.artifact.created data: key: bad'),
+      'dlq-source-topic': Buffer.from('a'),
+      'dlq-source-partition': Buffer.from('1'),
+      'dlq-source-offset': Buffer.from('42'),
+      'dlq-failed-at': Buffer.from('2026-11-28T11:00:01Z'),
+    },
+  };
+
+  it('describes a dead letter on one line: time, position, type, key, id, reason, source, error', () => {
+    expect(describeMessage(deadLetter)).toBe(
+      `${T} a.dlq[2]@7 prefect.artifact.created key="Bad Key" id=evt-9 reason=invalid_payload source=a[1]@42 error="invalid prefect.artifact.created data: key: bad"`,
+    );
+    expect(describeJson(deadLetter)).toMatchObject({ time: T, topic: 'a.dlq', partition: 2, offset: '7', key: 'Bad Key', type: 'prefect.artifact.created', dlq: { reason: 'invalid_payload', source_topic: 'a', source_offset: '42' } });
+  });
+
+  it('describes binary events from their ce_ headers, and garbage as such (Kafka time)', () => {
+    const binary = { ...deadLetter, topic: 'r', headers: { ce_type: 'prefect.flow.deleted', ce_id: 'e1', ce_time: T }, value: Buffer.from('{}') };
+    expect(describeMessage(binary)).toBe(`${T} r[2]@7 prefect.flow.deleted key="Bad Key" id=e1`);
+    expect(describeMessage({ ...binary, headers: {}, key: null, value: Buffer.from('nope') })).toBe('2026-11-28T11:00:00.000Z r[2]@7 <not a CloudEvent> key=<none>');
+  });
+
+  it('replays the original key, value and headers, minus the dlq-* ones', () => {
+    const message = replayMessage(deadLetter.key, deadLetter.value, deadLetter.headers);
+    expect(message.key).toBe(deadLetter.key);
+    expect(message.value).toBe(deadLetter.value);
+    expect(Object.keys(message.headers ?? {})).toEqual(['content-type', 'traceparent']);
+  });
+
+  it('reports replay counts', () => {
+    const text = formatReplay({ read: 4, replayed: new Map([['a', 2]]), skippedByFilter: new Map([['invalid_json', 1]]), skippedNoSource: 0, skippedTruncated: ['a[1]@9'] }, ['a.dlq'], false);
+    expect(text).toBe('read 4 dead letters from a.dlq\nreplayed 2 (a: 2)\nskipped 2 (reason not in --filter: invalid_json: 1; value truncated, the original is at a[1]@9)\n');
+  });
+});
+
+describe('events lag', () => {
+  const metrics = [
+    '# HELP ingest_projection_freshness_seconds x',
+    '# TYPE ingest_projection_freshness_seconds gauge',
+    'ingest_projection_freshness_seconds{topic="a",partition="0"} 0',
+    'ingest_projection_freshness_seconds{topic="a",partition="1"} 75.5',
+    'ingest_consumer_lag_messages{topic="a",partition="1"} 12',
+  ].join('\n');
+
+  it('reads samples of one metric from the Prometheus text format', () => {
+    expect(samples(metrics, 'ingest_projection_freshness_seconds')).toEqual([
+      { labels: { topic: 'a', partition: '0' }, value: 0 },
+      { labels: { topic: 'a', partition: '1' }, value: 75.5 },
+    ]);
+  });
+
+  it('joins /ready partitions with freshness and prints a table', () => {
+    const rows = lagRows(
+      {
+        caught_up: false,
+        partitions: [
+          { topic: 'a', partition: 0, high_watermark: '10', checkpoint: '10', lag: '0' },
+          { topic: 'a', partition: 1, high_watermark: '20', checkpoint: '8', lag: '12' },
+          { topic: 'a', partition: 2, high_watermark: '3', checkpoint: null, lag: '3' },
+        ],
+      },
+      metrics,
+    );
+    expect(rows.map((r) => r.freshness_seconds)).toEqual([0, 75.5, null]);
+    expect(formatLag(rows, false)).toBe(
+      [
+        'TOPIC  PARTITION  HIGH-WATER  CHECKPOINT  LAG  FRESHNESS',
+        'a              0          10          10    0       0.0s',
+        'a              1          20           8   12      1m16s',
+        'a              2           3           -    3          -',
+        'total lag: 15 messages; behind',
+        '',
+      ].join('\n'),
+    );
+  });
+});

@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { Admin, Consumer, Kafka, KafkaConfig, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
+import { CliError, CliEnv } from './cli';
+
+/** How long connecting may take before the CLI gives up with one line. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+export function createKafka(env: CliEnv, clientId: string): Kafka {
+  const config: KafkaConfig = {
+    clientId,
+    brokers: env.brokers,
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    requestTimeout: 30_000,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 3_000 },
+  };
+  if (env.ssl) config.ssl = env.caFile ? { ca: [readFileSync(env.caFile, 'utf8')] } : true;
+  if (env.sasl) config.sasl = { ...env.sasl } as SASLOptions;
+  return new Kafka(config);
+}
+
+/** Connects a kafkajs client, failing with one line after CONNECT_TIMEOUT_MS (kafkajs would otherwise retry for long). */
+export async function connect<T extends Producer | Consumer | Admin>(client: T, env: CliEnv): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CliError(`cannot reach Kafka at ${env.brokers.join(',')}: no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([
+      client.connect().catch((error: Error) => {
+        throw new CliError(`cannot reach Kafka at ${env.brokers.join(',')}: ${error.message}`);
+      }),
+      timeout,
+    ]);
+    return client;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+}
+
+/** Fails with one line when a topic is missing (the broker would otherwise retry metadata requests for long). */
+export async function requireTopics(admin: Admin, topics: string[]): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t));
+  if (missing.length > 0) throw new CliError(`no such topic: ${missing.join(', ')}`);
+}

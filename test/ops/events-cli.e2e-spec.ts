@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../support/apps';
+import { requireBrokers } from '../support/kafka';
+import { metric, OpsWorld, runCli, scrape, waitForStatus } from './ops-support';
+
+// `npm run events -- publish | tail | replay-dlq | lag` against the real broker and
+// the built ingest app. The dead letters come from a real mistake: an ingest
+// instance started with ARTIFACT_TOPIC and RUN_TOPIC swapped dead-letters every
+// event as wrong_topic; once restarted with the right configuration, replaying
+// the dead-letter topics fills the read model.
+
+const T = (minutes: number) => new Date(Date.parse('2026-11-01T08:00:00Z') + minutes * 60_000).toISOString();
+
+// Jest reads testTimeout globally, not per project: e2e specs set their own.
+jest.setTimeout(120_000);
+
+describe('ops: the events CLI', () => {
+  let world: OpsWorld;
+  let dir: string;
+  let cliEnv: Record<string, string>;
+  const flow = randomUUID();
+  const flowRun = randomUUID();
+  const artifacts = [randomUUID(), randomUUID(), randomUUID()];
+
+  beforeAll(async () => {
+    world = await OpsWorld.create('ops-cli');
+    dir = mkdtempSync(join(tmpdir(), 'ops-cli-'));
+    cliEnv = { KAFKA_BROKERS: requireBrokers().join(','), ARTIFACT_TOPIC: world.topics.artifacts, RUN_TOPIC: world.topics.runs };
+  });
+
+  afterAll(async () => {
+    await world?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const lines = [
+    { type: 'prefect.flow.upserted', data: { id: flow, name: 'etl', tags: ['ops'], created: T(0), updated: T(0) } },
+    { type: 'prefect.artifact.created', data: { id: artifacts[0], key: 'Daily Report', created: T(1) } },
+    { type: 'prefect.flow-run.upserted', mode: 'binary', data: { id: flowRun, flow_id: flow, name: 'brave-otter', state_type: 'COMPLETED', state_name: 'Completed', updated: T(2) } },
+    'this is not json',
+    { type: 'prefect.artifact.created', source: '/ops/cli-test', data: { id: artifacts[0], key: 'daily-report', type: 'table', data: '__RAW__', flow_run_id: flowRun, created: T(3) } },
+    { type: 'prefect.artifact.created', data: { id: artifacts[1], key: 'daily-report', created: T(4) } },
+    { type: 'prefect.artifact.created', id: 'evt-fixed-id', data: { id: artifacts[2], created: T(5) } },
+    { type: 'prefect.artifact.updated', data: { id: artifacts[1], key: 'daily-report', updated: T(6), description: 'second version' } },
+    { type: 'prefect.artifact.created', data: { id: randomUUID(), created: T(7) }, typo: 1 },
+    { type: 'prefect.artifact.created.v2', data: { id: randomUUID(), created: T(7) } },
+  ]
+    .map((line) => (typeof line === 'string' ? line : JSON.stringify(line).replace('"__RAW__"', '{"x":1.0,"n":12345678901234567890}')))
+    .join('\n');
+
+  it('publish: sends the valid lines, reports the others by line number, exits 1', async () => {
+    // The mistake: an instance whose topic variables are swapped.
+    const misconfigured = await world.startIngest({ ARTIFACT_TOPIC: world.topics.runs, RUN_TOPIC: world.topics.artifacts });
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, `${lines}\n\n`);
+    const result = await runCli(['publish', file], cliEnv);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(1);
+    expect(result.stdout.split('\n')).toEqual([
+      `published: 6 events (${world.topics.runs}: 2, ${world.topics.artifacts}: 4) from 11 lines`,
+      'rejected: 4',
+      expect.stringMatching(/^ {2}line 2: invalid_payload: invalid prefect\.artifact\.created data: key: Artifact key must only contain lowercase letters/),
+      expect.stringMatching(/^ {2}line 4: invalid_line: not JSON/),
+      '  line 9: invalid_line: unknown field "typo" (a line has type, data, id, source, time, subject, mode)',
+      '  line 10: unknown_type: unknown event type "prefect.artifact.created.v2"',
+      '',
+    ]);
+    await waitForStatus(misconfigured, '/ready', 200);
+    expect(await misconfigured.stop()).toBe(0);
+    expect(await world.count('artifact')).toBe(0);
+    expect(await world.count('flow')).toBe(0);
+  });
+
+  it('tail --dlq: one line per dead letter with its reason, error and source; bounded by --max', async () => {
+    const json = await runCli(['tail', '--dlq', '--from-beginning', '--max', '6', '--idle-exit', '20', '--json'], cliEnv);
+    expect(json.code).toBe(0);
+    const letters = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { topic: string; type: string; key: string; id: string; dlq: { reason: string; error: string; source_topic: string } });
+    expect(letters).toHaveLength(6);
+    expect(letters.every((l) => l.dlq.reason === 'wrong_topic')).toBe(true);
+    expect(letters.filter((l) => l.topic === `${world.topics.artifacts}.dlq` && l.dlq.source_topic === world.topics.artifacts)).toHaveLength(4);
+    expect(letters.filter((l) => l.topic === `${world.topics.runs}.dlq` && l.dlq.source_topic === world.topics.runs)).toHaveLength(2);
+    expect(letters.find((l) => l.id === 'evt-fixed-id')).toMatchObject({ type: 'prefect.artifact.created', key: artifacts[2] });
+    expect(letters.find((l) => l.type === 'prefect.flow-run.upserted')?.dlq.error).toMatch(/belongs on the runs topic, not the artifacts topic/);
+
+    const text = await runCli(['tail', '--dlq', '--topic', 'runs', '--from-beginning', '--idle-exit', '3'], cliEnv);
+    expect(text.code).toBe(0);
+    const shown = text.stdout.trim().split('\n');
+    expect(shown).toHaveLength(2);
+    expect(shown).toContainEqual(expect.stringMatching(new RegExp(`^${T(2).replace(/[.]/g, '\\.')} ${world.topics.runs}\\.dlq\\[\\d\\]@\\d+ prefect\\.flow-run\\.upserted key=${flowRun} id=\\S+ reason=wrong_topic source=${world.topics.runs}\\[\\d\\]@\\d+ error="prefect\\.flow-run\\.upserted belongs on the runs topic`)));
+  });
+
+  it('replay-dlq after the fix: the read model fills up, and replaying again changes nothing', async () => {
+    const ingest = await world.startIngest();
+    await waitForStatus(ingest, '/ready', 200);
+    // A genuinely bad event, dead-lettered by the fixed instance: --filter leaves it alone.
+    const bad = await runCli(['publish', '-', '--no-validate'], cliEnv, JSON.stringify({ type: 'prefect.artifact.created', data: { id: randomUUID(), key: 'Bad Key', created: T(8) } }));
+    expect(bad.code).toBe(0);
+    await waitForStatus(ingest, '/ready', 200);
+    expect(metric(await scrape(ingest), 'ingest_events_dead_lettered_total', { reason: 'invalid_payload' })).toBe(1);
+
+    const dry = await runCli(['replay-dlq', '--filter', 'wrong_topic', '--dry-run'], cliEnv);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('would replay 6');
+    expect(await world.count('artifact')).toBe(0);
+
+    const replay = await runCli(['replay-dlq', '--filter', 'wrong_topic'], cliEnv);
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    const [read, replayed, skipped] = replay.stdout.trim().split('\n');
+    expect(read).toBe(`read 7 dead letters from ${world.topics.artifacts}.dlq, ${world.topics.runs}.dlq`);
+    expect(replayed).toMatch(/^replayed 6 \(/);
+    expect(replayed).toContain(`${world.topics.artifacts}: 4`);
+    expect(replayed).toContain(`${world.topics.runs}: 2`);
+    expect(skipped).toBe('skipped 1 (reason not in --filter: invalid_payload: 1)');
+
+    await waitForStatus(ingest, '/ready', 200);
+    const snapshot = async () => ({
+      artifacts: await world.count('artifact'),
+      collections: (await world.db.dataSource.query(`SELECT key, latest_id::text, description FROM artifact_collection ORDER BY key`)) as unknown[],
+      flows: await world.count('flow'),
+      runs: (await world.db.dataSource.query(`SELECT id::text, flow_id::text, state_type FROM flow_run`)) as unknown[],
+      data: (await world.db.dataSource.query(`SELECT data::text AS data FROM artifact WHERE id = $1`, [artifacts[0]])) as unknown[],
+    });
+    const filled = await snapshot();
+    expect(filled).toEqual({
+      artifacts: 3,
+      collections: [{ key: 'daily-report', latest_id: artifacts[1], description: 'second version' }],
+      flows: 1,
+      runs: [{ id: flowRun, flow_id: flow, state_type: 'COMPLETED' }],
+      // Published from NDJSON without losing number literals.
+      data: [{ data: '{"x":1.0,"n":12345678901234567890}' }],
+    });
+
+    const again = await runCli(['replay-dlq', '--topic', 'artifacts', '--filter', 'wrong_topic'], cliEnv);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('replayed 4');
+    await waitForStatus(ingest, '/ready', 200);
+    expect(await snapshot()).toEqual(filled);
+
+    const lag = await runCli(['lag'], { INGEST_URL: ingest.url });
+    expect(lag.code).toBe(0);
+    const table = lag.stdout.trim().split('\n');
+    expect(table[0]).toMatch(/^TOPIC\s+PARTITION\s+HIGH-WATER\s+CHECKPOINT\s+LAG\s+FRESHNESS$/);
+    expect(table.filter((l) => l.startsWith(world.topics.artifacts))).toHaveLength(3);
+    expect(table.filter((l) => l.startsWith(world.topics.runs))).toHaveLength(3);
+    expect(table[table.length - 1]).toBe('total lag: 0 messages; caught up');
+    const json = await runCli(['lag', '--json'], { INGEST_URL: ingest.url });
+    const report = JSON.parse(json.stdout) as { caught_up: boolean; partitions: { lag: string; freshness_seconds: number | null }[] };
+    expect(report.caught_up).toBe(true);
+    expect(report.partitions.every((p) => p.lag === '0' && p.freshness_seconds === 0)).toBe(true);
+  });
+
+  it('fails with one line and a non-zero code: missing file, unreachable broker or app, bad usage', async () => {
+    const missing = await runCli(['publish', join(dir, 'nope.ndjson')], cliEnv);
+    expect([missing.code, missing.stderr]).toEqual([1, `events: cannot read ${join(dir, 'nope.ndjson')}: no such file\n`]);
+
+    const port = await freePort();
+    const broker = await runCli(['tail', '--max', '1'], { ...cliEnv, KAFKA_BROKERS: `127.0.0.1:${port}` });
+    expect([broker.code, broker.stderr]).toEqual([1, `events: cannot reach Kafka at 127.0.0.1:${port}: no answer within 5 s\n`]);
+    expect(broker.ms).toBeLessThan(15_000);
+
+    const app = await runCli(['lag'], { INGEST_URL: `http://127.0.0.1:${port}` });
+    expect(app.code).toBe(1);
+    expect(app.stderr).toMatch(new RegExp(`^events: cannot reach the ingest app at http://127\\.0\\.0\\.1:${port}/(ready|metrics): ECONNREFUSED\\n$`));
+
+    const usage = await runCli(['replay-dlq', '--filter'], cliEnv);
+    expect([usage.code, usage.stderr]).toEqual([2, 'events: --filter needs a value\n']);
+    const unknown = await runCli(['frobnicate'], cliEnv);
+    expect(unknown.code).toBe(2);
+    const topic = await runCli(['tail', '--topic', `${world.name}.missing`, '--max', '1'], cliEnv);
+    expect([topic.code, topic.stderr]).toEqual([1, `events: no such topic: ${world.name}.missing\n`]);
+  });
+});

@@ -1,0 +1,143 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { EventPublisher } from '@app/contracts';
+import { freePort, spawnApp } from '../support/apps';
+import { requireBrokers } from '../support/kafka';
+import { OpsWorld, waitForStatus } from './ops-support';
+
+// Structured logs of the ingest app: JSON lines, a request id per HTTP request,
+// one debug line per batch, LOG_LEVEL honoured, and never a password.
+
+interface LogLine {
+  level: number;
+  time: number;
+  msg: string;
+  req?: { id: string; method: string; url: string };
+  res?: { statusCode: number };
+  [field: string]: unknown;
+}
+
+function jsonLines(stdout: string): LogLine[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as LogLine;
+      } catch {
+        throw new Error(`not a JSON log line: ${line}`);
+      }
+    });
+}
+
+// Jest reads testTimeout globally, not per project: e2e specs set their own.
+jest.setTimeout(120_000);
+
+describe('ops: ingest logs', () => {
+  let world: OpsWorld;
+  const role = `ops_role_${randomBytes(4).toString('hex')}`;
+  // Characters that a URL must percent-encode, so both spellings are checked.
+  const password = `Pa55:w0rd@${randomBytes(6).toString('hex')}/x`;
+  const forbidden = [password, encodeURIComponent(password), password.replace(':', '%3A').replace('@', '%40').replace('/', '%2F')];
+
+  function serverClient(): Client {
+    return new Client({ connectionString: process.env.DATABASE_URL });
+  }
+
+  beforeAll(async () => {
+    world = await OpsWorld.create('ops-logs');
+    const client = serverClient();
+    await client.connect();
+    try {
+      // A superuser of its own, so the app can migrate as it; pg escapes the literal.
+      await client.query(`CREATE ROLE ${role} LOGIN SUPERUSER PASSWORD '${password.replace(/'/g, "''")}'`);
+    } finally {
+      await client.end();
+    }
+  });
+
+  afterAll(async () => {
+    await world?.close();
+    const client = serverClient();
+    await client.connect();
+    await client.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+    await client.end();
+  });
+
+  function urlWithPassword(): string {
+    const url = new URL(world.db.url);
+    url.username = role;
+    url.password = encodeURIComponent(password);
+    return url.toString();
+  }
+
+  it('writes JSON lines with a request id per request and a debug line per batch, without the DATABASE_URL password', async () => {
+    const databaseUrl = urlWithPassword();
+    expect(databaseUrl).toContain(encodeURIComponent(password));
+    const app = spawnApp('ingest', world.env({ INGEST_PORT: String(await freePort()), DATABASE_URL: databaseUrl, LOG_LEVEL: 'trace' }));
+    world.apps.push(app);
+    let stdout = '';
+    app.child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await waitForStatus(app, '/health', 200);
+
+    const requestId = `ops-test-${randomUUID()}`;
+    const health = await fetch(`${app.url}/health`, { headers: { 'x-request-id': requestId } });
+    expect(health.headers.get('x-request-id')).toBe(requestId);
+    const generated = (await fetch(`${app.url}/metrics`)).headers.get('x-request-id');
+    expect(generated).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await fetch(`${app.url}/no-such-route`)).status).toBe(404);
+    const publisher = new EventPublisher(world.kafka.producer, { topics: world.topics });
+    await publisher.flowUpserted({ id: randomUUID(), name: 'logged', updated: new Date().toISOString() });
+    await waitForStatus(app, '/ready', 200);
+    expect(await app.stop()).toBe(0);
+
+    const lines = jsonLines(stdout);
+    expect(lines.every((l) => typeof l.level === 'number' && typeof l.time === 'number' && typeof l.msg === 'string')).toBe(true);
+    expect(lines.find((l) => l.req?.id === requestId)).toMatchObject({ level: 20, req: { method: 'GET', url: '/health' }, res: { statusCode: 200 } });
+    expect(lines.find((l) => l.req?.id === generated)).toMatchObject({ req: { url: '/metrics' } });
+    expect(lines.find((l) => l.req?.url === '/no-such-route')).toMatchObject({ level: 40, res: { statusCode: 404 } });
+    expect(lines.find((l) => l.msg === 'batch applied')).toMatchObject({ level: 20, topic: world.topics.runs, messages: 1 });
+    expect(lines.some((l) => l.msg === 'ingest started')).toBe(true);
+    const everything = app.output() + stdout;
+    for (const secret of forbidden) expect(everything).not.toContain(secret);
+  });
+
+  it('honours LOG_LEVEL: at warn, no info or debug lines', async () => {
+    const app = spawnApp('ingest', world.env({ INGEST_PORT: String(await freePort()), LOG_LEVEL: 'warn' }));
+    world.apps.push(app);
+    let stdout = '';
+    app.child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await waitForStatus(app, '/health', 200);
+    await fetch(`${app.url}/metrics`);
+    await fetch(`${app.url}/nope`);
+    expect(await app.stop()).toBe(0);
+    const lines = jsonLines(stdout);
+    expect(lines.filter((l) => l.level < 40)).toEqual([]);
+    expect(lines.some((l) => l.req?.url === '/nope' && l.level === 40)).toBe(true);
+  });
+
+  it('a failed start names the dependency in one stderr line, without the DATABASE_URL or SASL password', async () => {
+    const unreachable = new URL(urlWithPassword());
+    unreachable.port = String(await freePort());
+    const noDatabase = spawnApp('ingest', { ...world.env(), INGEST_PORT: String(await freePort()), DATABASE_URL: unreachable.toString(), LOG_LEVEL: 'trace' });
+    expect(await noDatabase.exited).toBe(1);
+    expect(noDatabase.output().trim().split('\n')).toEqual([expect.stringMatching(/^ingest: cannot open PostgreSQL at postgres:\/\/ops_role_\w+:\*\*\*@127\.0\.0\.1:\d+\/\w+: /)]);
+
+    const saslPassword = `sasl-${randomBytes(8).toString('hex')}`;
+    const noSasl = spawnApp('ingest', {
+      ...world.env(),
+      INGEST_PORT: String(await freePort()),
+      KAFKA_BROKERS: requireBrokers().join(','),
+      KAFKA_SASL_MECHANISM: 'plain',
+      KAFKA_SASL_USERNAME: 'ops',
+      KAFKA_SASL_PASSWORD: saslPassword,
+      LOG_LEVEL: 'trace',
+    });
+    expect(await noSasl.exited).toBe(1);
+    expect(noSasl.output()).toMatch(/^ingest: cannot reach Kafka at /);
+    for (const secret of [...forbidden, saslPassword]) {
+      expect(noDatabase.output()).not.toContain(secret);
+      expect(noSasl.output()).not.toContain(secret);
+    }
+  });
+});

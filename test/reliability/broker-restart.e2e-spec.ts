@@ -1,0 +1,74 @@
+import { report } from './support/report';
+import { Workload } from './support/workload';
+import { Load, metricSum, sleep, waitForProgress, World } from './support/world';
+
+// Issue #6, broker restart: the (private) Kafka broker is stopped for 30 s while
+// events are produced and consumed, then started again on the same data and port.
+// The ingest process must ride it out on its own (no restart), its lag must rise
+// after the broker is back and fall to 0 again.
+
+const DOWN_MS = 30_000;
+
+jest.setTimeout(240_000);
+
+describe('reliability: broker restart under load', () => {
+  let world: World;
+
+  beforeAll(async () => {
+    world = await World.create('broker', { private: true });
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  test('Kafka down for 30 s: ingest recovers by itself, lag rises then returns to 0, the read model equals the oracle', async () => {
+    const workload = new Workload(30);
+    const load = new Load(world, workload, 1000);
+    const ingest = await world.startIngest();
+    await waitForProgress(world, 0n, ingest);
+    const pid = ingest.child.pid;
+    await sleep(2000);
+
+    await world.own.stopKafka();
+    const stoppedAt = Date.now();
+    await sleep(DOWN_MS);
+    const readyWhileDown = (await fetch(`${ingest.url}/ready`)).status;
+    expect(ingest.child.exitCode).toBeNull();
+    await world.own.startKafka();
+    const downMs = Date.now() - stoppedAt;
+
+    // Lag (high-water marks minus checkpoints) while the producer and the consumer come back.
+    let maxLag = 0n;
+    const lagAfter = async (): Promise<bigint> => {
+      const [highs, checkpoints] = await Promise.all([world.highs(), world.checkpoints()]);
+      let lag = 0n;
+      for (const [key, high] of highs) lag += high - (checkpoints.get(key)?.next ?? 0n);
+      if (lag > maxLag) maxLag = lag;
+      return lag;
+    };
+    const recoveredAt = Date.now();
+    for (let i = 0; i < 20; i++) {
+      await lagAfter().catch(() => 0n);
+      await sleep(250);
+    }
+    const produced = await load.stop();
+    await world.waitDrained(120_000);
+    const recoveryMs = Date.now() - recoveredAt;
+    expect(await lagAfter()).toBe(0n);
+    expect(maxLag).toBeGreaterThan(0n);
+    expect(ingest.child.exitCode).toBeNull();
+    expect(ingest.child.pid).toBe(pid);
+    expect((await fetch(`${ingest.url}/health`)).status).toBe(200);
+    expect((await fetch(`${ingest.url}/ready`)).status).toBe(200);
+    const retries = await metricSum(ingest, 'ingest_transaction_retries_total');
+
+    const v = await world.verify();
+    report('broker restart', { events: v.messages, produced, producerRetries: load.failures, downSeconds: Math.round(downMs / 1000), readyWhileDown, maxLagAfterRestart: maxLag.toString(), drainSeconds: Math.round(recoveryMs / 1000), batchRetries: retries, ingestRestarts: 0, rows: v.rows, mismatches: v.mismatches });
+    expect(v.report).toBe('');
+    expect(v.mismatches).toBe(0);
+    expect(v.checkpointProblems).toEqual([]);
+    expect(v.appliedProblems).toEqual([]);
+    expect(v.appliedMessages).toBe(v.messages);
+  });
+});

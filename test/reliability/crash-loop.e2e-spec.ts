@@ -1,0 +1,78 @@
+import { Load, sleep, waitForProgress, World } from './support/world';
+import { prng, Workload } from './support/workload';
+import { report } from './support/report';
+
+// Issue #6, crash loop: ingest processes are killed with SIGKILL over and over while
+// events keep arriving (all types, updates, deletes, duplicates), then one clean
+// instance drains the topics. Nothing may be lost and nothing applied twice.
+//
+// Each round starts three instances in the group, waits until they consume, then
+// kills all three: two at random moments (0-1.5 s into consumption, so mostly in the
+// middle of a batch), one through the test hook at a fixed point of the batch
+// (inside the transaction, between the checkpoint update and COMMIT, between
+// COMMIT and the Kafka offset commit). Killing three per round shares the 10 s
+// session timeout the group waits before it drops dead members.
+
+const ROUNDS = 7;
+const RATE = 1000; // events per second, produced throughout
+const POINTS = ['mid-transaction', 'before-commit', 'after-commit'] as const;
+
+jest.setTimeout(300_000);
+
+describe('reliability: kill -9 crash loop', () => {
+  let world: World;
+
+  beforeAll(async () => {
+    world = await World.create('crash');
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  test(`${ROUNDS * 3} kill -9 under load, then the read model equals the oracle and every message was applied once`, async () => {
+    const random = prng(6);
+    const load = new Load(world, new Workload(6), RATE);
+    const kills: string[] = [];
+    let starts = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const point = POINTS[round % POINTS.length]!;
+      const hookArgs = `${point}:${1 + Math.floor(random() * 3)}`;
+      const modes = ['random', hookArgs, 'random'];
+      const apps = await Promise.all(modes.map((mode) => world.startIngest(mode === 'random' ? {} : { INGEST_TEST_CRASH_POINT: mode })));
+      starts += apps.length;
+      await waitForProgress(world, await world.progress(), undefined, 60_000);
+      await Promise.all(
+        apps.map(async (app, i) => {
+          if (modes[i] === 'random') {
+            await sleep(Math.floor(random() * 1500));
+            const [highs, checkpoints] = await Promise.all([world.highs(), world.checkpoints()]);
+            let lag = 0n;
+            for (const [key, high] of highs) lag += high - (checkpoints.get(key)?.next ?? 0n);
+            await app.kill9();
+            kills.push(`round ${round}: random kill -9, lag ${lag}`);
+          } else {
+            // The hook kills the process itself when a batch reaches the point.
+            const exit = await Promise.race([app.exited, sleep(20_000).then(() => 'timeout')]);
+            expect(exit).toBe('SIGKILL');
+            expect(app.output()).toContain(`test hook: kill -9 at ${point}`);
+            kills.push(`round ${round}: kill -9 at ${point}`);
+          }
+        }),
+      );
+    }
+    const produced = await load.stop();
+    await world.startIngest();
+    starts++;
+    await world.waitDrained(120_000);
+    const v = await world.verify();
+    report('crash loop', { events: v.messages, produced, kills: kills.length, restarts: starts, rows: v.rows, mismatches: v.mismatches, appliedMessages: v.appliedMessages }, kills);
+    expect(v.report).toBe('');
+    expect(v.mismatches).toBe(0);
+    expect(v.checkpointProblems).toEqual([]);
+    expect(v.appliedProblems).toEqual([]);
+    expect(v.appliedMessages).toBe(v.messages);
+    expect(v.poison).toBe(0);
+    expect(kills).toHaveLength(ROUNDS * 3);
+  });
+});

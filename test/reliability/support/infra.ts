@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { KafkaHandle, PostgresHandle, startKafka, startPostgres, stopKafka, stopPostgres } from '../../../infra/local';
+
+// A Kafka broker and a PostgreSQL server of the spec's own, in a throw-away
+// directory: fault tests stop and restart them, which the shared test
+// infrastructure must never see. Both restart on the same data and ports.
+
+export interface Infra {
+  brokers: string;
+  databaseUrl: string;
+  /** Runs SQL on the test database on a connection of its own (so it works across restarts). */
+  admin<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface PrivateInfra extends Infra {
+  dir: string;
+  stopKafka(): Promise<void>;
+  startKafka(): Promise<void>;
+  stopPostgres(): Promise<void>;
+  startPostgres(): Promise<void>;
+}
+
+async function query<T>(url: string, text: string, values: unknown[]): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * For the tests that only kill ingest processes: the broker and server jest's
+ * globalSetup provides, with a database of the spec's own (topics are per test).
+ */
+export async function sharedInfra(name: string): Promise<Infra> {
+  const brokers = process.env.KAFKA_BROKERS;
+  const serverUrl = process.env.DATABASE_URL;
+  if (!brokers || !serverUrl) throw new Error('KAFKA_BROKERS and DATABASE_URL are not set: run the tests through jest (its globalSetup starts them)');
+  const database = `reliability_${name}_${randomBytes(4).toString('hex')}`;
+  await query(serverUrl, `CREATE DATABASE "${database}"`, []);
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  const databaseUrl = url.toString();
+  return {
+    brokers,
+    databaseUrl,
+    admin: (text, values = []) => query(databaseUrl, text, values),
+    async close() {
+      await query(serverUrl, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`, []);
+    },
+  };
+}
+
+export async function startPrivateInfra(name: string): Promise<PrivateInfra> {
+  const dir = mkdtempSync(join(tmpdir(), `reliability-${name}-`));
+  const kafkaDir = join(dir, 'kafka');
+  const postgresDir = join(dir, 'postgres');
+  // persistent: the data must survive a restart (stopPostgres deletes a throw-away cluster);
+  // durability costs a flush per commit, which ALTER SYSTEM below turns off again.
+  let [kafka, postgres]: [KafkaHandle, PostgresHandle] = await Promise.all([
+    startKafka({ dataDir: kafkaDir, partitions: 6 }),
+    startPostgres({ dataDir: postgresDir, persistent: true }),
+  ]);
+  const admin = <T>(text: string, values: unknown[] = []): Promise<T[]> => query<T>(postgres.databaseUrl, text, values);
+  await admin('ALTER SYSTEM SET synchronous_commit = off');
+  await admin('ALTER SYSTEM SET fsync = off');
+  await admin('SELECT pg_reload_conf()');
+  return {
+    brokers: kafka.brokers,
+    databaseUrl: postgres.databaseUrl,
+    dir,
+    admin,
+    stopKafka: () => stopKafka(kafkaDir),
+    async startKafka() {
+      kafka = await startKafka({ dataDir: kafkaDir, port: kafka.port, controllerPort: kafka.controllerPort, version: kafka.version, partitions: 6 });
+    },
+    stopPostgres: () => stopPostgres(postgresDir),
+    async startPostgres() {
+      postgres = await startPostgres({ dataDir: postgresDir, port: postgres.port, persistent: true });
+    },
+    async close() {
+      await Promise.allSettled([stopKafka(kafkaDir), stopPostgres(postgresDir)]);
+      if (!process.env.RELIABILITY_KEEP) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,299 @@
+import { randomBytes } from 'node:crypto';
+import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { dlqTopic, HeaderValue } from '@app/contracts';
+import { readTables } from '@app/projections';
+import { AppProcess, freePort, spawnApp, waitFor } from '../../support/apps';
+import { Infra, PrivateInfra, sharedInfra, startPrivateInfra } from './infra';
+import { compareTables, TopicFollower } from './oracle';
+import type { Stream, Workload, WorkloadMessage } from './workload';
+
+// One reliability scenario: a private broker and PostgreSQL, topics and a group of
+// its own, ingest processes started and killed at will, and the end-of-test check
+// that compares the real tables with the oracle row for row.
+
+export interface WorldOptions {
+  /** A broker and PostgreSQL of the test's own, which it may stop and restart (default: the shared ones, with a database of its own). */
+  private?: boolean;
+  partitions?: number;
+  /** Extra topic configs for both source topics (e.g. max.message.bytes). */
+  topicConfig?: ITopicConfig['configEntries'];
+}
+
+export interface CheckpointRow {
+  next: bigint;
+  applied: bigint;
+  deadLettered: bigint;
+}
+
+export interface Verification {
+  /** Messages in the topics (sum of high-water marks: the topics start at offset 0). */
+  messages: number;
+  /** Decodable events the oracle folded. */
+  events: number;
+  /** Messages the oracle could not decode (must all be dead-lettered). */
+  poison: number;
+  rows: number;
+  mismatches: number;
+  report: string;
+  /** Partitions whose stored checkpoint is not the high-water mark. */
+  checkpointProblems: string[];
+  /** Partitions where the durable applied-messages counter differs from the number of messages in the partition. */
+  appliedProblems: string[];
+  appliedMessages: number;
+  deadLettered: number;
+}
+
+export class World {
+  readonly apps: AppProcess[] = [];
+  private readonly kafka: Kafka;
+  private producer?: Producer;
+  private adminClient?: Admin;
+
+  private constructor(
+    readonly name: string,
+    readonly infra: Infra,
+    readonly topics: Record<Stream, string>,
+    readonly groupId: string,
+    readonly partitions: number,
+  ) {
+    this.kafka = new Kafka({
+      clientId: `reliability-${name}`,
+      brokers: infra.brokers.split(','),
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 3000,
+      retry: { retries: 12, initialRetryTime: 300, maxRetryTime: 3000 },
+    });
+  }
+
+  static async create(name: string, options: WorldOptions = {}): Promise<World> {
+    const infra = options.private ? await startPrivateInfra(name) : await sharedInfra(name);
+    const suffix = randomBytes(3).toString('hex');
+    const world = new World(name, infra, { artifacts: `rel-${suffix}.artifacts`, runs: `rel-${suffix}.runs` }, `rel-${name}-${suffix}`, options.partitions ?? 6);
+    try {
+      const admin = await world.admin();
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [world.topics.artifacts, world.topics.runs].flatMap((topic) => [
+          { topic, numPartitions: world.partitions, replicationFactor: 1, configEntries: options.topicConfig ?? [] },
+          { topic: dlqTopic(topic), numPartitions: world.partitions, replicationFactor: 1 },
+        ]),
+      });
+    } catch (error) {
+      await infra.close();
+      throw error;
+    }
+    return world;
+  }
+
+  /** The private broker and PostgreSQL (World.create(name, { private: true })), to stop and restart. */
+  get own(): PrivateInfra {
+    if (!('stopKafka' in this.infra)) throw new Error(`${this.name}: not a private world`);
+    return this.infra as PrivateInfra;
+  }
+
+  async admin(): Promise<Admin> {
+    if (!this.adminClient) {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      this.adminClient = admin;
+    }
+    return this.adminClient;
+  }
+
+  ingestEnv(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      DATABASE_URL: this.infra.databaseUrl,
+      KAFKA_BROKERS: this.infra.brokers,
+      ARTIFACT_TOPIC: this.topics.artifacts,
+      RUN_TOPIC: this.topics.runs,
+      KAFKA_GROUP_ID: this.groupId,
+      KAFKA_TOPIC_PARTITIONS: String(this.partitions),
+      ...extra,
+    };
+  }
+
+  /** Spawns `node dist/apps/ingest/main.js` on a free port; does not wait for anything. */
+  async startIngest(extra: Record<string, string> = {}): Promise<AppProcess> {
+    const app = spawnApp('ingest', this.ingestEnv({ INGEST_PORT: String(await freePort()), ...extra }));
+    this.apps.push(app);
+    return app;
+  }
+
+  async send(messages: WorkloadMessage[]): Promise<void> {
+    if (!this.producer) {
+      this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+      await this.producer.connect();
+    }
+    const producer = this.producer;
+    const topicMessages = (['artifacts', 'runs'] as const)
+      .map((stream) => ({ topic: this.topics[stream], messages: messages.filter((m) => m.stream === stream).map((m) => m.message) }))
+      .filter((t) => t.messages.length > 0);
+    if (topicMessages.length) await producer.sendBatch({ acks: -1, topicMessages });
+  }
+
+  /** High-water mark of every partition of both topics, `topic:partition` → offset. */
+  async highs(): Promise<Map<string, bigint>> {
+    const admin = await this.admin();
+    const out = new Map<string, bigint>();
+    for (const topic of [this.topics.artifacts, this.topics.runs]) {
+      for (const p of await admin.fetchTopicOffsets(topic)) out.set(`${topic}:${p.partition}`, BigInt(p.high));
+    }
+    return out;
+  }
+
+  async checkpoints(): Promise<Map<string, CheckpointRow>> {
+    const rows = await this.infra.admin<{ topic: string; partition: number; next_offset: string; applied_messages: string; dead_lettered: string }>(
+      'SELECT topic, partition, next_offset, applied_messages, dead_lettered FROM consumer_checkpoint WHERE group_id = $1',
+      [this.groupId],
+    );
+    return new Map(rows.map((r) => [`${r.topic}:${r.partition}`, { next: BigInt(r.next_offset), applied: BigInt(r.applied_messages), deadLettered: BigInt(r.dead_lettered) }]));
+  }
+
+  /** Sum of the stored checkpoints (0 while the database is unreachable or not migrated). */
+  async progress(): Promise<bigint> {
+    try {
+      let sum = 0n;
+      for (const c of (await this.checkpoints()).values()) sum += c.next;
+      return sum;
+    } catch {
+      return 0n;
+    }
+  }
+
+  /** Waits on the consumer's own progress: every stored checkpoint at its partition's high-water mark. */
+  async waitDrained(timeoutMs = 120_000): Promise<void> {
+    await waitFor(
+      'checkpoints at the high-water marks',
+      async () => {
+        const [highs, checkpoints] = await Promise.all([this.highs(), this.checkpoints()]);
+        for (const [key, high] of highs) if (high > 0n && checkpoints.get(key)?.next !== high) return undefined;
+        return true;
+      },
+      timeoutMs,
+      250,
+    );
+  }
+
+  /**
+   * The end of every fault test: reads the topics back into the oracle and compares
+   * its tables with a canonical dump of the real ones, row for row; checks that every
+   * checkpoint is at its high-water mark and that the durable applied-messages counter
+   * equals the number of messages (each message applied exactly once).
+   */
+  async verify(options: { exclude?: (headers: Record<string, HeaderValue>) => boolean } = {}): Promise<Verification> {
+    const highs = await this.highs();
+    const follower = await TopicFollower.start(this.infra.brokers, this.topics, options.exclude);
+    try {
+      await follower.reach(highs);
+      const actual = await readTables({ query: async <Row>({ text, values }: { text: string; values: unknown[] }) => ({ rows: await this.infra.admin<Row>(text, values) }) });
+      const diff = compareTables(follower.tables(), actual);
+      const checkpoints = await this.checkpoints();
+      const checkpointProblems: string[] = [];
+      const appliedProblems: string[] = [];
+      let messages = 0;
+      let appliedMessages = 0;
+      let deadLettered = 0;
+      for (const [key, high] of highs) {
+        messages += Number(high);
+        const c = checkpoints.get(key);
+        appliedMessages += Number(c?.applied ?? 0n);
+        deadLettered += Number(c?.deadLettered ?? 0n);
+        if (high > 0n && c?.next !== high) checkpointProblems.push(`${key}: checkpoint ${c?.next ?? 'none'}, high-water mark ${high}`);
+        if ((c?.applied ?? 0n) !== high) appliedProblems.push(`${key}: applied ${c?.applied ?? 0n} messages, partition holds ${high}`);
+      }
+      return {
+        messages,
+        events: follower.events,
+        poison: follower.poison.length,
+        rows: diff.rows,
+        mismatches: diff.mismatches,
+        report: diff.report,
+        checkpointProblems,
+        appliedProblems,
+        appliedMessages,
+        deadLettered,
+      };
+    } finally {
+      await follower.stop();
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.apps.map((app) => app.kill9()));
+    await Promise.allSettled([this.producer?.disconnect(), this.adminClient?.disconnect()]);
+    await this.infra.close();
+  }
+}
+
+/** Produces a workload in the background at a steady rate until stopped; survives broker outages (a failed send is retried, which may write duplicates: the oracle reads back what is really there). */
+export class Load {
+  produced = 0;
+  failures = 0;
+  private running = true;
+  readonly done: Promise<void>;
+
+  constructor(
+    private readonly world: World,
+    private readonly workload: Workload,
+    private readonly perSecond: number,
+    private readonly limit = Infinity,
+  ) {
+    this.done = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    const tick = 100;
+    let pending: WorkloadMessage[] = [];
+    const started = Date.now();
+    while (this.running && this.produced < this.limit) {
+      const due = Math.min(this.limit, Math.floor(((Date.now() - started) / 1000) * this.perSecond));
+      if (pending.length === 0 && due > this.produced) pending = this.workload.take(Math.min(2000, due - this.produced));
+      if (pending.length > 0) {
+        try {
+          await this.world.send(pending);
+          this.produced += pending.length;
+          pending = [];
+        } catch {
+          this.failures++;
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, tick));
+      }
+    }
+  }
+
+  async stop(): Promise<number> {
+    this.running = false;
+    await this.done;
+    return this.produced;
+  }
+}
+
+/** Sum of every sample of a Prometheus metric family (all label sets) in an app's /metrics. */
+export async function metricSum(app: AppProcess, name: string): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the stored checkpoints move past `from` (the instance is consuming), or the app exits. */
+export async function waitForProgress(world: World, from: bigint, app?: AppProcess, timeoutMs = 60_000): Promise<bigint> {
+  return waitFor(
+    'ingest progress',
+    async () => {
+      const now = await world.progress();
+      if (now > from) return now;
+      if (app && app.child.exitCode !== null) return -1n;
+      if (app && app.child.signalCode !== null) return -1n;
+      return undefined;
+    },
+    timeoutMs,
+    50,
+  );
+}
