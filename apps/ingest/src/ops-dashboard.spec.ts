@@ -17,6 +17,7 @@ interface Family {
 }
 
 /** Exported by apps/query besides prom-client's default process metrics. */
+// Mirrors apps/query/src/http/metrics.ts (its own spec checks the same names).
 export const QUERY_APP_METRICS: Record<string, Family> = {
   http_request_duration_seconds: { type: 'histogram', labels: ['route', 'method', 'status_code'] },
   query_db_pool_connections: { type: 'gauge', labels: ['state'] },

@@ -4,12 +4,19 @@ import { Pool } from 'pg';
 
 export class StartupError extends Error {}
 
+// Statement shapes kept prepared on each pooled connection. A page's SQL is
+// mostly JSON building whose parse and plan cost about as much as running it
+// on a 200-row page; filter shapes are few in practice, and the bound keeps an
+// unusual client from filling the backends with plans.
+const MAX_PREPARED_SHAPES = 100;
+
 /**
  * The query app's PostgreSQL access: one pg pool, rows as their single text
  * column (the JSON our SQL builds). TypeORM is only used to migrate.
  */
 export class QueryDatabase {
   private closed = false;
+  private readonly statementNames = new Map<string, string>();
 
   private constructor(private readonly pool: Pool) {}
 
@@ -51,8 +58,23 @@ export class QueryDatabase {
 
   /** The first column of every row, as text. */
   async texts(statement: SqlFragment): Promise<string[]> {
-    const result = await this.pool.query<string[]>({ text: statement.text, values: statement.values, rowMode: 'array' });
+    const name = this.statementName(statement.text);
+    const result = await this.pool.query<string[]>({ name, text: statement.text, values: statement.values, rowMode: 'array' });
     return result.rows.map((row) => row[0] as string);
+  }
+
+  private statementName(text: string): string | undefined {
+    let name = this.statementNames.get(text);
+    if (name === undefined && this.statementNames.size < MAX_PREPARED_SHAPES) {
+      name = `artifact_query_${this.statementNames.size}`;
+      this.statementNames.set(text, name);
+    }
+    return name;
+  }
+
+  /** Connections of the pool by state, for the `query_db_pool_connections` gauge. */
+  poolStats(): { in_use: number; idle: number; waiting: number } {
+    return { in_use: this.pool.totalCount - this.pool.idleCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
   }
 
   async ping(): Promise<boolean> {

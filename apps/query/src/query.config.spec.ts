@@ -8,12 +8,13 @@ describe('loadQueryConfig', () => {
       defaultLimit: 200,
       authToken: undefined,
       logLevel: 'info',
+      ingestUrl: 'http://127.0.0.1:4201',
     });
   });
 
   it('reads every variable', () => {
-    const env = { DATABASE_URL: 'postgresql://u:p@db:6543/x', QUERY_PORT: '8080', API_DEFAULT_LIMIT: '50', API_AUTH_TOKEN: 's3cret', LOG_LEVEL: 'warn' };
-    expect(loadQueryConfig(env)).toEqual({ databaseUrl: 'postgresql://u:p@db:6543/x', port: 8080, defaultLimit: 50, authToken: 's3cret', logLevel: 'warn' });
+    const env = { DATABASE_URL: 'postgresql://u:p@db:6543/x', QUERY_PORT: '8080', API_DEFAULT_LIMIT: '50', API_AUTH_TOKEN: 's3cret', LOG_LEVEL: 'warn', INGEST_URL: 'http://ingest:4201' };
+    expect(loadQueryConfig(env)).toEqual({ databaseUrl: 'postgresql://u:p@db:6543/x', port: 8080, defaultLimit: 50, authToken: 's3cret', logLevel: 'warn', ingestUrl: 'http://ingest:4201' });
   });
 
   it.each([
@@ -24,6 +25,8 @@ describe('loadQueryConfig', () => {
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
     [{ DATABASE_URL: 'not a url' }, 'DATABASE_URL is not a valid URL'],
     [{ DATABASE_URL: 'mysql://x/y' }, 'DATABASE_URL must be a postgres:// URL, got mysql://...'],
+    [{ INGEST_URL: 'nope' }, 'INGEST_URL is not a valid URL'],
+    [{ INGEST_URL: 'ftp://x/' }, 'INGEST_URL must be an http(s):// URL, got ftp://...'],
   ])('refuses %j with one clear line', (env, message) => {
     expect(() => loadQueryConfig(env)).toThrow(new ConfigError(message));
   });

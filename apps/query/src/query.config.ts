@@ -7,6 +7,8 @@ export interface QueryConfig {
   /** When set, every /api route but /api/health needs `Authorization: Bearer <token>`. */
   authToken?: string;
   logLevel: string;
+  /** The ingest app's base URL, read by the web page's pipeline status (`GET /ui/pipeline-status`). */
+  ingestUrl?: string;
 }
 
 export const QUERY_CONFIG = Symbol('QUERY_CONFIG');
@@ -30,7 +32,15 @@ export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): QueryConf
   const defaultLimit = integer(env, 'API_DEFAULT_LIMIT', 200, 1, Number.MAX_SAFE_INTEGER);
   const logLevel = env.LOG_LEVEL || 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  return { databaseUrl, port, defaultLimit, authToken: env.API_AUTH_TOKEN || undefined, logLevel };
+  const ingestUrl = env.INGEST_URL || 'http://127.0.0.1:4201';
+  let ingestProtocol: string;
+  try {
+    ingestProtocol = new URL(ingestUrl).protocol;
+  } catch {
+    throw new ConfigError('INGEST_URL is not a valid URL');
+  }
+  if (ingestProtocol !== 'http:' && ingestProtocol !== 'https:') throw new ConfigError(`INGEST_URL must be an http(s):// URL, got ${ingestProtocol}//...`);
+  return { databaseUrl, port, defaultLimit, authToken: env.API_AUTH_TOKEN || undefined, logLevel, ingestUrl };
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

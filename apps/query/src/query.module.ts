@@ -11,6 +11,7 @@ import { registerDocs } from './http/docs';
 import { BODY_LIMIT, configureFastify } from './http/fastify-setup';
 import { HealthController } from './http/health.controller';
 import { registerMetrics } from './http/metrics';
+import { registerWebUi } from './http/web-ui';
 import { openApiDocument } from './http/openapi';
 import { PrefectExceptionFilter, sendPrefectError } from './http/prefect-exception.filter';
 import { notFound } from './http/prefect-errors';
@@ -54,8 +55,9 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = pino(
     // Nest bundles its own copy of Fastify; the API is the same, only the type identities differ.
     const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
     configureFastify(fastify, { authToken: config.authToken });
-    registerMetrics(fastify);
+    registerMetrics(fastify, () => db.poolStats());
     registerDocs(fastify, openApiDocument({ defaultLimit: config.defaultLimit, auth: config.authToken !== undefined }));
+    registerWebUi(fastify, { ingestUrl: config.ingestUrl ?? 'http://127.0.0.1:4201', authToken: config.authToken });
     app.useGlobalFilters(new PrefectExceptionFilter(logger));
     fastify.addHook('onClose', async () => db.close());
     await app.init();

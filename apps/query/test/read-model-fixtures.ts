@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
 
 // Rows written straight into the read model (what the ingest app would
 // write), for the query app's integration tests. JSON columns take the JSON
@@ -49,10 +48,15 @@ export interface ArtifactRow {
   task_run_id?: string | null;
 }
 
+/** What the fixtures need of a connection (a TypeORM DataSource fits). */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}
+
 export class ReadModelFixtures {
   private offset = 0;
 
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: Queryable) {}
 
   async flow(row: { id?: string; name: string; tags?: string[] }): Promise<string> {
     const id = row.id ?? randomUUID();

@@ -55,7 +55,7 @@ function isProtected(url: string): boolean {
 }
 
 /** Compares SHA-256 digests in constant time, so neither the token nor its length leaks through timing. */
-function bearerCheck(token: string): (header: string | undefined) => boolean {
+export function bearerCheck(token: string): (header: string | undefined) => boolean {
   const expected = createHash('sha256').update(token).digest();
   return (header) => {
     const match = /^Bearer[ \t]+(.+)$/i.exec(header ?? '');

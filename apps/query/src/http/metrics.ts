@@ -1,22 +1,38 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
-/** GET /metrics (Prometheus text): process metrics and one request-duration histogram per route template and status. */
-export function registerMetrics(fastify: FastifyInstance): void {
+export type PoolStats = () => { in_use: number; idle: number; waiting: number };
+
+/** The query app's registry: process metrics, request durations by route template and status, and the pool. */
+export function createQueryMetrics(poolStats: PoolStats): { registry: Registry; duration: Histogram<'method' | 'route' | 'status_code'> } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
-    name: 'query_http_request_duration_seconds',
+    name: 'http_request_duration_seconds',
     help: 'HTTP request duration, by method, route template and status code',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  new Gauge({
+    name: 'query_db_pool_connections',
+    help: 'PostgreSQL pool connections by state (in_use, idle, waiting for a connection)',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = poolStats();
+      for (const state of ['in_use', 'idle', 'waiting'] as const) this.set({ state }, stats[state]);
+    },
+  });
+  return { registry, duration };
+}
+
+/** GET /metrics (Prometheus text). */
+export function registerMetrics(fastify: FastifyInstance, poolStats: PoolStats): void {
+  const { registry, duration } = createQueryMetrics(poolStats);
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unrouted';
-    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  fastify.get('/metrics', async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
+  fastify.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 }

@@ -1,0 +1,15 @@
+import { createQueryMetrics } from './metrics';
+
+// The Grafana dashboard (ops/grafana) queries these names and labels.
+describe('query app metrics', () => {
+  it('exports the request histogram and the pool gauge the dashboard uses', async () => {
+    const { registry, duration } = createQueryMetrics(() => ({ in_use: 2, idle: 3, waiting: 1 }));
+    duration.observe({ method: 'POST', route: '/api/artifacts/latest/filter', status_code: '200' }, 0.002);
+    const text = await registry.metrics();
+    expect(text).toContain('http_request_duration_seconds_bucket{le="0.0025",method="POST",route="/api/artifacts/latest/filter",status_code="200"} 1');
+    expect(text).toContain('query_db_pool_connections{state="in_use"} 2');
+    expect(text).toContain('query_db_pool_connections{state="idle"} 3');
+    expect(text).toContain('query_db_pool_connections{state="waiting"} 1');
+    expect(text).toContain('process_cpu_seconds_total');
+  });
+});
