@@ -166,7 +166,7 @@ describe('ingest: lifecycle', () => {
 
     test('share the partitions, apply each event once between them, and build the same read model as one instance', async () => {
       // Both start at once (migrations under the advisory lock).
-      const [a, b] = await Promise.all([world.start({ LOG_LEVEL: 'info' }), world.start({ LOG_LEVEL: 'info' })]); // DEBUG-TMP
+      const [a, b] = await Promise.all([world.start(), world.start()]);
       const shared = await waitFor(
         'both instances to hold partitions',
         async () => {
@@ -207,7 +207,6 @@ describe('ingest: lifecycle', () => {
         // The blocked batch was counted as consumed by the instance that owns the partition.
         const owner = metric(ca, 'ingest_events_consumed_total') - metric(ma, 'ingest_events_consumed_total') === wave2.length ? a : b;
         survivor = owner;
-        console.log('owner is', owner === a ? 'a' : 'b', metric(ca, 'ingest_events_consumed_total') - metric(ma, 'ingest_events_consumed_total'), metric(cb, 'ingest_events_consumed_total') - metric(mb, 'ingest_events_consumed_total')); // DEBUG-TMP
         before = owner === a ? ma : mb;
         expect(metric(owner === a ? cb : ca, 'ingest_events_consumed_total')).toBe(metric(owner === a ? mb : ma, 'ingest_events_consumed_total'));
         expect(await (owner === a ? b : a).stop()).toBe(0);
@@ -215,7 +214,7 @@ describe('ingest: lifecycle', () => {
       } finally {
         await hold.release();
       }
-      try { await world.caughtUp(survivor, 30_000); } finally { console.log(survivor.output().split('\n').filter((l) => !l.includes('"req')).map((l) => l.slice(0, 300)).join('\n')); } // DEBUG-TMP
+      await world.caughtUp(survivor, 30_000);
       expect(await world.tables()).toEqual(world.oracle());
       expect(metric(await scrape(survivor), 'ingest_events_applied_total', topic)).toBe(metric(before, 'ingest_events_applied_total', topic) + wave2.length);
       const after = await waitFor('a stable group of one', async () => ((await assignments()).size === 1 ? assignments() : undefined), 30_000);

@@ -83,8 +83,7 @@ export class IngestFixture {
 
   /** Spawns the built ingest app; waits until it serves `/health` 200 unless `wait` is false. */
   async start(extra: Record<string, string> = {}, wait = true): Promise<AppProcess> {
-    const port = String(await freePort());
-    const app = spawnApp((process.env.DEBUG_INGEST_APP ?? 'ingest') as 'ingest', this.env({ INGEST_PORT: port, QUERY_PORT: port, ...extra })); // DEBUG-TMP
+    const app = spawnApp('ingest', this.env({ INGEST_PORT: String(await freePort()), ...extra }));
     this.apps.push(app);
     if (wait) await waitForHttp(app, '/health', (status) => status === 200);
     return app;
@@ -183,15 +182,16 @@ export class IngestFixture {
     let released = false;
     return {
       async waitForBlockedBatch(blockedForMs = 0, timeoutMs = 30_000) {
-        // The runner's first statement of a batch transaction is the checkpoint's SELECT ... FOR UPDATE.
+        // A batch starts by reading (or locking) its partition's checkpoint row; the assignment-time
+        // read of all checkpoints (no partition in its WHERE) does not count.
         await waitFor(
-          'an ingest batch transaction waiting on the held checkpoint lock',
+          'an ingest batch waiting on the held checkpoint lock',
           async () => {
             // On another connection: inside the holding transaction pg_stat_activity would be a frozen snapshot.
             const rows = (await dataSource.query(
               `SELECT count(*) AS n FROM pg_stat_activity
                WHERE datname = $1 AND application_name = 'artifact-ingest' AND wait_event_type = 'Lock'
-                 AND query ILIKE '%consumer_checkpoint%FOR UPDATE%' AND clock_timestamp() - query_start >= $2 * interval '1 millisecond'`,
+                 AND query ILIKE '%FROM consumer_checkpoint WHERE %partition = $3%' AND clock_timestamp() - query_start >= $2 * interval '1 millisecond'`,
               [dbName, blockedForMs],
             )) as { n: string }[];
             return Number(rows[0]?.n) > 0 ? true : undefined;
@@ -210,10 +210,11 @@ export class IngestFixture {
 
   async close(): Promise<void> {
     await Promise.allSettled(this.apps.map((app) => app.stop()));
-    await this.kafka.close().catch(() => undefined);
+    // The dev broker is shared: leave no topics behind.
     await this.kafka.admin
       .deleteTopics({ topics: [this.topics.artifacts, this.topics.runs].flatMap((t) => [t, dlqTopic(t)]) })
       .catch(() => undefined);
+    await this.kafka.close().catch(() => undefined);
     await this.db.drop().catch(() => undefined);
   }
 

@@ -205,20 +205,17 @@ describe('decodeMessage: poison messages are classified, never thrown', () => {
     expect(failure(decodeMessage(encodeEvent('prefect.flow.deleted', { id: ID, updated: T }), 'artifacts')).reason).toBe('wrong_topic');
   });
 
-  it('a 900 KB payload of the wrong shape → invalid_payload, quickly', () => {
+  it('a 900 KB payload of the wrong shape → invalid_payload', () => {
     const big = structured('prefect.artifact.created', { id: ID, created: T, metadata_: { blob: 'x'.repeat(900_000), n: 1 } });
-    const started = Date.now();
     expect(failure(decodeMessage(big)).message).toMatch(/metadata_\.n/);
-    expect(Date.now() - started).toBeLessThan(500);
   });
 
-  it('a 10 MB valid value decodes in well under a second', () => {
+  // Speed is the benchmark's business (libs/contracts/bench); here only correctness.
+  it('a 10 MB valid value decodes', () => {
     const rows = Array.from({ length: 200_000 }, (_, i) => [i, i + 0.5, `row-${i}`]);
     const message = encodeEvent('prefect.artifact.created', artifact({ data: { rows } }) as never);
     expect(message.value.length).toBeGreaterThan(5_000_000);
-    const started = Date.now();
     expect(success(decodeMessage(message)).type).toBe('prefect.artifact.created');
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('10,000 levels of nesting → invalid_json, no stack overflow', () => {

@@ -134,7 +134,6 @@ describe('projections against PostgreSQL', () => {
     for (let i = 0; i < 2000; i++) events.push(created({ id: uuid(10_000 + i), key: `k-${i % 300}`, created: at(i), data: `{"i":${i}}` }, position(i)));
     for (let i = 0; i < 2000; i++) events.push(updated({ id: uuid(10_000 + i), key: `k-${i % 300}`, updated: at(5000 + i), description: 'u' }, position(2000 + i)));
     for (let i = 0; i < 1000; i++) events.push(deleted({ id: uuid(10_000 + 2 * i), key: `k-${(2 * i) % 300}` }, position(4000 + i), at(9000)));
-    const started = Date.now();
     const plan = await inTransaction(async (sql) => {
       const loaded: Record<string, readonly Record<string, unknown>[]> = {};
       for (const [name, statement] of Object.entries(loadQueries(events))) loaded[name] = (await sql.query(statement)).rows;
@@ -142,10 +141,8 @@ describe('projections against PostgreSQL', () => {
       for (const statement of p.statements) await sql.query(statement);
       return p;
     });
-    const elapsed = Date.now() - started;
     expect(plan.statements.length).toBeLessThanOrEqual(6);
     for (const s of plan.statements) expect(s.values.length).toBeLessThanOrEqual(20);
     expect(await tables()).toEqual(modelTables(foldEvents(events)));
-    expect(elapsed).toBeLessThan(10_000);
   });
 });

@@ -188,6 +188,11 @@ export class KafkaAdapter {
     });
   }
 
+  /** Forgets a consumer group that no longer has members (the rebuild's own, when done). */
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.requireAdmin().deleteGroups([groupId]);
+  }
+
   /** Resets the group's committed offsets (used by tests and the rebuild tool). */
   async resetGroupOffsets(groupId: string, topic: string): Promise<void> {
     await this.requireAdmin().resetOffsets({ groupId, topic, earliest: true });
