@@ -32,6 +32,7 @@ export async function startIngest(config: IngestConfig, logger: Logger = createI
     await kafka.ensureTopics([...topics, ...topics.map(dlqTopic)], config.topicPartitions);
     const metrics = new IngestMetrics();
     const runner = new ProjectionRunner({
+      partitionConcurrency: config.partitionConcurrency,
       dataSource,
       kafka,
       metrics,

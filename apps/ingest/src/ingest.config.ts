@@ -13,6 +13,7 @@ export interface IngestConfig {
   runTopic: string;
   groupId: string;
   topicPartitions: number;
+  partitionConcurrency: number;
   port: number;
   logLevel: string;
   kafkaSecurity: KafkaSecurity;
@@ -109,6 +110,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     runTopic,
     groupId: text(env, 'KAFKA_GROUP_ID', 'artifact-read-model'),
     topicPartitions: int(env, 'KAFKA_TOPIC_PARTITIONS', 6, 1, 10_000),
+    partitionConcurrency: int(env, 'INGEST_PARTITION_CONCURRENCY', 2, 1, 64),
     port: int(env, 'INGEST_PORT', 4201, 0, 65_535),
     logLevel,
     kafkaSecurity: kafkaSecurity(env),

@@ -18,6 +18,8 @@ export interface ProjectionRunnerOptions {
   /** False for a replay (the rebuild): its dead letters were published when the messages were first consumed. Default true. */
   publishDeadLetters?: boolean;
   testHooks?: TestHooksConfig;
+  /** Partitions whose batches are applied at the same time (each in its own transaction). Default 1. */
+  partitionConcurrency?: number;
 }
 
 /** Another instance moved the checkpoint since this batch started: it owns the partition now. */
@@ -100,7 +102,7 @@ export class ProjectionRunner {
         logger.error({ err: error }, 'consumer crashed');
       },
       onRebalance: () => metrics.rebalances.inc(),
-    });
+    }, { concurrency: this.options.partitionConcurrency ?? 1 });
     this.consuming = true;
   }
 
