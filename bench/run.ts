@@ -219,8 +219,10 @@ function randomUUIDish(n: number): string {
 }
 
 async function main(): Promise<void> {
-  const scale = SCALES[option('scale', 'small') as Scale['name']];
-  if (!scale) throw new Error('--scale must be small or full');
+  const chosen = SCALES[option('scale', 'small') as Scale['name']];
+  if (!chosen) throw new Error('--scale must be small or full');
+  // --quick: shorter measuring windows, for the test that proves the bench still runs.
+  const scale: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 1, freshnessSeconds: 3 } : chosen;
   const resultsFile = option('out', join(ROOT, 'bench', 'results', 'latest.json'));
   if (!existsSync(join(ROOT, 'dist/apps/ingest/main.js')) || !existsSync(join(ROOT, 'dist/apps/query/main.js')) || process.argv.includes('--build')) {
     log('building the apps...');

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// Proves `npm run bench` still works end to end (small scale, short windows). No speed is asserted:
+// the figures live in bench/results and bench/README.md.
+describe('npm run bench -- --scale small', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-test-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('produces a results document with every figure', () => {
+    const out = join(dir, 'results.json');
+    const result = spawnSync('npm', ['run', '-s', 'bench', '--', '--scale', 'small', '--quick', '--out', out], {
+      cwd: join(__dirname, '..'),
+      env: process.env,
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
+    expect(result.stderr).not.toMatch(/^bench: /m);
+    expect(result.status).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    expect(doc.scale).toBe('small');
+    expect(doc.machine.cpus).toBeGreaterThan(0);
+    expect(doc.ingest.events).toBe(16_000 + 3 * 1_000 + 2_000);
+    for (const figure of [doc.ingest.events_per_second, doc.ingest.kafka_read_ceiling_events_per_second, doc.ingest.copy_ceiling.events_per_second]) {
+      expect(figure).toBeGreaterThan(0);
+    }
+    expect(doc.ingest.copy_ceiling.rows).toBeGreaterThan(16_000);
+    expect(doc.queries).toHaveLength(2);
+    for (const size of doc.queries) {
+      expect(size.queries.map((q: { name: string }) => q.name)).toContain('ui_list');
+      for (const q of size.queries) {
+        expect(q.http.errors).toBe(0);
+        expect(q.http.p50_ms).toBeGreaterThan(0);
+        expect(q.db.p50_ms).toBeGreaterThan(0);
+      }
+    }
+    const uiList = doc.queries[1].queries.find((q: { name: string }) => q.name === 'ui_list');
+    expect(uiList.rows).toBe(200);
+    expect(doc.freshness.samples).toBeGreaterThan(0);
+    expect(doc.growth).toHaveLength(doc.queries[1].queries.length);
+  }, 600_000);
+});
