@@ -2,12 +2,14 @@ import { report } from './support/report';
 import { Workload } from './support/workload';
 import { Load, metricSum, sleep, waitForProgress, World } from './support/world';
 
-// Issue #6, broker restart: the (private) Kafka broker is stopped for 30 s while
-// events are produced and consumed, then started again on the same data and port.
+// Issue #6, broker restart: the (private) Kafka broker is stopped (controlled
+// shutdown), kept down, and started again on the same data and port, about 30 s
+// without a broker in all, while events are produced and consumed.
 // The ingest process must ride it out on its own (no restart), its lag must rise
 // after the broker is back and fall to 0 again.
 
-const DOWN_MS = 30_000;
+// Between the end of the shutdown and the start; with both, the broker is away ~30 s.
+const DOWN_MS = 20_000;
 
 jest.setTimeout(240_000);
 
@@ -24,19 +26,22 @@ describe('reliability: broker restart under load', () => {
 
   test('Kafka down for 30 s: ingest recovers by itself, lag rises then returns to 0, the read model equals the oracle', async () => {
     const workload = new Workload(30);
-    const load = new Load(world, workload, 1000);
+    const load = new Load(world, workload, 800);
     const ingest = await world.startIngest();
     await waitForProgress(world, 0n, ingest);
     const pid = ingest.child.pid;
     await sleep(2000);
 
+    const stoppingAt = Date.now();
     await world.own.stopKafka();
-    const stoppedAt = Date.now();
+    const stopMs = Date.now() - stoppingAt;
     await sleep(DOWN_MS);
     const readyWhileDown = (await fetch(`${ingest.url}/ready`)).status;
     expect(ingest.child.exitCode).toBeNull();
+    const startingAt = Date.now();
     await world.own.startKafka();
-    const downMs = Date.now() - stoppedAt;
+    const startMs = Date.now() - startingAt;
+    const downMs = Date.now() - stoppingAt;
 
     // Lag (high-water marks minus checkpoints) while the producer and the consumer come back.
     let maxLag = 0n;
@@ -64,7 +69,7 @@ describe('reliability: broker restart under load', () => {
     const retries = await metricSum(ingest, 'ingest_transaction_retries_total');
 
     const v = await world.verify();
-    report('broker restart', { events: v.messages, produced, producerRetries: load.failures, downSeconds: Math.round(downMs / 1000), readyWhileDown, maxLagAfterRestart: maxLag.toString(), drainSeconds: Math.round(recoveryMs / 1000), batchRetries: retries, ingestRestarts: 0, rows: v.rows, mismatches: v.mismatches });
+    report('broker restart', { events: v.messages, produced, producerRetries: load.failures, downSeconds: Math.round(downMs / 1000), stopSeconds: Math.round(stopMs / 1000), startSeconds: Math.round(startMs / 1000), readyWhileDown, maxLagAfterRestart: maxLag.toString(), drainSeconds: Math.round(recoveryMs / 1000), batchRetries: retries, ingestRestarts: 0, rows: v.rows, mismatches: v.mismatches });
     expect(v.report).toBe('');
     expect(v.mismatches).toBe(0);
     expect(v.checkpointProblems).toEqual([]);

@@ -1,4 +1,4 @@
-import { Load, sleep, waitForProgress, World } from './support/world';
+import { Load, sleep, waitForProgress, within, World } from './support/world';
 import { prng, Workload } from './support/workload';
 import { report } from './support/report';
 
@@ -6,14 +6,15 @@ import { report } from './support/report';
 // events keep arriving (all types, updates, deletes, duplicates), then one clean
 // instance drains the topics. Nothing may be lost and nothing applied twice.
 //
-// Each round starts three instances in the group, waits until they consume, then
-// kills all three: two at random moments (0-1.5 s into consumption, so mostly in the
-// middle of a batch), one through the test hook at a fixed point of the batch
-// (inside the transaction, between the checkpoint update and COMMIT, between
-// COMMIT and the Kafka offset commit). Killing three per round shares the 10 s
-// session timeout the group waits before it drops dead members.
+// Each round starts five instances in the group, waits until they consume, then
+// kills all five: three at random moments (0-1.5 s into consumption, so mostly in
+// the middle of a batch), two through the test hook at a fixed point of a batch
+// (inside the transaction after the writes, between the checkpoint update and
+// COMMIT, between COMMIT and the Kafka offset commit). Killing five per round
+// shares the 10 s session timeout the group waits before it drops dead members.
 
-const ROUNDS = 7;
+const ROUNDS = 4;
+const PER_ROUND = ['random', 'hook', 'random', 'hook', 'random'] as const;
 const RATE = 1000; // events per second, produced throughout
 const POINTS = ['mid-transaction', 'before-commit', 'after-commit'] as const;
 
@@ -30,16 +31,17 @@ describe('reliability: kill -9 crash loop', () => {
     await world?.close();
   });
 
-  test(`${ROUNDS * 3} kill -9 under load, then the read model equals the oracle and every message was applied once`, async () => {
+  test(`${ROUNDS * PER_ROUND.length} kill -9 under load, then the read model equals the oracle and every message was applied once`, async () => {
     const random = prng(6);
     const load = new Load(world, new Workload(6), RATE);
     const kills: string[] = [];
     let starts = 0;
     for (let round = 0; round < ROUNDS; round++) {
-      const point = POINTS[round % POINTS.length]!;
-      const hookArgs = `${point}:${1 + Math.floor(random() * 3)}`;
-      const modes = ['random', hookArgs, 'random'];
-      const apps = await Promise.all(modes.map((mode) => world.startIngest(mode === 'random' ? {} : { INGEST_TEST_CRASH_POINT: mode })));
+      let hooks = 0;
+      const modes = PER_ROUND.map((kind) => (kind === 'random' ? 'random' : POINTS[(round * 2 + hooks++) % POINTS.length]!));
+      const apps = await Promise.all(
+        modes.map((mode) => world.startIngest(mode === 'random' ? {} : { INGEST_TEST_CRASH_POINT: `${mode}:${1 + Math.floor(random() * 3)}` })),
+      );
       starts += apps.length;
       await waitForProgress(world, await world.progress(), undefined, 60_000);
       await Promise.all(
@@ -53,10 +55,10 @@ describe('reliability: kill -9 crash loop', () => {
             kills.push(`round ${round}: random kill -9, lag ${lag}`);
           } else {
             // The hook kills the process itself when a batch reaches the point.
-            const exit = await Promise.race([app.exited, sleep(20_000).then(() => 'timeout')]);
+            const exit = await within(app.exited, 20_000, 'timeout');
             expect(exit).toBe('SIGKILL');
-            expect(app.output()).toContain(`test hook: kill -9 at ${point}`);
-            kills.push(`round ${round}: kill -9 at ${point}`);
+            expect(app.output()).toContain(`test hook: kill -9 at ${modes[i]}`);
+            kills.push(`round ${round}: kill -9 at ${modes[i]}`);
           }
         }),
       );
@@ -73,6 +75,6 @@ describe('reliability: kill -9 crash loop', () => {
     expect(v.appliedProblems).toEqual([]);
     expect(v.appliedMessages).toBe(v.messages);
     expect(v.poison).toBe(0);
-    expect(kills).toHaveLength(ROUNDS * 3);
+    expect(kills).toHaveLength(ROUNDS * PER_ROUND.length);
   });
 });

@@ -12,8 +12,8 @@ import { Load, metricSum, sleep, waitForProgress, World } from './support/world'
 // writes, never gets ahead of them. The query app answers /api/ready 503 while the
 // server is down and 200 again after.
 
-const TERMINATIONS = 12;
-const DOWN_MS = 8000;
+const TERMINATIONS = 10;
+const DOWN_MS = 6000;
 const QUERY_BUILT = existsSync(join(__dirname, '..', '..', 'dist', 'apps', 'query', 'main.js'));
 
 jest.setTimeout(240_000);
@@ -32,7 +32,7 @@ describe('reliability: PostgreSQL faults under load', () => {
   });
 
   test('backends terminated mid-transaction and a server restart: retried, nothing lost or doubled, the read model equals the oracle', async () => {
-    const load = new Load(world, new Workload(50), 1500);
+    const load = new Load(world, new Workload(50), 1000);
     const ingest = await world.startIngest();
     await waitForProgress(world, 0n, ingest);
     if (QUERY_BUILT) {

@@ -6,10 +6,10 @@ import { Load, sleep, waitForProgress, World } from './support/world';
 // Issue #6, rebalance churn: while events arrive, ingest instances of one group are
 // started and stopped (SIGTERM, and now and then SIGKILL) every 2-4 s, so the
 // group rebalances all the time and partitions move between instances mid-batch.
-// Shortened from the issue's 2 minutes to 40 s to fit the CI budget.
+// Shortened from the issue's 2 minutes to 30 s to fit the CI budget.
 
-const CHURN_MS = 40_000;
-const RATE = 1500;
+const CHURN_MS = 30_000;
+const RATE = 1000;
 
 jest.setTimeout(240_000);
 

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadIngestConfig } from './ingest.config';
-import { startIngest } from './ingest.app';
+import { IngestApp, startIngest } from './ingest.app';
 import { scrubber, secretsFromEnv } from './ingest.logger';
 
 // SIGTERM finishes or rolls back the batch in flight; never take longer than this.
@@ -8,13 +8,17 @@ const SHUTDOWN_DEADLINE_MS = 9_000;
 
 async function main(): Promise<void> {
   const config = loadIngestConfig();
-  const app = await startIngest(config);
+  // Listening before start-up: a signal that arrives meanwhile closes the app as soon as
+  // it is up (its consumer may already hold a batch), instead of killing it half-started.
+  let app: IngestApp | undefined;
+  let stopping: string | undefined;
   const stop = (signal: string) => {
     setTimeout(() => {
       process.stderr.write(`ingest: ${signal}: shutdown took too long, exiting\n`);
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
-    app.close().then(
+    stopping = signal;
+    app?.close().then(
       () => process.exit(0),
       (error: Error) => {
         process.stderr.write(`ingest: shutdown failed: ${error.message}\n`);
@@ -24,6 +28,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  app = await startIngest(config);
+  if (stopping) stop(stopping);
 }
 
 main().catch((error: Error) => {

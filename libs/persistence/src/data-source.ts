@@ -13,6 +13,8 @@ export interface DataSourceOptions {
   url: string;
   applicationName: string;
   poolSize?: number;
+  /** Schemas for unqualified names, first match wins (the rebuild writes the same SQL into a shadow schema); default the server's. */
+  searchPath?: string[];
 }
 
 export function createDataSource(options: DataSourceOptions): DataSource {
@@ -28,7 +30,7 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     // migrate() holds the advisory lock on one connection while the migrations run on another.
     poolSize: Math.max(2, options.poolSize ?? 10),
     // Timestamps are formatted in SQL; keep the session in UTC regardless of the server.
-    extra: { options: '-c timezone=UTC' },
+    extra: { options: `-c timezone=UTC${options.searchPath ? ` -c search_path=${options.searchPath.join(',')}` : ''}` },
     logging: false,
   });
 }

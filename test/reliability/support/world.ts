@@ -119,7 +119,12 @@ export class World {
     return app;
   }
 
+  /** Produces in order, in requests small enough for the broker's 1 MB record batches. */
   async send(messages: WorkloadMessage[]): Promise<void> {
+    for (let i = 0; i < messages.length; i += 1000) await this.sendChunk(messages.slice(i, i + 1000));
+  }
+
+  private async sendChunk(messages: WorkloadMessage[]): Promise<void> {
     if (!this.producer) {
       this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
       await this.producer.connect();
@@ -281,6 +286,16 @@ export async function metricSum(app: AppProcess, name: string): Promise<number> 
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** `promise`, or `fallback` after `ms` (the timer does not outlive the race). */
+export async function within<T, F>(promise: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<F>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Waits until the stored checkpoints move past `from` (the instance is consuming), or the app exits. */
 export async function waitForProgress(world: World, from: bigint, app?: AppProcess, timeoutMs = 60_000): Promise<bigint> {

@@ -4,8 +4,9 @@ import { at, created, deleted, deploymentUpserted, entityDeleted, flowRunUpserte
 
 // Random event logs over small pools of ids, keys and instants (so ties,
 // duplicates, stale updates, deletes of the latest and revivals all happen),
-// with redeliveries of earlier events at their original positions, split into
-// random consecutive batches.
+// with redeliveries of earlier events at their original positions and producer
+// retries (an earlier event sent again, at a new position of its partition),
+// split into random consecutive batches.
 
 const TIMES = [at(1), at(2), at(2, 1), at(3), at(4), at(5, 999999)];
 const DATA = [null, '1.0', '{"b":1,"a":[1.5,null,-0.0]}', '"caf\u00e9"', '123456789012345678901234567890'];
@@ -18,6 +19,7 @@ type Command =
   | { kind: 'update'; id: number; updated: number; fields: { data?: number; description?: string | null; meta?: number } }
   | { kind: 'delete'; id: number; withKey: boolean }
   | { kind: 'redeliver'; index: number }
+  | { kind: 'resend'; index: number }
   | { kind: 'run'; entity: number; id: number; del: boolean; updated: number; name: number };
 
 const time = fc.nat({ max: TIMES.length - 1 });
@@ -38,6 +40,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('delete' as const), id: fc.nat({ max: 7 }), withKey: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('redeliver' as const), index: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('resend' as const), index: fc.nat() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('run' as const), entity: fc.nat({ max: 3 }), id: fc.nat({ max: 2 }), del: fc.boolean(), updated: time, name: fc.nat({ max: 2 }) }) },
 );
 
@@ -52,7 +55,17 @@ function partitionOf(kafkaKey: string): number {
   return Math.abs(h) % 2;
 }
 
-export function buildHistory(commands: Command[], keyChoice: number[], batchSizes: number[]): History {
+export interface HistoryOptions {
+  /**
+   * Follow the contract's keying: artifact deletes always carry the artifact's key, so
+   * every event of an artifact is in one partition, and no offset is delivered twice
+   * (no 'redeliver'). The log is then a set of partition logs whose interleaving does
+   * not matter (events.md: nothing depends on order across partitions).
+   */
+  contractKeys?: boolean;
+}
+
+export function buildHistory(commands: Command[], keyChoice: number[], batchSizes: number[], options: HistoryOptions = {}): History {
   const keyOf = (id: number): string | null => KEYS[(keyChoice[id] ?? 0) % KEYS.length] ?? null;
   const offsets = new Map<string, number>();
   const next = (topic: string, kafkaKey: string): SourcePosition => {
@@ -85,12 +98,20 @@ export function buildHistory(commands: Command[], keyChoice: number[], batchSize
       }
       case 'delete': {
         const id = uuid(c.id);
-        const key = c.withKey ? keyOf(c.id) : null;
+        const key = c.withKey || options.contractKeys ? keyOf(c.id) : null;
         events.push(deleted({ id, key }, next('prefect.artifacts', key ?? id), at(10)));
         break;
       }
       case 'redeliver': {
-        if (events.length) events.push(events[c.index % events.length] as DecodedEvent);
+        if (events.length && !options.contractKeys) events.push(events[c.index % events.length] as DecodedEvent);
+        break;
+      }
+      case 'resend': {
+        if (!events.length) break;
+        const original = events[c.index % events.length] as DecodedEvent;
+        const d = original.data as { id: string; key?: string | null };
+        const kafkaKey = original.position.topic === 'prefect.artifacts' ? (d.key ?? d.id) : d.id;
+        events.push({ ...original, position: next(original.position.topic, kafkaKey) });
         break;
       }
       case 'run': {
@@ -122,8 +143,8 @@ export function buildHistory(commands: Command[], keyChoice: number[], batchSize
   return { events, batches };
 }
 
-export function historyArbitrary(maxCommands = 40): fc.Arbitrary<History> {
+export function historyArbitrary(maxCommands = 40, options: HistoryOptions = {}): fc.Arbitrary<History> {
   return fc
     .tuple(fc.array(command, { maxLength: maxCommands }), fc.array(fc.nat({ max: 3 }), { minLength: 8, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 12 }), { maxLength: 6 }))
-    .map(([commands, keyChoice, batchSizes]) => buildHistory(commands, keyChoice, batchSizes));
+    .map(([commands, keyChoice, batchSizes]) => buildHistory(commands, keyChoice, batchSizes, options));
 }
