@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DynamicModule, LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,6 +12,7 @@ import { registerDocs } from './http/docs';
 import { BODY_LIMIT, configureFastify } from './http/fastify-setup';
 import { HealthController } from './http/health.controller';
 import { registerMetrics } from './http/metrics';
+import { registerRequestLog } from './http/request-log';
 import { registerWebUi } from './http/web-ui';
 import { openApiDocument } from './http/openapi';
 import { PrefectExceptionFilter, sendPrefectError } from './http/prefect-exception.filter';
@@ -45,6 +47,12 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = pino(
   try {
     const adapter = new FastifyAdapter({
       bodyLimit: BODY_LIMIT,
+      // A caller's own x-request-id (letters, digits, dashes; at most 64) is kept, else a UUID.
+      requestIdHeader: 'x-request-id',
+      genReqId: (request: { headers: Record<string, unknown> }) => {
+        const given = request.headers['x-request-id'];
+        return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+      },
       // A path Fastify cannot decode (e.g. "%ZZ") is still "no such route" for Prefect's clients.
       frameworkErrors: (_error: Error, _request: unknown, reply: unknown) => sendPrefectError(reply as never, notFound()),
     } as ConstructorParameters<typeof FastifyAdapter>[0]);
@@ -55,6 +63,7 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = pino(
     // Nest bundles its own copy of Fastify; the API is the same, only the type identities differ.
     const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
     configureFastify(fastify, { authToken: config.authToken });
+    registerRequestLog(fastify, logger);
     registerMetrics(fastify, () => db.poolStats());
     registerDocs(fastify, openApiDocument({ defaultLimit: config.defaultLimit, auth: config.authToken !== undefined }));
     registerWebUi(fastify, { ingestUrl: config.ingestUrl ?? 'http://127.0.0.1:4201', authToken: config.authToken });
