@@ -9,8 +9,10 @@ import { Load, metricSum, sleep, waitForProgress, World } from './support/world'
 // killed with pg_terminate_backend in the middle of batch transactions, again and
 // again; (2) the server is restarted under load. Each failed batch is rolled back
 // and retried with backoff; the checkpoint, moved in the same transaction as the
-// writes, never gets ahead of them. The query app answers /api/ready 503 while the
-// server is down and 200 again after.
+// writes, never gets ahead of them. A second instance leaves the group while the
+// server is down, so the first one is handed partitions it cannot look up: it must
+// stay healthy. The query app answers /api/ready 503 while the server is down and
+// 200 again after.
 
 const TERMINATIONS = 10;
 const DOWN_MS = 6000;
@@ -34,6 +36,7 @@ describe('reliability: PostgreSQL faults under load', () => {
   test('backends terminated mid-transaction and a server restart: retried, nothing lost or doubled, the read model equals the oracle', async () => {
     const load = new Load(world, new Workload(50), 1000);
     const ingest = await world.startIngest();
+    const second = await world.startIngest();
     await waitForProgress(world, 0n, ingest);
     if (QUERY_BUILT) {
       query = spawnApp('query', { DATABASE_URL: world.infra.databaseUrl, QUERY_PORT: String(await freePort()) });
@@ -68,6 +71,8 @@ describe('reliability: PostgreSQL faults under load', () => {
       await sleep(1000);
       readyWhileDown = (await fetch(`${query.url}/api/ready`)).status;
     }
+    // Its partitions move to the first instance now, whose checkpoint read on assignment fails.
+    await second.stop();
     await sleep(Math.max(0, DOWN_MS - (Date.now() - stoppedAt)));
     expect(ingest.child.exitCode).toBeNull();
     await world.own.startPostgres();
@@ -80,6 +85,7 @@ describe('reliability: PostgreSQL faults under load', () => {
     const retries = await metricSum(ingest, 'ingest_transaction_retries_total');
     expect(retries).toBeGreaterThan(0);
     expect(ingest.child.exitCode).toBeNull();
+    expect((await fetch(`${ingest.url}/health`)).status).toBe(200);
     const v = await world.verify();
     report(
       'database faults',

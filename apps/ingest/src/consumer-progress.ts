@@ -16,6 +16,23 @@ export interface ProgressReport {
   partitions: PartitionLag[];
 }
 
+// /ready and /metrics must answer while Kafka or PostgreSQL is away: their clients
+// retry for tens of seconds, longer than any probe or scrape waits.
+const REPORT_DEADLINE_MS = 3000;
+
+async function withinDeadline<T>(work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Kafka or PostgreSQL did not answer within ${REPORT_DEADLINE_MS} ms`)), REPORT_DEADLINE_MS);
+  });
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Compares stored checkpoints with the high-water marks read now (the `/ready` rule of operations.md). */
 export class ConsumerProgress {
   constructor(
@@ -27,10 +44,9 @@ export class ConsumerProgress {
   ) {}
 
   async report(): Promise<ProgressReport> {
-    const [offsets, checkpoints] = await Promise.all([
-      this.kafka.partitionOffsets(this.topics),
-      readCheckpoints(sqlOf(this.dataSource), this.groupId),
-    ]);
+    const [offsets, checkpoints] = await withinDeadline(
+      Promise.all([this.kafka.partitionOffsets(this.topics), readCheckpoints(sqlOf(this.dataSource), this.groupId)]),
+    );
     offsets.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
     const partitions = offsets.map((p) => {
       const checkpoint = checkpoints.get(`${p.topic}:${p.partition}`) ?? null;

@@ -148,8 +148,9 @@ export class ProjectionRunner {
         if (error instanceof FencedError) {
           metrics.fenced.inc({ topic: batch.topic });
           logger.warn({ topic: batch.topic, partition: batch.partition }, 'checkpoint moved by another instance; batch rolled back');
-          const stored = (await readCheckpoints(sqlOf(this.options.dataSource), this.options.groupId).catch(() => undefined))?.get(`${batch.topic}:${batch.partition}`);
-          if (stored !== undefined && control.shouldContinue()) control.seek(stored.toString());
+          const key = { groupId: this.options.groupId, topic: batch.topic, partition: batch.partition };
+          const stored = await readCheckpoint(sqlOf(this.options.dataSource), key).catch(() => null);
+          if (stored !== null && control.shouldContinue()) control.seek(stored.toString());
           return;
         }
         if (rejectedByDatabase(error) && !isolate) {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { dlqTopic, HeaderValue } from '@app/contracts';
-import { readTables } from '@app/projections';
+import { readTables, ReadModelTables } from '@app/projections';
 import { AppProcess, freePort, spawnApp, waitFor } from '../../support/apps';
+import { readAll } from '../../support/kafka';
 import { Infra, PrivateInfra, sharedInfra, startPrivateInfra } from './infra';
 import { compareTables, TopicFollower } from './oracle';
 import type { Stream, Workload, WorkloadMessage } from './workload';
@@ -165,6 +166,24 @@ export class World {
     }
   }
 
+  /** Messages not yet applied: the sum over partitions of high-water mark minus stored checkpoint. */
+  async lag(): Promise<bigint> {
+    const [highs, checkpoints] = await Promise.all([this.highs(), this.checkpoints()]);
+    let lag = 0n;
+    for (const [key, high] of highs) lag += high - (checkpoints.get(key)?.next ?? 0n);
+    return lag;
+  }
+
+  /** A canonical dump of the real tables (readTables), in the oracle's shape. */
+  tables(): Promise<ReadModelTables> {
+    return readTables({ query: async <Row>({ text, values }: { text: string; values: unknown[] }) => ({ rows: await this.infra.admin<Row>(text, values) }) });
+  }
+
+  /** Every message of a topic up to its high-water marks (the .dlq topics). */
+  async readTopic(topic: string) {
+    return readAll(this.kafka, await this.admin(), topic);
+  }
+
   /** Waits on the consumer's own progress: every stored checkpoint at its partition's high-water mark. */
   async waitDrained(timeoutMs = 120_000): Promise<void> {
     await waitFor(
@@ -190,8 +209,7 @@ export class World {
     const follower = await TopicFollower.start(this.infra.brokers, this.topics, options.exclude);
     try {
       await follower.reach(highs);
-      const actual = await readTables({ query: async <Row>({ text, values }: { text: string; values: unknown[] }) => ({ rows: await this.infra.admin<Row>(text, values) }) });
-      const diff = compareTables(follower.tables(), actual);
+      const diff = compareTables(follower.tables(), await this.tables());
       const checkpoints = await this.checkpoints();
       const checkpointProblems: string[] = [];
       const appliedProblems: string[] = [];
