@@ -220,7 +220,9 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
   // Format once. A formatted dir is left alone: 4.x StorageTool fails even with
   // --ignore-formatted when -t differs from the stored cluster.id, and it costs a JVM start.
   if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
-    const clusterId = randomBytes(16).toString('base64url');
+    // StorageTool's argument parser takes an id starting with '-' for an option: draw again.
+    let clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
     await run('java', ['-Xmx256m', ...base, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'], `formatting Kafka ${version} storage in ${logDir}`);
   }
 
