@@ -46,6 +46,8 @@ export interface Verification {
 
 export class World {
   readonly apps: AppProcess[] = [];
+  /** Running loads, stopped by close() when a test fails half-way. */
+  readonly loads = new Set<Load>();
   private readonly kafka: Kafka;
   private producer?: Producer;
   private adminClient?: Admin;
@@ -242,6 +244,7 @@ export class World {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.loads].map((load) => load.stop()));
     await Promise.allSettled(this.apps.map((app) => app.kill9()));
     await Promise.allSettled([this.producer?.disconnect(), this.adminClient?.disconnect()]);
     await this.infra.close();
@@ -261,6 +264,7 @@ export class Load {
     private readonly perSecond: number,
     private readonly limit = Infinity,
   ) {
+    world.loads.add(this);
     this.done = this.loop();
   }
 
@@ -289,6 +293,7 @@ export class Load {
   async stop(): Promise<number> {
     this.running = false;
     await this.done;
+    this.world.loads.delete(this);
     return this.produced;
   }
 }
