@@ -1,5 +1,6 @@
 // Small shared pieces of the events CLI: errors with exit codes, option parsing,
 // and the environment of operations.md.
+import { KafkaSecurity, parseKafkaSecurity } from '@app/contracts';
 
 /** An error shown as one line `events: <message>`, exiting with `code` (1 failure, 2 usage). */
 export class CliError extends Error {
@@ -59,9 +60,7 @@ export interface CliEnv {
   artifactTopic: string;
   runTopic: string;
   ingestUrl: string;
-  ssl: boolean;
-  caFile?: string;
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+  security: KafkaSecurity;
 }
 
 /** The same variables (and defaults) as the apps: KAFKA_BROKERS, ARTIFACT_TOPIC, RUN_TOPIC, KAFKA_SSL*, KAFKA_SASL_*, plus INGEST_URL. */
@@ -74,23 +73,21 @@ export function readEnv(env: NodeJS.ProcessEnv): CliEnv {
     if (!/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(broker)) throw new CliError(`KAFKA_BROKERS must be a comma-separated host:port list, got "${broker}"`, 2);
   }
   if (brokers.length === 0) throw new CliError('KAFKA_BROKERS is empty', 2);
-  const out: CliEnv = {
+  return {
     brokers,
     artifactTopic: env.ARTIFACT_TOPIC || 'prefect.artifacts',
     runTopic: env.RUN_TOPIC || 'prefect.runs',
     ingestUrl: (env.INGEST_URL || 'http://127.0.0.1:4201').replace(/\/+$/, ''),
-    ssl: ['true', '1'].includes((env.KAFKA_SSL ?? '').toLowerCase()),
+    security: kafkaSecurity(env),
   };
-  if (env.KAFKA_SSL_CA_FILE) out.caFile = env.KAFKA_SSL_CA_FILE;
-  const mechanism = env.KAFKA_SASL_MECHANISM?.toLowerCase();
-  if (mechanism) {
-    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
-      throw new CliError(`KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`, 2);
-    }
-    if (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD) throw new CliError('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM', 2);
-    out.sasl = { mechanism, username: env.KAFKA_SASL_USERNAME, password: env.KAFKA_SASL_PASSWORD };
+}
+
+function kafkaSecurity(env: NodeJS.ProcessEnv): KafkaSecurity {
+  try {
+    return parseKafkaSecurity(env);
+  } catch (error) {
+    throw new CliError((error as Error).message, 2);
   }
-  return out;
 }
 
 /** `artifacts` / `runs` name the configured topics; anything else is a topic name. Without `--topic`: both. */

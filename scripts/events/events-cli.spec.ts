@@ -37,7 +37,7 @@ describe('events CLI: options and environment', () => {
 
   it('reads the apps variables with their defaults and resolves topic aliases', () => {
     const env = readEnv({});
-    expect(env).toMatchObject({ brokers: ['127.0.0.1:9092'], artifactTopic: 'prefect.artifacts', runTopic: 'prefect.runs', ingestUrl: 'http://127.0.0.1:4201', ssl: false });
+    expect(env).toMatchObject({ brokers: ['127.0.0.1:9092'], artifactTopic: 'prefect.artifacts', runTopic: 'prefect.runs', ingestUrl: 'http://127.0.0.1:4201', security: { ssl: false } });
     const custom = readEnv({ KAFKA_BROKERS: 'k1:9092, k2:9093', ARTIFACT_TOPIC: 'x.a', RUN_TOPIC: 'x.r', INGEST_URL: 'http://h:1/' });
     expect(custom).toMatchObject({ brokers: ['k1:9092', 'k2:9093'], ingestUrl: 'http://h:1' });
     expect(resolveTopics(custom, undefined)).toEqual(['x.a', 'x.r']);
@@ -46,6 +46,12 @@ describe('events CLI: options and environment', () => {
     expect(resolveTopics(custom, 'other.topic')).toEqual(['other.topic']);
     expect(() => readEnv({ KAFKA_BROKERS: 'kafka://x' })).toThrow(/host:port/);
     expect(() => readEnv({ KAFKA_SASL_MECHANISM: 'plain' })).toThrow(/KAFKA_SASL_USERNAME/);
+    expect(readEnv({ KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: 'u', KAFKA_SASL_PASSWORD: 'p' }).security).toEqual({
+      ssl: false,
+      sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'p' },
+    });
+    // the same parsing as the apps (a usage error, exit 2)
+    expect(() => readEnv({ KAFKA_SSL: 'yes' })).toThrow(expect.objectContaining({ code: 2, message: 'KAFKA_SSL must be true or false, got "yes"' }));
   });
 });
 

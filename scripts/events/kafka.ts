@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { kafkaClientSecurity } from '@app/contracts';
 import { Admin, Consumer, Kafka, KafkaConfig, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
 import { CliError, CliEnv } from './cli';
 
@@ -6,6 +6,7 @@ import { CliError, CliEnv } from './cli';
 export const CONNECT_TIMEOUT_MS = 5_000;
 
 export function createKafka(env: CliEnv, clientId: string): Kafka {
+  const { ssl, sasl } = kafkaClientSecurity(env.security);
   const config: KafkaConfig = {
     clientId,
     brokers: env.brokers,
@@ -14,8 +15,8 @@ export function createKafka(env: CliEnv, clientId: string): Kafka {
     logLevel: logLevel.NOTHING,
     retry: { retries: 5, initialRetryTime: 300, maxRetryTime: 3_000 },
   };
-  if (env.ssl) config.ssl = env.caFile ? { ca: [readFileSync(env.caFile, 'utf8')] } : true;
-  if (env.sasl) config.sasl = { ...env.sasl } as SASLOptions;
+  if (ssl) config.ssl = ssl;
+  if (sasl) config.sasl = sasl as SASLOptions;
   return new Kafka(config);
 }
 

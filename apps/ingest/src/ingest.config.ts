@@ -1,10 +1,7 @@
+import { KafkaSecurity, parseKafkaSecurity } from '@app/contracts';
 import { parseTestHooks, TestHooksConfig } from './test-hooks';
 
-export interface KafkaSecurity {
-  ssl: boolean;
-  caFile?: string;
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-}
+export type { KafkaSecurity };
 
 export interface IngestConfig {
   databaseUrl: string;
@@ -70,24 +67,11 @@ function brokers(env: NodeJS.ProcessEnv): string[] {
 }
 
 function kafkaSecurity(env: NodeJS.ProcessEnv): KafkaSecurity {
-  const sslRaw = text(env, 'KAFKA_SSL', 'false').toLowerCase();
-  if (!['true', 'false', '1', '0'].includes(sslRaw)) throw new ConfigError(`KAFKA_SSL must be true or false, got "${sslRaw}"`);
-  const security: KafkaSecurity = { ssl: sslRaw === 'true' || sslRaw === '1' };
-  const caFile = env.KAFKA_SSL_CA_FILE;
-  if (caFile) security.caFile = caFile;
-  const mechanism = env.KAFKA_SASL_MECHANISM?.toLowerCase();
-  if (mechanism) {
-    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
-      throw new ConfigError(`KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got "${mechanism}"`);
-    }
-    const username = env.KAFKA_SASL_USERNAME;
-    const password = env.KAFKA_SASL_PASSWORD;
-    if (!username || !password) {
-      throw new ConfigError('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with KAFKA_SASL_MECHANISM');
-    }
-    security.sasl = { mechanism, username, password };
+  try {
+    return parseKafkaSecurity(env);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
   }
-  return security;
 }
 
 /** Parses the environment of operations.md once, at start. */

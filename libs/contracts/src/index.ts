@@ -38,3 +38,6 @@ export type { CloudEventMode, EncodedMessage, EncodeOptions, WirePayloads } from
 
 export { buildEvent, createEventBuilders, EVENT_BUILDER_NAMES, eventBuilders, EventPublisher, InvalidEventError } from './producer';
 export type { BuildOptions, BuiltEvent, EventBuilders, EventPublisherOptions, EventSender, ProducerRecordLike, PublishMethods } from './producer';
+
+export { kafkaClientSecurity, KafkaSecurityError, parseKafkaSecurity, SASL_MECHANISMS } from './kafka-security';
+export type { KafkaClientSecurity, KafkaSecurity, SaslMechanism } from './kafka-security';

@@ -1,7 +1,6 @@
 // The only file that imports kafkajs (STYLE.md): swapping the client later costs one file.
-import { readFileSync } from 'node:fs';
 import { Admin, Consumer, Kafka, KafkaConfig, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
-import type { KafkaSecurity } from '../ingest.config';
+import { kafkaClientSecurity, KafkaSecurity } from '@app/contracts';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -62,22 +61,17 @@ export interface KafkaAdapterOptions {
 const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
 
 function kafkaConfig(options: KafkaAdapterOptions): KafkaConfig {
-  const { security } = options;
-  const config: KafkaConfig = {
+  const { ssl, sasl } = kafkaClientSecurity(options.security);
+  return {
     clientId: options.clientId,
     brokers: options.brokers,
     connectionTimeout: 3000,
     requestTimeout: 30000,
     logLevel: logLevel.NOTHING,
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+    ...(ssl ? { ssl } : {}),
+    ...(sasl ? { sasl: sasl as SASLOptions } : {}),
   };
-  if (security.ssl) {
-    config.ssl = security.caFile ? { ca: [readFileSync(security.caFile, 'utf8')] } : true;
-  }
-  if (security.sasl) {
-    config.sasl = { mechanism: security.sasl.mechanism, username: security.sasl.username, password: security.sasl.password } as SASLOptions;
-  }
-  return config;
 }
 
 export class KafkaAdapter {
