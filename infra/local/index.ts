@@ -8,7 +8,7 @@ import { resolveKafkaVersion, startKafka, stopKafka } from './kafka';
 import { postgresStatus, startPostgres, stopPostgres } from './postgres';
 
 export { defaultKafkaVersion, ensureKafkaJars, resolveKafkaVersion, startKafka, stopKafka } from './kafka';
-export type { KafkaHandle, KafkaStartOptions } from './kafka';
+export type { ExtraListener, KafkaHandle, KafkaStartOptions } from './kafka';
 export { startPostgres, stopPostgres } from './postgres';
 export type { PostgresHandle, PostgresStartOptions } from './postgres';
 

@@ -40,6 +40,22 @@ export interface KafkaStartOptions {
   version?: string;
   /** Broker `num.partitions` (only used by CreateTopics without a count); default 1. */
   partitions?: number;
+  /**
+   * More listeners on 127.0.0.1 next to PLAINTEXT (which stays the inter-broker listener and
+   * the readiness check), e.g. `{ name: 'SASL_PLAINTEXT', protocol: 'SASL_PLAINTEXT' }`; port 0 or
+   * undefined picks a free one. Their settings (`listener.name.<name>.*`, `ssl.*`) go in `config`.
+   */
+  listeners?: ExtraListener[];
+  /** More server.properties lines, appended as given. */
+  config?: string[];
+  /** StorageTool `--add-scram` values, e.g. `SCRAM-SHA-256=[name=alice,password=secret]`; applied when the storage is formatted. */
+  scramCredentials?: string[];
+}
+
+export interface ExtraListener {
+  name: string;
+  protocol: 'SSL' | 'SASL_PLAINTEXT' | 'SASL_SSL';
+  port?: number;
 }
 
 export interface KafkaHandle {
@@ -51,6 +67,8 @@ export interface KafkaHandle {
   version: string;
   /** From spawning the broker JVM to describeCluster() answering. */
   readyMs: number;
+  /** Name → port of the extra listeners (KafkaStartOptions.listeners). */
+  listenerPorts: Record<string, number>;
 }
 
 /** What startKafka leaves in <dataDir>/kafka.json. */
@@ -120,7 +138,9 @@ export async function ensureKafkaJars(version?: string): Promise<string> {
   return libs;
 }
 
-function serverProperties(logDir: string, port: number, controllerPort: number, partitions: number, version: string): string {
+function serverProperties(logDir: string, port: number, controllerPort: number, partitions: number, version: string, extra: Required<ExtraListener>[], config: string[]): string {
+  const listeners = extra.map((l) => `,${l.name}://${HOST}:${l.port}`).join('');
+  const protocols = extra.map((l) => `,${l.name}:${l.protocol}`).join('');
   const lines = [
     '# written by infra/local/kafka.ts at every start; edits are lost',
     'process.roles=broker,controller',
@@ -128,10 +148,10 @@ function serverProperties(logDir: string, port: number, controllerPort: number, 
     // static quorum: the same file formats and runs on 3.9 and 4.x (format without --standalone)
     `controller.quorum.voters=1@${HOST}:${controllerPort}`,
     'controller.listener.names=CONTROLLER',
-    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${port}`,
+    `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}${listeners}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${port}${listeners}`,
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${protocols}`,
     `log.dirs=${logDir}`,
     // one broker: internal topics must not ask for 3 replicas
     'offsets.topic.replication.factor=1',
@@ -155,6 +175,7 @@ function serverProperties(logDir: string, port: number, controllerPort: number, 
   if (!isKafka3(version)) {
     lines.push('share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1');
   }
+  lines.push(...config);
   return `${lines.join('\n')}\n`;
 }
 
@@ -211,10 +232,17 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
   if (port === controllerPort) throw new Error(`Kafka port and controller port must differ (both ${port})`);
   if (opts.port) await assertPortFree(port, 'Kafka');
   if (opts.controllerPort) await assertPortFree(controllerPort, 'Kafka controller');
+  const extra: Required<ExtraListener>[] = [];
+  for (const listener of opts.listeners ?? []) {
+    if (!/^[A-Z][A-Z0-9_]*$/.test(listener.name) || ['PLAINTEXT', 'CONTROLLER'].includes(listener.name)) throw new Error(`invalid extra Kafka listener name "${listener.name}"`);
+    const listenerPort = listener.port || (await freePort([port, controllerPort, ...extra.map((l) => l.port)]));
+    if (listener.port) await assertPortFree(listenerPort, `Kafka listener ${listener.name}`);
+    extra.push({ ...listener, port: listenerPort });
+  }
 
   const libs = await ensureKafkaJars(version);
   fs.mkdirSync(logDir, { recursive: true });
-  fs.writeFileSync(propsFile, serverProperties(logDir, port, controllerPort, opts.partitions ?? 1, version));
+  fs.writeFileSync(propsFile, serverProperties(logDir, port, controllerPort, opts.partitions ?? 1, version, extra, opts.config ?? []));
   const base = javaBaseArgs(libs, version);
 
   // Format once. A formatted dir is left alone: 4.x StorageTool fails even with
@@ -223,7 +251,7 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
     // StorageTool's argument parser takes an id starting with '-' for an option: draw again.
     let clusterId = randomBytes(16).toString('base64url');
     while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
-    await run('java', ['-Xmx256m', ...base, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted'], `formatting Kafka ${version} storage in ${logDir}`);
+    await run('java', ['-Xmx256m', ...base, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted', ...(opts.scramCredentials ?? []).flatMap((c) => ['--add-scram', c])], `formatting Kafka ${version} storage in ${logDir}`);
   }
 
   fs.appendFileSync(logFile, `\n===== ${new Date().toISOString()} starting Kafka ${version} on ${HOST}:${port} =====\n`);
@@ -272,7 +300,8 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
     await admin.disconnect().catch(() => undefined);
   }
   child.removeAllListeners('exit');
-  return { brokers, pid, logFile, port, controllerPort, version, readyMs: Date.now() - spawnedAt };
+  const listenerPorts = Object.fromEntries(extra.map((l) => [l.name, l.port]));
+  return { brokers, pid, logFile, port, controllerPort, version, readyMs: Date.now() - spawnedAt, listenerPorts };
 }
 
 /**

@@ -21,6 +21,8 @@ export interface PostgresStartOptions {
   port?: number;
   /** false: tuned for throw-away use (no fsync) and the whole dataDir is deleted by stopPostgres. */
   persistent: boolean;
+  /** PEM certificate (chain) and key: the server then also accepts TLS (`ssl = on`); copied into the cluster at every start. */
+  ssl?: { certFile: string; keyFile: string };
 }
 
 export interface PostgresHandle {
@@ -97,7 +99,7 @@ function ownFile(file: string, owner: PostgresRecord['runAs'], content?: string)
   if (owner) fs.chownSync(file, owner.uid, owner.gid);
 }
 
-function serverConf(port: number, persistent: boolean, preload: boolean): string {
+function serverConf(port: number, persistent: boolean, preload: boolean, ssl: boolean): string {
   const lines = [
     '# written by infra/local/postgres.ts at every start; edits are lost',
     `port = ${port}`,
@@ -106,6 +108,7 @@ function serverConf(port: number, persistent: boolean, preload: boolean): string
     "unix_socket_directories = ''",
     'max_connections = 200',
   ];
+  if (ssl) lines.push('ssl = on', "ssl_cert_file = 'server.crt'", "ssl_key_file = 'server.key'");
   if (preload) lines.push("shared_preload_libraries = 'pg_stat_statements'", 'pg_stat_statements.track = all');
   // throw-away clusters (tests): durability buys nothing
   if (!persistent) lines.push('fsync = off', 'synchronous_commit = off', 'full_page_writes = off');
@@ -176,7 +179,13 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
     fs.appendFileSync(path.join(pgData, 'postgresql.conf'), "\ninclude_if_exists = 'local-infra.conf'\n");
   }
   const preload = fs.existsSync(path.join(bins.libDir, 'pg_stat_statements.so'));
-  ownFile(path.join(pgData, 'local-infra.conf'), runAs, serverConf(port, opts.persistent, preload));
+  if (opts.ssl) {
+    // the key must belong to the server's user and be private to it, or PostgreSQL refuses it
+    ownFile(path.join(pgData, 'server.crt'), runAs, fs.readFileSync(opts.ssl.certFile, 'utf8'));
+    ownFile(path.join(pgData, 'server.key'), runAs, fs.readFileSync(opts.ssl.keyFile, 'utf8'));
+    fs.chmodSync(path.join(pgData, 'server.key'), 0o600);
+  }
+  ownFile(path.join(pgData, 'local-infra.conf'), runAs, serverConf(port, opts.persistent, preload, Boolean(opts.ssl)));
 
   const record: PostgresRecord = { pgCtl: bins.pgCtl, pgData, port, persistent: opts.persistent, runAs };
   writeFileAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);

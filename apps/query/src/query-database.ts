@@ -1,4 +1,4 @@
-import { MIGRATIONS, openDatabase } from '@app/persistence';
+import { MIGRATIONS, openDatabase, pgConnectionString } from '@app/persistence';
 import type { SqlFragment } from '@app/filters';
 import { Pool } from 'pg';
 
@@ -26,7 +26,7 @@ export class QueryDatabase {
    * missing: a SELECT-only role can serve an up-to-date database.
    */
   static async open(url: string, poolSize = 10): Promise<QueryDatabase> {
-    const pool = new Pool({ connectionString: url, max: poolSize, application_name: 'artifact-query', options: '-c timezone=UTC' });
+    const pool = new Pool({ connectionString: pgConnectionString(url), max: poolSize, application_name: 'artifact-query', options: '-c timezone=UTC' });
     pool.on('error', () => undefined); // an idle client's connection dropped; the pool replaces it
     const db = new QueryDatabase(pool);
     try {

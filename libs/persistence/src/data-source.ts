@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { InitialSchema1700000000001 } from './migrations/1700000000001-initial-schema';
 import { QueryReadSide1700000000010 } from './migrations/1700000000010-query-read-side';
 import { CheckpointCounters1700000000020 } from './migrations/1700000000020-checkpoint-counters';
+import { pgConnectionString } from './connection-url';
 
 export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010, CheckpointCounters1700000000020];
 
@@ -20,7 +21,7 @@ export interface DataSourceOptions {
 export function createDataSource(options: DataSourceOptions): DataSource {
   return new DataSource({
     type: 'postgres',
-    url: options.url,
+    url: pgConnectionString(options.url),
     applicationName: options.applicationName,
     synchronize: false,
     migrationsRun: false,

@@ -1,3 +1,4 @@
 export * from './data-source';
 export * from './sql';
 export * from './checkpoints';
+export * from './connection-url';
