@@ -6,7 +6,8 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, SASLOptions } from 'kafkajs';
+import { kafkaClientSecurity, parseKafkaSecurity } from '@app/contracts';
 import { readState, stopKafka, stopPostgres, up } from '../infra/local';
 import { demoEvents } from './demo-data';
 
@@ -60,7 +61,8 @@ async function waitHttp(url: string, child: ChildProcess, timeoutMs = 60_000): P
 }
 
 async function publishDemo(brokers: string, artifactTopic: string, runTopic: string): Promise<number> {
-  const kafka = new Kafka({ clientId: 'stack-demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const { ssl, sasl } = kafkaClientSecurity(parseKafkaSecurity(process.env));
+  const kafka = new Kafka({ clientId: 'stack-demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING, ...(ssl ? { ssl } : {}), ...(sasl ? { sasl: sasl as SASLOptions } : {}) });
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const events = demoEvents();
