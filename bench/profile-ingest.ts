@@ -1,0 +1,103 @@
+// Ingest alone, for profiling: produces a fixed backlog once (kept in a persistent local
+// Kafka + PostgreSQL under /tmp/perf-infra), then starts the built ingest app on a fresh
+// database and group, times it to the high-water marks and reports the CPU seconds of
+// PostgreSQL, Kafka and the ingest process.
+//   npx ts-node -r tsconfig-paths/register --transpile-only bench/profile-ingest.ts [versions] [--prof] [--log] [--keep] [ENV=value ...]
+//   --prof: a V8 CPU profile in /tmp/perf/prof; --log: every statement with its duration in the PostgreSQL log
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Client } from 'pg';
+import { readdirSync, readFileSync } from 'node:fs';
+import { up } from '../infra/local';
+
+const TICK = 100;
+function cpuOf(pid: number, children = false): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    let t = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
+    if (children) for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try { const g = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' '); if (Number(g[1]) === pid) t += Number(g[11]) + Number(g[12]); } catch { /* gone */ }
+    }
+    return t / TICK;
+  } catch { return 0; }
+}
+import { spawn } from 'node:child_process';
+import { freePort, waitForStatus, AppProcess } from '../test/support/apps';
+import { artifactEvents, runEvents, Scale, Produced } from './dataset';
+
+const log = (l: string) => process.stderr.write(`${l}\n`);
+
+async function main() {
+  const versions = Number(process.argv[2] ?? 100_000);
+  const prof = process.argv.includes('--prof');
+  const env = Object.fromEntries(process.argv.filter((a) => a.includes('=')).map((a) => a.split('=') as [string, string]));
+  const dir = '/tmp/perf-infra';
+  mkdirSync(dir, { recursive: true });
+  const infra = await up({ dir, persistent: true, kafkaPartitions: 6 });
+  const kafka = new Kafka({ clientId: 'prof', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
+  const topics = { artifacts: `prof-${versions}.artifacts`, runs: `prof-${versions}.runs` };
+  const admin = kafka.admin();
+  await admin.connect();
+  const existing = await admin.listTopics();
+  if (!existing.includes(topics.artifacts)) {
+    await admin.createTopics({ waitForLeaders: true, topics: [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })) });
+    const scale: Scale = { name: 'small', versions, runs: versions / 50, taskRuns: versions / 10, checkpoint: 0, queryDurationSeconds: 0, freshnessSeconds: 0 };
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const all: Produced[] = [...runEvents(scale, topics), ...artifactEvents(scale, topics, 0, versions)];
+    for (let i = 0; i < all.length; i += 2000) {
+      const byTopic = new Map<string, Produced['message'][]>();
+      for (const e of all.slice(i, i + 2000)) byTopic.set(e.topic, [...(byTopic.get(e.topic) ?? []), e.message]);
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    }
+    await producer.disconnect();
+    log(`produced ${all.length}`);
+  }
+  const hwm = new Map<string, bigint>();
+  for (const t of [topics.artifacts, topics.runs]) for (const p of await admin.fetchTopicOffsets(t)) hwm.set(`${t}:${p.partition}`, BigInt(p.high));
+  await admin.disconnect();
+  const total = [...hwm.values()].reduce((a, b) => a + b, 0n);
+  const suffix = randomBytes(3).toString('hex');
+  const pgAdmin = new Client({ connectionString: infra.DATABASE_URL });
+  await pgAdmin.connect();
+  await pgAdmin.query(`CREATE DATABASE prof_${suffix}`);
+  if (process.argv.includes('--log')) await pgAdmin.query(`ALTER DATABASE prof_${suffix} SET log_min_duration_statement = 0`);
+  const u = new URL(infra.DATABASE_URL);
+  u.pathname = `/prof_${suffix}`;
+  if (!existsSync('/tmp/perf/prof')) mkdirSync('/tmp/perf/prof', { recursive: true });
+  const port = await freePort();
+  const childEnv: Record<string, string> = {
+    DATABASE_URL: u.toString(), KAFKA_BROKERS: infra.KAFKA_BROKERS, ARTIFACT_TOPIC: topics.artifacts, RUN_TOPIC: topics.runs,
+    KAFKA_GROUP_ID: `prof-${suffix}`, LOG_LEVEL: 'warn', INGEST_PORT: String(port), PATH: process.env.PATH ?? '', ...env,
+  };
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(prof ? ['--cpu-prof', '--cpu-prof-dir=/tmp/perf/prof'] : []), 'dist/apps/ingest/main.js'], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const exited = new Promise((r) => child.once('exit', r));
+  const app = { url: `http://127.0.0.1:${port}`, child, output: () => '', exited, stop: async () => { child.kill('SIGTERM'); await exited; } } as unknown as AppProcess;
+  await waitForStatus(app, '/health', 200, 120_000);
+  const pg = new Client({ connectionString: u.toString() });
+  await pg.connect();
+  const state = JSON.parse(readFileSync('/tmp/perf-infra/state.json', 'utf8'));
+  const cpu = () => [cpuOf(state.postgres.pid, true), cpuOf(state.kafka.pid), cpuOf(child.pid!)];
+  const cpu0 = cpu();
+  const started = Date.now();
+  for (;;) {
+    const { rows } = await pg.query<{ s: string }>('SELECT coalesce(sum(next_offset),0)::text AS s FROM consumer_checkpoint');
+    if (BigInt(rows[0]!.s) >= total) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const cpu1 = cpu();
+  log(`cpu seconds: postgres ${(cpu1[0]! - cpu0[0]!).toFixed(1)} kafka ${(cpu1[1]! - cpu0[1]!).toFixed(1)} node ${(cpu1[2]! - cpu0[2]!).toFixed(1)}`);
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  const sum = (name: string) => text.split('\n').filter((l) => l.startsWith(name)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
+  const batches = sum('ingest_batch_duration_seconds_count');
+  log(JSON.stringify({ events: Number(total), seconds, eps: Math.round(Number(total) / seconds), batches, mean_batch: Math.round(sum('ingest_batch_size_messages_sum') / batches), mean_batch_ms: Math.round((sum('ingest_batch_duration_seconds_sum') / batches) * 1000), env }));
+  await app.stop();
+  await pg.end();
+  if (!process.argv.includes("--keep")) await pgAdmin.query(`DROP DATABASE prof_${suffix} WITH (FORCE)`);
+  else log(`kept database prof_${suffix}`);
+  await pgAdmin.end();
+}
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1); });
