@@ -1,3 +1,4 @@
+import { onStopSignal } from './stop-signal'; // first: it listens while the rest loads
 import 'reflect-metadata';
 import { ConfigError, loadIngestConfig } from './ingest.config';
 import { IngestApp, startIngest } from './ingest.app';
@@ -26,8 +27,7 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  onStopSignal(stop);
   app = await startIngest(config);
   if (stopping) stop(stopping);
 }

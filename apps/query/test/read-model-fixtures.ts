@@ -1,39 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import type { WirePayloads } from '@app/contracts';
 
 // Rows written straight into the read model (what the ingest app would
 // write), for the query app's integration tests. JSON columns take the JSON
 // text as it must be returned.
 
-export interface RunRow {
-  id?: string;
-  flow_id?: string | null;
-  deployment_id?: string | null;
-  name?: string;
-  tags?: string[];
-  state_type?: string | null;
-  state_name?: string | null;
-  flow_version?: string | null;
-  work_queue_name?: string | null;
-  parent_task_run_id?: string | null;
-  idempotency_key?: string | null;
-  start_time?: string | null;
-  end_time?: string | null;
-  expected_start_time?: string | null;
-  next_scheduled_start_time?: string | null;
-  created_by?: string | null;
-}
+// Row types from the wire payloads (encode.ts), every field optional, without what
+// the inserts below set themselves (created, updated) or do not store as sent: the
+// `state` object (its columns are state_type and state_name), `created_by` (JSON
+// text here), and a task run's task_key and dynamic_key (not written).
+export type RunRow = Partial<Omit<WirePayloads['prefect.flow-run.upserted'], 'state' | 'created' | 'updated' | 'created_by'>> & { created_by?: string | null };
 
-export interface TaskRunRow {
-  id?: string;
-  flow_run_id?: string | null;
-  name?: string;
-  tags?: string[];
-  state_type?: string | null;
-  state_name?: string | null;
-  start_time?: string | null;
-  end_time?: string | null;
-  expected_start_time?: string | null;
-}
+export type TaskRunRow = Partial<Omit<WirePayloads['prefect.task-run.upserted'], 'state' | 'created' | 'updated' | 'task_key' | 'dynamic_key'>>;
 
 export interface ArtifactRow {
   id?: string;

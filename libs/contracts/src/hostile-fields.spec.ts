@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { decodeMessage, DECODE_FAILURE_REASONS } from './cloudevents';
 import { encodeEvent } from './encode';
 import { payloadFields } from './payloads';
+import { FULL_SAMPLES as SAMPLES } from './testing/samples';
 import { EventType } from './topics';
 
 // Issue #6, hostile events at the unit level: any field of any event type replaced by
@@ -9,43 +10,6 @@ import { EventType } from './topics';
 // accepts must be store-ready (the shapes the projections bind to SQL parameters), so
 // that a wrong type can only end in the dead-letter topic, never in a failing batch.
 // (test/reliability/hostile-events.e2e-spec.ts sends such messages through Kafka.)
-
-const ID = '6f9619ff-8b86-4d01-b42d-00c04fc964ff';
-const T = '2024-06-01T10:00:01.123456Z';
-
-const SAMPLES: { [K in EventType]: Record<string, unknown> } = {
-  'prefect.artifact.created': { id: ID, key: 'k', type: 't', description: 'd', data: { a: [1] }, metadata_: { m: 'v' }, flow_run_id: ID, task_run_id: ID, created: T, updated: T },
-  'prefect.artifact.updated': { id: ID, key: 'k', updated: T, data: 1, description: 'd', metadata_: { m: 'v' } },
-  'prefect.artifact.deleted': { id: ID, key: 'k', updated: T },
-  'prefect.flow.upserted': { id: ID, name: 'f', tags: ['a'], created: T, updated: T },
-  'prefect.flow.deleted': { id: ID, updated: T },
-  'prefect.deployment.upserted': { id: ID, flow_id: ID, name: 'd', tags: [], work_queue_name: 'q', paused: true, concurrency_limit: 5, created: T, updated: T },
-  'prefect.deployment.deleted': { id: ID, updated: T },
-  'prefect.flow-run.upserted': {
-    id: ID,
-    flow_id: ID,
-    deployment_id: ID,
-    name: 'r',
-    tags: [],
-    state_type: 'RUNNING',
-    state_name: 'Running',
-    state: { type: 'RUNNING', name: 'Running' },
-    flow_version: '1',
-    work_queue_name: 'q',
-    parent_task_run_id: ID,
-    idempotency_key: 'i',
-    start_time: T,
-    end_time: T,
-    expected_start_time: T,
-    next_scheduled_start_time: T,
-    created_by: { id: ID, type: 'USER', display_value: 'me' },
-    created: T,
-    updated: T,
-  },
-  'prefect.flow-run.deleted': { id: ID, updated: T },
-  'prefect.task-run.upserted': { id: ID, flow_run_id: ID, name: 't', tags: [], task_key: 'k', dynamic_key: '0', state_type: 'COMPLETED', state_name: 'Completed', start_time: T, end_time: T, expected_start_time: T, created: T, updated: T },
-  'prefect.task-run.deleted': { id: ID, updated: T },
-};
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;

@@ -1,26 +1,8 @@
 import { decodeMessage } from './cloudevents';
-import { WirePayloads } from './encode';
 import { parseJson, rawJson } from './json';
 import { buildEvent, BuiltEvent, createEventBuilders, EVENT_BUILDER_NAMES, eventBuilders, EventPublisher, InvalidEventError, ProducerRecordLike } from './producer';
-import { ARTIFACT_EVENT_TYPES, EventType, RUN_EVENT_TYPES, streamOf } from './topics';
-
-const ID = '6f9619ff-8b86-4d01-b42d-00c04fc964ff';
-const RUN = '5c52ef97-c8ab-4c25-baf4-79ac226afe8e';
-const T = '2024-06-01T10:00:01.123456Z';
-
-const SAMPLES: { [K in EventType]: WirePayloads[K] } = {
-  'prefect.artifact.created': { id: ID, key: 'daily-report', type: 'table', data: { rows: [1, 2] }, metadata_: { owner: 'ops' }, flow_run_id: RUN, created: T },
-  'prefect.artifact.updated': { id: ID, key: 'daily-report', updated: T, description: 'x' },
-  'prefect.artifact.deleted': { id: ID, key: 'daily-report' },
-  'prefect.flow.upserted': { id: ID, name: 'etl', tags: ['a'], created: T, updated: T },
-  'prefect.flow.deleted': { id: ID, updated: T },
-  'prefect.deployment.upserted': { id: ID, flow_id: RUN, name: 'nightly', tags: [], work_queue_name: 'default', paused: true, concurrency_limit: 5, created: T, updated: T },
-  'prefect.deployment.deleted': { id: ID, updated: T },
-  'prefect.flow-run.upserted': { id: ID, flow_id: RUN, name: 'brave-otter', state_type: 'RUNNING', state_name: 'Running', updated: T },
-  'prefect.flow-run.deleted': { id: ID, updated: T },
-  'prefect.task-run.upserted': { id: ID, flow_run_id: RUN, name: 'extract-0', task_key: 'extract', dynamic_key: '0', updated: T },
-  'prefect.task-run.deleted': { id: ID, updated: T },
-};
+import { ID, RUN, SAMPLES, T } from './testing/samples';
+import { ARTIFACT_EVENT_TYPES, RUN_EVENT_TYPES, streamOf } from './topics';
 
 const ALL_TYPES = [...ARTIFACT_EVENT_TYPES, ...RUN_EVENT_TYPES];
 

@@ -1,4 +1,4 @@
-import type { DecodedEvent } from '@app/contracts';
+import type { ArtifactCreated, DecodedEvent } from '@app/contracts';
 import { collectionId } from './collection-id';
 import { RUN_EVENT_TARGET, RUN_TABLES, runRow, RunRow, RunRows, RunTable } from './run-tables';
 import { compareText } from './sql';
@@ -8,33 +8,16 @@ import { compareText } from './sql';
 // lifecycle (query-api.md §10) as literally as possible. The batch planners must
 // end in the same tables; tests and reliability checks compare against this.
 
-export interface ArtifactRow {
-  id: string;
-  created: string;
-  updated: string;
-  key: string | null;
-  type: string | null;
-  description: string | null;
-  data: string | null;
-  metadata_: string | null;
-  flow_run_id: string | null;
-  task_run_id: string | null;
+/** A stored version: the decoded create payload (updates change its fields) and the position of its create. */
+export interface ArtifactRow extends ArtifactCreated {
   src_partition: number;
   src_offset: string;
 }
 
-export interface ArtifactCollectionRow {
-  id: string;
-  created: string;
-  updated: string;
+/** A key's row: its own id, and the fields of its latest version (`latest_id`), whose key is never null here. */
+export interface ArtifactCollectionRow extends ArtifactCreated {
   key: string;
   latest_id: string;
-  type: string | null;
-  description: string | null;
-  data: string | null;
-  metadata_: string | null;
-  flow_run_id: string | null;
-  task_run_id: string | null;
 }
 
 export interface TombstoneRow {

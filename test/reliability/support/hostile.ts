@@ -4,62 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { EncodedMessage, encodeEvent, EventType, messageKey } from '@app/contracts';
 import { payloadFields } from '@app/contracts/payloads';
+import { FULL_SAMPLES as SAMPLES, ID, T } from '@app/contracts/testing/samples';
 import { prng, Stream } from './workload';
 
 export const EXPECT_HEADER = 'x-reliability-expect';
 export const MB = 1024 * 1024;
-const T = '2025-03-01T12:00:00Z';
-const ID = '6f1c2a3e-1b2c-4d5e-8f90-a1b2c3d4e5f6';
-
-const SAMPLES: Record<EventType, Record<string, unknown>> = {
-  'prefect.artifact.created': { id: ID, key: 'hostile', type: 'markdown', description: 'd', data: { a: 1 }, metadata_: { m: 'v' }, flow_run_id: ID, task_run_id: ID, created: T, updated: T },
-  'prefect.artifact.updated': { id: ID, key: 'hostile', updated: T, data: 1, description: 'x', metadata_: { m: 'w' } },
-  'prefect.artifact.deleted': { id: ID, key: 'hostile', updated: T },
-  'prefect.flow.upserted': { id: ID, name: 'f', tags: ['a'], created: T, updated: T },
-  'prefect.flow.deleted': { id: ID, updated: T },
-  'prefect.deployment.upserted': { id: ID, flow_id: ID, name: 'd', tags: [], work_queue_name: 'q', paused: false, concurrency_limit: 1, created: T, updated: T },
-  'prefect.deployment.deleted': { id: ID, updated: T },
-  'prefect.flow-run.upserted': {
-    id: ID,
-    flow_id: ID,
-    deployment_id: ID,
-    name: 'r',
-    tags: [],
-    state_type: 'RUNNING',
-    state_name: 'Running',
-    state: { type: 'RUNNING', name: 'Running' },
-    flow_version: '1',
-    work_queue_name: 'q',
-    parent_task_run_id: ID,
-    idempotency_key: 'i',
-    start_time: T,
-    end_time: T,
-    expected_start_time: T,
-    next_scheduled_start_time: T,
-    created_by: { id: ID, type: 'USER', display_value: 'me' },
-    created: T,
-    updated: T,
-  },
-  'prefect.flow-run.deleted': { id: ID, updated: T },
-  'prefect.task-run.upserted': {
-    id: ID,
-    flow_run_id: ID,
-    name: 't',
-    tags: [],
-    task_key: 'k',
-    dynamic_key: '0',
-    state_type: 'COMPLETED',
-    state_name: 'Completed',
-    state: null,
-    start_time: T,
-    end_time: T,
-    expected_start_time: T,
-    created: T,
-    updated: T,
-  },
-  'prefect.task-run.deleted': { id: ID, updated: T },
-};
-
 const WRONG_VALUES: unknown[] = [42, true, 'not-a-valid-value', ['x'], { nested: { wrong: 1 } }, null];
 
 function streamOf(type: string): Stream {
