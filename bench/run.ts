@@ -12,6 +12,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { down, up } from '../infra/local';
 import { freePort, spawnApp, waitForStatus, AppProcess } from '../test/support/apps';
 import { artifactEvents, Produced, runEvents, Scale, SCALES, Topics } from './dataset';
+import { startCpuMeter } from './cpu';
 import { Progress } from './progress';
 import { measureQueries, QueryFigures } from './queries';
 import { percentile, round } from './stats';
@@ -124,7 +125,7 @@ async function kafkaCeiling(kafka: Kafka, topics: string[], total: number): Prom
 }
 
 /** COPY of the final rows into empty tables with the same indexes: the PostgreSQL write ceiling. */
-async function copyCeiling(sourceUrl: string, serverUrl: string): Promise<{ seconds: number; rows: number }> {
+async function copyCeiling(sourceUrl: string, serverUrl: string, postgresPid: number | undefined): Promise<{ seconds: number; rows: number; postgresCpu: number | null }> {
   const source = new Client({ connectionString: sourceUrl });
   await source.connect();
   const dumps = new Map<string, Buffer>();
@@ -153,6 +154,7 @@ async function copyCeiling(sourceUrl: string, serverUrl: string): Promise<{ seco
   await ds.destroy();
   const target = new Client({ connectionString: targetUrl.toString() });
   await target.connect();
+  const meter = startCpuMeter({ postgres: { pid: postgresPid, tree: true } });
   const started = Date.now();
   await target.query('BEGIN');
   for (const table of TABLES) {
@@ -165,10 +167,11 @@ async function copyCeiling(sourceUrl: string, serverUrl: string): Promise<{ seco
   }
   await target.query('COMMIT');
   const seconds = (Date.now() - started) / 1000;
+  const postgresCpu = meter.stop().postgres ?? null;
   await target.end();
   await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
   await admin.end();
-  return { seconds, rows };
+  return { seconds, rows, postgresCpu };
 }
 
 /** Produce-acknowledged to visible through GET /api/artifacts/{key}/latest, at a steady rate. */
@@ -229,6 +232,8 @@ async function main(): Promise<void> {
     if (spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
   }
   let infraDir: string | undefined;
+  // The servers' processes, when the bench started them: their CPU time is measured too.
+  let servers: { kafka?: number; postgres?: number } = {};
   let brokers = process.env.KAFKA_BROKERS;
   let serverUrl = process.env.DATABASE_URL;
   if (!brokers || !serverUrl) {
@@ -236,6 +241,7 @@ async function main(): Promise<void> {
     log('starting Kafka and PostgreSQL...');
     const infra = await up({ dir: infraDir, persistent: true, kafkaPartitions: 6 });
     brokers ??= infra.KAFKA_BROKERS;
+    servers = { kafka: infra.started.kafka?.pid, postgres: infra.started.postgres?.pid };
     serverUrl ??= infra.DATABASE_URL;
   }
   const suffix = randomBytes(4).toString('hex');
@@ -269,7 +275,7 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = {};
   try {
     const sizes = [scale.checkpoint, scale.versions];
-    const ingestRuns: { size: number; events: number; seconds: number; events_per_second: number; batch: { batches: number; messages: number; mean_batch_ms: number; mean_ms_per_1000_events: number } }[] = [];
+    const ingestRuns: { size: number; events: number; seconds: number; events_per_second: number; cpu_seconds: Record<string, number | null>; cpu_us_per_event: Record<string, number | null>; batch: { batches: number; messages: number; mean_batch_ms: number; mean_ms_per_1000_events: number } }[] = [];
     const queryRuns: { size: number; queries: QueryFigures[] }[] = [];
     let producedTotal = 0;
     let from = 0;
@@ -289,7 +295,10 @@ async function main(): Promise<void> {
         await waitForStatus(ingest, '/health', 200, 120_000);
         await pg.connect();
       });
+      await waitForStatus(ingest, '/health', 200, 120_000);
+      const meter = startCpuMeter({ ingest: { pid: ingest.child.pid }, postgres: { pid: servers.postgres, tree: true }, kafka: { pid: servers.kafka } });
       const seconds = await timeIngest(ingest, pg, group, hwm, `ingest to ${size} versions`, produced);
+      const cpu = meter.stop();
       await pg.end();
       const cost = await batchCost(ingest);
       ingestRuns.push({
@@ -297,9 +306,11 @@ async function main(): Promise<void> {
         events: produced,
         seconds: round(seconds, 2),
         events_per_second: Math.round(produced / seconds),
+        cpu_seconds: cpu,
+        cpu_us_per_event: Object.fromEntries(Object.entries(cpu).map(([name, sec]) => [name, sec === null ? null : round((sec / produced) * 1e6)])),
         batch: { batches: cost.batches, messages: cost.messages, mean_batch_ms: round((cost.seconds / Math.max(1, cost.batches)) * 1000), mean_ms_per_1000_events: round((cost.seconds / Math.max(1, cost.messages)) * 1e6) },
       });
-      log(`ingest: ${produced} events in ${seconds.toFixed(1)} s = ${Math.round(produced / seconds)} events/s`);
+      log(`ingest: ${produced} events in ${seconds.toFixed(1)} s = ${Math.round(produced / seconds)} events/s; CPU seconds ${JSON.stringify(cpu)}`);
       const query = spawnApp('query', { ...appEnv, QUERY_PORT: String(await freePort()) });
       apps.push(query);
       await waitForStatus(query, '/api/health', 200, 60_000);
@@ -322,7 +333,7 @@ async function main(): Promise<void> {
     const kafkaSeconds = await kafkaCeiling(kafka, [topics.artifacts, topics.runs], inTopics);
     const kafkaRate = Math.round(inTopics / kafkaSeconds);
     log(`kafka read ceiling: ${kafkaRate} events/s`);
-    const copy = await copyCeiling(dbUrl, serverUrl);
+    const copy = await copyCeiling(dbUrl, serverUrl, servers.postgres);
     const copyRate = Math.round(producedTotal / copy.seconds);
     log(`postgres COPY ceiling: ${copy.rows} rows in ${copy.seconds.toFixed(1)} s = ${copyRate} events/s equivalent`);
     Object.assign(results, {
@@ -331,7 +342,13 @@ async function main(): Promise<void> {
         seconds: round(allSeconds, 2),
         events_per_second: ingestRate,
         kafka_read_ceiling_events_per_second: kafkaRate,
-        copy_ceiling: { rows: copy.rows, seconds: round(copy.seconds, 2), events_per_second: copyRate },
+        copy_ceiling: {
+          rows: copy.rows,
+          seconds: round(copy.seconds, 2),
+          events_per_second: copyRate,
+          postgres_cpu_seconds: copy.postgresCpu,
+          postgres_cpu_us_per_event: copy.postgresCpu === null ? null : round((copy.postgresCpu / producedTotal) * 1e6),
+        },
         ratio_to_kafka_ceiling: round(ingestRate / kafkaRate, 3),
         ratio_to_copy_ceiling: round(ingestRate / copyRate, 3),
         runs: ingestRuns,

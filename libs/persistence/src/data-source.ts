@@ -2,9 +2,10 @@ import { DataSource } from 'typeorm';
 import { InitialSchema1700000000001 } from './migrations/1700000000001-initial-schema';
 import { QueryReadSide1700000000010 } from './migrations/1700000000010-query-read-side';
 import { CheckpointCounters1700000000020 } from './migrations/1700000000020-checkpoint-counters';
+import { FewerCollectionIndexes1700000000030 } from './migrations/1700000000030-fewer-collection-indexes';
 import { pgConnectionString } from './connection-url';
 
-export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010, CheckpointCounters1700000000020];
+export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010, CheckpointCounters1700000000020, FewerCollectionIndexes1700000000030];
 
 // One arbitrary constant shared by every app and instance: whoever holds it runs
 // the migrations, the others wait and then find nothing left to do.
