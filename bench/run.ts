@@ -3,7 +3,7 @@
 // at two sizes. Prints a table and writes bench/results/latest.json.
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
@@ -21,6 +21,10 @@ import { encodeEvent } from '@app/contracts';
 const ROOT = join(__dirname, '..');
 const TABLES = ['artifact', 'artifact_collection', 'flow', 'deployment', 'flow_run', 'task_run'];
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function kafkajsVersion(): string {
+  return (JSON.parse(readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version: string }).version;
+}
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -234,6 +238,7 @@ async function main(): Promise<void> {
   let infraDir: string | undefined;
   // The servers' processes, when the bench started them: their CPU time is measured too.
   let servers: { kafka?: number; postgres?: number } = {};
+  let kafkaVersion: string | null = null;
   let brokers = process.env.KAFKA_BROKERS;
   let serverUrl = process.env.DATABASE_URL;
   if (!brokers || !serverUrl) {
@@ -242,6 +247,7 @@ async function main(): Promise<void> {
     const infra = await up({ dir: infraDir, persistent: true, kafkaPartitions: 6 });
     brokers ??= infra.KAFKA_BROKERS;
     servers = { kafka: infra.started.kafka?.pid, postgres: infra.started.postgres?.pid };
+    kafkaVersion = infra.started.kafka?.version ?? null;
     serverUrl ??= infra.DATABASE_URL;
   }
   const suffix = randomBytes(4).toString('hex');
@@ -259,6 +265,7 @@ async function main(): Promise<void> {
   const pgAdmin = new Client({ connectionString: serverUrl });
   await pgAdmin.connect();
   await pgAdmin.query(`CREATE DATABASE ${dbName}`);
+  const postgresVersion = String((await pgAdmin.query('SHOW server_version')).rows[0].server_version);
   const dbUrlObject = new URL(serverUrl);
   dbUrlObject.pathname = `/${dbName}`;
   const dbUrl = dbUrlObject.toString();
@@ -375,6 +382,7 @@ async function main(): Promise<void> {
     generated_at: new Date().toISOString(),
     scale: scale.name,
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform} ${process.arch}` },
+    versions: { postgresql: postgresVersion, kafka: kafkaVersion ?? 'unknown (an existing broker)', kafkajs: kafkajsVersion() },
     units: { events_per_second: 'events/s', ms: 'milliseconds', rps: 'requests/s', tps: 'statements/s' },
     ...results,
   };

@@ -27,6 +27,9 @@ describe('npm run bench -- --scale small', () => {
       expect(figure).toBeGreaterThan(0);
     }
     expect(doc.ingest.copy_ceiling.rows).toBeGreaterThan(16_000);
+    expect(doc.versions.postgresql).toMatch(/^\d+/);
+    // The ingest process's CPU is always measured; the servers' only when the bench started them.
+    for (const run of doc.ingest.runs) expect(run.cpu_seconds.ingest).toBeGreaterThan(0);
     expect(doc.queries).toHaveLength(2);
     for (const size of doc.queries) {
       expect(size.queries.map((q: { name: string }) => q.name)).toContain('ui_list');
