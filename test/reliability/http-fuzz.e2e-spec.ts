@@ -353,7 +353,7 @@ describe('HTTP fuzz of the query app', () => {
     expect(await send('GET', '/api/health')).toEqual({ status: 200, text: 'true' });
   });
 
-  it('matches like_ as PostgreSQL-backed Prefect does: live % and _, backslash escapes, case-insensitive', async () => {
+  it('matches like_ as PostgreSQL-backed Prefect does: live % and _, backslash escapes, ASCII case folded on key', async () => {
     const latestKeys = async (likeText: string) => {
       const answer = await post('/api/artifacts/latest/filter', `{"sort": "KEY_ASC", "artifacts": {"key": {"like_": ${likeText}}}}`);
       expect(answer.status).toBe(200);
