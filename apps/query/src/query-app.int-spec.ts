@@ -234,6 +234,26 @@ describe('a SELECT-only role', () => {
     await db.dataSource.query('DELETE FROM artifact');
   });
 
+  it('(by contrast, a superuser) migrates an empty database on start; it failed on a query naming the missing migration table', async () => {
+    const client = admin();
+    await client.connect();
+    const empty = `query_fresh_${randomBytes(4).toString('hex')}`;
+    await client.query(`CREATE DATABASE ${empty}`);
+    const url = new URL(db.url);
+    url.pathname = `/${empty}`;
+    try {
+      const fresh = await startQueryApp(config({ databaseUrl: url.toString() }), silent);
+      try {
+        expect(await send('POST', '/api/artifacts/count', { url: fresh.url })).toMatchObject({ status: 200, text: '0' });
+      } finally {
+        await fresh.app.close();
+      }
+    } finally {
+      await client.query(`DROP DATABASE ${empty} WITH (FORCE)`);
+      await client.end();
+    }
+  });
+
   it('refuses to start on a database it would have to migrate, with one clear message', async () => {
     const client = admin();
     await client.connect();

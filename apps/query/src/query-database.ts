@@ -49,10 +49,10 @@ export class QueryDatabase {
 
   async pendingMigrations(): Promise<string[]> {
     const names = MIGRATIONS.map((m) => new m().name ?? m.name);
-    const { rows } = await this.pool.query<{ applied: string[] | null }>(
-      `SELECT CASE WHEN to_regclass('schema_migration') IS NULL THEN NULL ELSE (SELECT array_agg(name) FROM schema_migration) END AS applied`,
-    );
-    const applied = new Set(rows[0]?.applied ?? []);
+    // Two statements: one naming a missing table fails at parse time, whatever a CASE around it says.
+    const { rows: found } = await this.pool.query<{ present: boolean }>(`SELECT to_regclass('schema_migration') IS NOT NULL AS present`);
+    const rows = found[0]?.present ? (await this.pool.query<{ name: string }>('SELECT name FROM schema_migration')).rows : [];
+    const applied = new Set(rows.map((r) => r.name));
     return names.filter((n) => !applied.has(n));
   }
 

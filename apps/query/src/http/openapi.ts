@@ -26,18 +26,25 @@ const VALIDATION_ERROR = json(
       {
         type: 'object',
         description: 'The body failed validation: Pydantic-style items {type, loc, msg, input, ctx?} and the body as received.',
+        required: ['exception_message', 'exception_detail', 'request_body'],
         properties: {
           exception_message: { const: 'Invalid request received.' },
           exception_detail: { type: 'array', items: { type: 'object' } },
           request_body: {},
         },
       },
-      { type: 'object', description: 'limit out of range.', properties: { detail: { type: 'string' } } },
+      { type: 'object', description: 'limit out of range.', required: ['detail'], properties: { detail: { type: 'string' } } },
     ],
   },
   'Validation error, in one of Prefect\'s two shapes.',
 );
-const DETAIL = (description: string) => json({ type: 'object', properties: { detail: { type: 'string' } } }, description);
+const DETAIL = (description: string) => json({ type: 'object', required: ['detail'], properties: { detail: { type: 'string' } } }, description);
+// Refusals before validation, shared by the POST routes: a body that is not UTF-8 or that Python's decoder
+// gives up on (nesting deeper than 1000, an integer of more than 4300 digits), and a body over 1 MiB.
+const BODY_REFUSALS = {
+  400: DETAIL('The body could not be decoded: not UTF-8, nested deeper than Python allows, or an integer too long.'),
+  413: DETAIL('The body is larger than 1 MiB.'),
+};
 
 function post(summary: string, description: string, body: string, ok: Json): Json {
   return {
@@ -45,9 +52,18 @@ function post(summary: string, description: string, body: string, ok: Json): Jso
       summary,
       description,
       requestBody: { required: false, content: { 'application/json': { schema: ref(body) } } },
-      responses: { 200: ok, 422: VALIDATION_ERROR },
+      responses: { 200: ok, ...BODY_REFUSALS, 422: VALIDATION_ERROR },
     },
   };
+}
+
+/** The page size's range depends on the configuration, which the shared zod schemas do not know. */
+function withLimitRange(schemas: Json, maxLimit: number): Json {
+  for (const name of ['ReadLatestArtifactsBody', 'ReadArtifactsBody']) {
+    const limit = (schemas[name] as { properties: { limit: { anyOf: Json[] } } }).properties.limit;
+    limit.anyOf = limit.anyOf.map((s) => (s.type === 'integer' ? { ...s, minimum: 0, maximum: maxLimit } : s));
+  }
+  return schemas;
 }
 
 export function openApiDocument(options: { defaultLimit: number; auth: boolean }): Json {
@@ -111,7 +127,7 @@ export function openApiDocument(options: { defaultLimit: number; auth: boolean }
       },
     },
     components: {
-      schemas: components([...bodies, ArtifactResponse, ArtifactCollectionResponse]),
+      schemas: withLimitRange(components([...bodies, ArtifactResponse, ArtifactCollectionResponse]), options.defaultLimit),
       ...(options.auth ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The API_AUTH_TOKEN value.' } } } : {}),
     },
   };

@@ -38,8 +38,9 @@ function fromTimestamp(value: number): string | undefined {
     ms += 1000;
     micros = 0;
   }
+  // Beyond JS dates (|ms| > 8.64e15) the year is NaN: refused like any year outside 1..9999.
   const year = new Date(ms).getUTCFullYear();
-  if (!Number.isFinite(ms) || year < 1 || year > 9999) return undefined;
+  if (!(year >= 1 && year <= 9999)) return undefined;
   return format(ms, micros);
 }
 
@@ -55,8 +56,15 @@ function daysInMonth(year: number, month: number): number {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
+/**
+ * PostgreSQL's text for the instant. A valid offset can move a date of year 1
+ * or 9999 into year 0 or 10000 in UTC: PostgreSQL has no year 0 (it is 1 BC)
+ * and refuses toISOString's `+010000`, so those years are written its way.
+ */
 function format(ms: number, micros: number): string {
-  const iso = new Date(ms).toISOString();
-  // toISOString gives ±YYYYYY for years outside 0..9999; PostgreSQL accepts both.
-  return `${iso.slice(0, -5)}.${String(micros).padStart(6, '0')}Z`;
+  const date = new Date(ms);
+  const year = date.getUTCFullYear();
+  const rest = `${date.toISOString().slice(-20, -5)}.${String(micros).padStart(6, '0')}Z`;
+  if (year < 1) return `${String(1 - year).padStart(4, '0')}${rest} BC`;
+  return `${String(year).padStart(4, '0')}${rest}`;
 }

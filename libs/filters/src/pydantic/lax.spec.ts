@@ -164,4 +164,22 @@ describe('timestamp (before_, after_)', () => {
   it.each([[true], [[]], [{}]])('refuses %p as not a datetime', (input) => {
     expect(check(ts, input)).toEqual([{ type: 'value_error', msg: 'value is not a valid datetime' }]);
   });
+
+  // Found by the HTTP fuzz (test/reliability/http-fuzz): these answered 500.
+  it.each([[1e300], [-1e300], [1e16], [-1e16], [2n ** 80n]])(
+    'refuses the Unix time %p beyond any date as not a datetime (it threw)',
+    (input) => {
+      expect(check(ts, input)).toEqual([{ type: 'value_error', msg: 'value is not a valid datetime' }]);
+    },
+  );
+
+  it.each([
+    // An offset moves year 1 into year 0 (1 BC for PostgreSQL, which has no year 0) and year 9999 into 10000.
+    ['0001-01-01T00:00:00+23:59', '0001-12-31T00:01:00.000000Z BC'],
+    ['0001-01-01T00:00:00+00:00', '0001-01-01T00:00:00.000000Z'],
+    ['9999-12-31T23:59:59-23:59', '10000-01-01T23:58:59.000000Z'],
+    ['0099-03-04T05:06:07Z', '0099-03-04T05:06:07.000000Z'],
+  ])('writes %p in a form PostgreSQL reads: %s', (input, expected) => {
+    expect(check(ts, input)).toEqual({ ok: expected });
+  });
 });

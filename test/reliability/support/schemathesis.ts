@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+// Schemathesis (PyPI) in a virtualenv of its own outside the repository,
+// created on first use: ~/.cache/artifact-read-model/schemathesis-<version>.
+
+export const SCHEMATHESIS_VERSION = '4.32.5';
+
+function run(command: string, args: string[], options: { cwd?: string; timeoutMs: number }): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, PYTHONUNBUFFERED: '1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-200_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+/** The `st` executable, installing the pinned version into its virtualenv when missing. */
+export async function schemathesisBin(): Promise<string> {
+  const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'artifact-read-model');
+  const venv = join(cache, `schemathesis-${SCHEMATHESIS_VERSION}`);
+  const bin = join(venv, 'bin', 'st');
+  // Written last: an interrupted install is never taken for a finished one.
+  const done = join(venv, 'installed');
+  if (existsSync(done)) return bin;
+  mkdirSync(cache, { recursive: true });
+  rmSync(venv, { recursive: true, force: true });
+  const python = process.env.PYTHON ?? 'python3';
+  for (const [command, args] of [
+    [python, ['-m', 'venv', venv]],
+    [join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `schemathesis==${SCHEMATHESIS_VERSION}`]],
+  ] as const) {
+    const result = await run(command, [...args], { timeoutMs: 600_000 });
+    if (result.code !== 0) throw new Error(`installing schemathesis failed (${command} ${args.join(' ')}): ${result.output.slice(-2000)}`);
+  }
+  writeFileSync(done, `schemathesis==${SCHEMATHESIS_VERSION}\n`);
+  return bin;
+}
+
+export interface SchemathesisRun {
+  exitCode: number | null;
+  output: string;
+  seed: number;
+  /** From the JUnit report: operations tested, and those that failed or errored. */
+  operations: number;
+  failures: number;
+  errors: number;
+  /** From the NDJSON report: every request sent, by response status ('none' when no response came). */
+  requests: number;
+  statuses: Record<string, number>;
+  /** The run's own summary line, e.g. "7034 generated, 7034 passed". */
+  summary: string;
+}
+
+/** Runs schemathesis against the OpenAPI document at `schemaUrl` and reads its reports. */
+export async function runSchemathesis(options: {
+  schemaUrl: string;
+  reportDir: string;
+  checks: string[];
+  maxExamples: number;
+  seed: number;
+  workers?: number;
+  timeoutMs?: number;
+}): Promise<SchemathesisRun> {
+  const bin = await schemathesisBin();
+  mkdirSync(options.reportDir, { recursive: true });
+  const args = [
+    'run',
+    options.schemaUrl,
+    '--checks',
+    options.checks.join(','),
+    '--max-examples',
+    String(options.maxExamples),
+    '--seed',
+    String(options.seed),
+    '--workers',
+    String(options.workers ?? 2),
+    '--request-timeout',
+    '60',
+    '--report',
+    'junit,ndjson',
+    '--report-dir',
+    options.reportDir,
+    '--output-truncate',
+    'true',
+  ];
+  // cwd: the report directory, so Hypothesis's example database lands there and not in the repository.
+  const { code, output } = await run(bin, args, { cwd: options.reportDir, timeoutMs: options.timeoutMs ?? 600_000 });
+  const files = readdirSync(options.reportDir);
+  const junitFile = files.find((f) => f.startsWith('junit') && f.endsWith('.xml'));
+  const ndjsonFile = files.find((f) => f.startsWith('ndjson') && f.endsWith('.ndjson'));
+  if (!junitFile || !ndjsonFile) throw new Error(`schemathesis wrote no reports (exit ${code}): ${output.slice(-3000)}`);
+  const junit = readFileSync(join(options.reportDir, junitFile), 'utf8');
+  const suites = /<testsuites\b([^>]*)>/.exec(junit)?.[1] ?? '';
+  const attribute = (name: string) => Number(new RegExp(`\\b${name}="(\\d+)"`).exec(suites)?.[1] ?? NaN);
+  const statuses: Record<string, number> = {};
+  let requests = 0;
+  for (const line of readFileSync(join(options.reportDir, ndjsonFile), 'utf8').split('\n')) {
+    if (!line.includes('"ScenarioFinished"')) continue;
+    const event = JSON.parse(line) as { ScenarioFinished: { recorder: { interactions?: Record<string, { response?: { status_code: number } | null }> } } };
+    for (const interaction of Object.values(event.ScenarioFinished.recorder.interactions ?? {})) {
+      const status = interaction.response ? String(interaction.response.status_code) : 'none';
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      requests++;
+    }
+  }
+  return {
+    exitCode: code,
+    output,
+    seed: options.seed,
+    operations: attribute('tests'),
+    failures: attribute('failures'),
+    errors: attribute('errors'),
+    requests,
+    statuses,
+    summary: /(\d+ generated[^\n]*)/.exec(output)?.[1]?.trim() ?? '',
+  };
+}
