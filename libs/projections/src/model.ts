@@ -85,6 +85,27 @@ function copyIntoCollection(row: ArtifactCollectionRow, version: ArtifactRow): v
   row.task_run_id = version.task_run_id;
 }
 
+// Ids of the versions of each key, beside model.artifact (built on first use), so that a
+// delete of a key's latest version looks at that key's versions only, not at every row:
+// a long soak folds hundreds of thousands of events.
+const versionIds = new WeakMap<Map<string, ArtifactRow>, Map<string, Set<string>>>();
+
+function versionsOfKeys(model: ReadModel): Map<string, Set<string>> {
+  let index = versionIds.get(model.artifact);
+  if (!index) {
+    index = new Map();
+    for (const row of model.artifact.values()) if (row.key !== null) addVersion(index, row.key, row.id);
+    versionIds.set(model.artifact, index);
+  }
+  return index;
+}
+
+function addVersion(index: Map<string, Set<string>>, key: string, id: string): void {
+  const ids = index.get(key);
+  if (ids) ids.add(id);
+  else index.set(key, new Set([id]));
+}
+
 function applyArtifactCreated(model: ReadModel, event: DecodedEvent<'prefect.artifact.created'>): void {
   const p = event.data;
   // A replayed create changes nothing; a deleted id is never revived.
@@ -92,6 +113,7 @@ function applyArtifactCreated(model: ReadModel, event: DecodedEvent<'prefect.art
   const version: ArtifactRow = { ...p, src_partition: event.position.partition, src_offset: event.position.offset };
   model.artifact.set(p.id, version);
   if (p.key === null) return;
+  addVersion(versionsOfKeys(model), p.key, p.id);
   const collection = model.artifact_collection.get(p.key);
   if (!collection) {
     const row = { id: collectionId(p.key), created: p.created, key: p.key } as ArtifactCollectionRow;
@@ -122,11 +144,14 @@ function applyArtifactDeleted(model: ReadModel, event: DecodedEvent<'prefect.art
   model.artifact.delete(p.id);
   model.tombstone.set(tombstoneKey('artifact', p.id), { entity: 'artifact', id: p.id, updated: p.updated ?? event.time });
   if (version.key === null) return;
+  const ids = versionsOfKeys(model).get(version.key);
+  ids?.delete(p.id);
   const collection = model.artifact_collection.get(version.key);
   if (!collection || collection.latest_id !== p.id) return;
   let promoted: ArtifactRow | undefined;
-  for (const other of model.artifact.values()) {
-    if (other.key === version.key && (!promoted || compareVersions(other, promoted) > 0)) promoted = other;
+  for (const id of ids ?? []) {
+    const other = model.artifact.get(id);
+    if (other?.key === version.key && (!promoted || compareVersions(other, promoted) > 0)) promoted = other;
   }
   if (!promoted) {
     model.artifact_collection.delete(version.key);
