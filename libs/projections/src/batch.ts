@@ -1,7 +1,7 @@
 import type { DecodedEvent } from '@app/contracts';
 import { artifactLoadQueries, ArtifactLoadRequest, artifactLoadRequest, ArtifactLoadedRows, ArtifactWrites, planArtifacts } from './artifacts.projection';
 import { planRuns, RunWrites } from './runs.projection';
-import { Row, SqlExecutor, SqlStatement } from './sql';
+import { Row, SqlExecutor, SqlStatement, withArrayLiterals } from './sql';
 import { BatchStats, mergeStats } from './stats';
 
 export type LoadName = keyof ArtifactLoadedRows;
@@ -51,9 +51,9 @@ export async function projectBatch(sql: SqlExecutor, events: readonly DecodedEve
   const request = artifactLoadRequest(events);
   const loaded: LoadedRows = {};
   for (const [name, statement] of Object.entries(loadQueries(events, request)) as [LoadName, SqlStatement][]) {
-    loaded[name] = (await sql.query(statement)).rows;
+    loaded[name] = (await sql.query(withArrayLiterals(statement))).rows;
   }
   const plan = planBatch(events, loaded, request);
-  for (const statement of plan.statements) await sql.query(statement);
+  for (const statement of plan.statements) await sql.query(withArrayLiterals(statement));
   return plan.stats;
 }

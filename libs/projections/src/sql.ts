@@ -27,3 +27,24 @@ export function str(value: unknown): string {
 export function strOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : str(value);
 }
+
+function arrayElement(value: string | number | boolean | bigint | null | undefined): string {
+  if (value === null || value === undefined) return 'NULL';
+  const s = String(value);
+  return s.includes('"') || s.includes('\\') ? `"${s.replace(/["\\]/g, '\\$&')}"` : `"${s}"`;
+}
+
+function isScalar(value: unknown): value is string | number | boolean | bigint | null | undefined {
+  return value === null || value === undefined || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint';
+}
+
+/**
+ * The statement with each flat array of scalars passed as its PostgreSQL array literal
+ * text, as node-pg would send it (every element quoted, NULL for null) but built with
+ * one join instead of node-pg's per-element concatenation and regex: a big batch
+ * carries tens of thousands of array elements. Other values are left to node-pg.
+ */
+export function withArrayLiterals(statement: SqlStatement): SqlStatement {
+  const values = statement.values.map((value) => (Array.isArray(value) && value.every(isScalar) ? `{${value.map(arrayElement).join(',')}}` : value));
+  return { text: statement.text, values };
+}
