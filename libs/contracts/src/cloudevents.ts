@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { JsonObject, JsonSyntaxError, JsonValue, parseJson, toPlain } from './json';
 import { fastPayload, LOSSLESS_FIELDS, payloadErrorMap, payloadFields, payloadSchemas, PayloadTypes } from './payloads';
 import { normaliseTimestamp } from './scalars';
-import { EventStream, EventType, isEventType, streamOf } from './topics';
+import { EventStream, EventType, eventTypeOf, streamOf } from './topics';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -113,8 +113,8 @@ function decode(message: KafkaMessageLike, stream: EventStream | undefined): Dec
 
   const failure = checkEnvelope(envelope);
   if (failure) return failure;
-  const type = envelope.type as string;
-  if (!isEventType(type)) return fail('unknown_type', `unknown event type ${JSON.stringify(type)}`, type);
+  const type = eventTypeOf(envelope.type as string);
+  if (type === undefined) return fail('unknown_type', `unknown event type ${JSON.stringify(envelope.type)}`, envelope.type as string);
   if (stream !== undefined && streamOf(type) !== stream) {
     return fail('wrong_topic', `${type} belongs on the ${streamOf(type)} topic, not the ${stream} topic`, type);
   }

@@ -19,6 +19,16 @@ export function uuidV5(name: string, namespace: string | Buffer): string {
 /** The `artifact_collection.id` of a key. Unlike Prefect (a random id per row), re-creating a key gives the same id. */
 const NAMESPACE_BYTES = Buffer.from(COLLECTION_ID_NAMESPACE.replace(/-/g, ''), 'hex');
 
+// A SHA-1 per written key is a few µs of CPU; keys recur across batches. Emptied when full.
+const CACHE_SIZE = 50_000;
+const cache = new Map<string, string>();
+
 export function collectionId(key: string): string {
-  return uuidV5(key, NAMESPACE_BYTES);
+  let id = cache.get(key);
+  if (id === undefined) {
+    if (cache.size >= CACHE_SIZE) cache.clear();
+    id = uuidV5(key, NAMESPACE_BYTES);
+    cache.set(key, id);
+  }
+  return id;
 }
