@@ -223,7 +223,9 @@ export class ProjectionRunner {
     for (const message of messages) {
       const decoded = decodeMessage(message, expected);
       if (decoded.ok) {
-        good.push({ event: { ...decoded.event, position: { topic: batch.topic, partition: batch.partition, offset: message.offset } }, message });
+        const event = decoded.event as DecodedEvent;
+        event.position = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+        good.push({ event, message });
       } else {
         dead.push(deadLetter(message, batch, decoded.reason, decoded.message));
         tally.addDeadLetter(decoded.type, decoded.reason);

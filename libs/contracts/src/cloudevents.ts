@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { JsonObject, JsonSyntaxError, JsonValue, parseJson, toPlain } from './json';
-import { LOSSLESS_FIELDS, payloadErrorMap, payloadFields, payloadSchemas, PayloadTypes } from './payloads';
+import { fastPayload, LOSSLESS_FIELDS, payloadErrorMap, payloadFields, payloadSchemas, PayloadTypes } from './payloads';
 import { normaliseTimestamp } from './scalars';
-import { EventStream, EventType, isEventType, streamOf } from './topics';
+import { EventStream, EventType, eventTypeOf, streamOf } from './topics';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -113,34 +113,39 @@ function decode(message: KafkaMessageLike, stream: EventStream | undefined): Dec
 
   const failure = checkEnvelope(envelope);
   if (failure) return failure;
-  const type = envelope.type as string;
-  if (!isEventType(type)) return fail('unknown_type', `unknown event type ${JSON.stringify(type)}`, type);
+  const type = eventTypeOf(envelope.type as string);
+  if (type === undefined) return fail('unknown_type', `unknown event type ${JSON.stringify(envelope.type)}`, envelope.type as string);
   if (stream !== undefined && streamOf(type) !== stream) {
     return fail('wrong_topic', `${type} belongs on the ${streamOf(type)} topic, not the ${stream} topic`, type);
   }
   if (data === undefined) return fail('invalid_payload', 'data: required', type);
   if (!(data instanceof Map)) return fail('invalid_payload', 'data: must be a JSON object', type);
 
-  const plain: Record<string, unknown> = Object.create(null);
-  for (const field of payloadFields[type]) {
-    const value = data.get(field);
-    if (value !== undefined) plain[field] = LOSSLESS_FIELDS.has(field) ? value : toPlain(value);
-  }
-  const parsed = payloadSchemas[type].safeParse(plain, { error: payloadErrorMap });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-    return fail('invalid_payload', `invalid ${type} data: ${path}${issue?.message ?? 'invalid'}`, type);
-  }
+  const payload = fastPayload(type, data) ?? schemaPayload(type, data);
+  if (payload instanceof ParseFailure) return payload.failure;
   const event = {
     id: envelope.id as string,
     source: envelope.source as string,
     time: normaliseTimestamp(envelope.time as string) as string,
     subject: typeof envelope.subject === 'string' ? envelope.subject : null,
     type,
-    data: parsed.data,
+    data: payload,
   } as ContractEvent;
   return { ok: true, event };
+}
+
+/** The zod schema's verdict: decides every payload the fast path did not accept, and words the failure. */
+export function schemaPayload(type: EventType, data: JsonObject): PayloadTypes[EventType] | ParseFailure {
+  const plain: Record<string, unknown> = Object.create(null);
+  for (const field of payloadFields[type]) {
+    const value = data.get(field);
+    if (value !== undefined) plain[field] = LOSSLESS_FIELDS.has(field) ? value : toPlain(value);
+  }
+  const parsed = payloadSchemas[type].safeParse(plain, { error: payloadErrorMap });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  return new ParseFailure(fail('invalid_payload', `invalid ${type} data: ${path}${issue?.message ?? 'invalid'}`, type));
 }
 
 function structured(root: JsonObject): { envelope: Envelope; data: JsonValue | undefined } {
@@ -173,7 +178,7 @@ function checkEnvelope(e: Envelope): Failure | undefined {
   return undefined;
 }
 
-class ParseFailure extends Error {
+export class ParseFailure extends Error {
   constructor(readonly failure: Failure) {
     super(failure.message);
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { canonicalJson, JsonNumber } from './json';
+import { canonicalJson, JsonNumber, JsonObject, JsonValue } from './json';
 import { ARTIFACT_KEY_PATTERN, normaliseTimestamp, normaliseUuid, truncateMetadataValue } from './scalars';
 import type { EventType } from './topics';
 
@@ -299,14 +299,19 @@ function runSchema<T>(shape: Record<string, z.ZodType>): z.ZodType<T> {
   return z.object(shape).transform(runPayload(Object.keys(shape))) as unknown as z.ZodType<T>;
 }
 
+// The shaping after validation, shared by the zod schemas and the fast path below.
+const artifactCreated = (p: Shape): ArtifactCreated => {
+  const out = withNulls(p, ARTIFACT_CREATED_KEYS) as unknown as ArtifactCreated;
+  out.updated = (p.updated ?? p.created) as string;
+  return out;
+};
+const artifactUpdated = (p: Shape): ArtifactUpdated => ({ ...p, key: p.key ?? null }) as ArtifactUpdated;
+const artifactDeleted = (p: Shape): ArtifactDeleted => ({ id: p.id, key: p.key ?? null, updated: p.updated ?? null }) as ArtifactDeleted;
+
 export const payloadSchemas: { [T in EventType]: z.ZodType<PayloadTypes[T]> } = {
-  'prefect.artifact.created': z.object(artifactCreatedShape).transform((p): ArtifactCreated => {
-    const out = withNulls(p, ARTIFACT_CREATED_KEYS) as unknown as ArtifactCreated;
-    out.updated = p.updated ?? p.created;
-    return out;
-  }),
-  'prefect.artifact.updated': z.object(artifactUpdatedShape).transform((p): ArtifactUpdated => ({ ...p, key: p.key ?? null })),
-  'prefect.artifact.deleted': z.object(artifactDeletedShape).transform((p): ArtifactDeleted => ({ id: p.id, key: p.key ?? null, updated: p.updated ?? null })),
+  'prefect.artifact.created': z.object(artifactCreatedShape).transform(artifactCreated),
+  'prefect.artifact.updated': z.object(artifactUpdatedShape).transform(artifactUpdated),
+  'prefect.artifact.deleted': z.object(artifactDeletedShape).transform(artifactDeleted),
   'prefect.flow.upserted': runSchema<FlowUpserted>(flowShape),
   'prefect.flow.deleted': z.object(deletedShape),
   'prefect.deployment.upserted': runSchema<DeploymentUpserted>(deploymentShape),
@@ -339,3 +344,172 @@ export const LOSSLESS_FIELDS: ReadonlySet<string> = new Set(['data', 'metadata_'
 export function payloadErrorMap(issue: { code?: string; input?: unknown }): string | undefined {
   return issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined;
 }
+
+// Fast path (the ingest hot path): the same checks written by hand over the lossless
+// tree, for payloads that pass. Anything it does not accept goes to the zod schema,
+// which decides and words the failure; payloads.spec.ts checks both agree.
+
+const BAD = Symbol('bad');
+type Check = (v: JsonValue) => unknown;
+/** `nullish`: null passes as null; `optional`: absent is left out; otherwise the check sees null. */
+interface Field {
+  check: Check;
+  nullish: boolean;
+  optional: boolean;
+}
+
+const uuidCheck: Check = (v) => (typeof v === 'string' ? (normaliseUuid(v) ?? BAD) : BAD);
+const timeCheck: Check = (v) => (typeof v === 'string' ? (normaliseTimestamp(v) ?? BAD) : BAD);
+const textCheck: Check = (v) => (typeof v === 'string' && !v.includes('\0') ? v : BAD);
+const keyCheck: Check = (v) => (typeof v === 'string' && ARTIFACT_KEY_PATTERN.test(v) ? v : BAD);
+const dataCheck: Check = (v) => {
+  const json = canonicalJson(v);
+  return json === 'null' ? null : json;
+};
+const metadataCheck: Check = (v) => {
+  if (v === null) return null;
+  if (!(v instanceof Map)) return BAD;
+  const out = new Map<string, string>();
+  for (const [key, value] of v) {
+    if (typeof value !== 'string') return BAD;
+    out.set(key, truncateMetadataValue(value));
+  }
+  return canonicalJson(out);
+};
+const tagsCheck: Check = (v) => (Array.isArray(v) && v.every((t) => textCheck(t) !== BAD) ? v.slice() : BAD);
+const boolCheck: Check = (v) => (v === true || v === false ? v : BAD);
+const int32Check: Check = (v) => {
+  if (!(v instanceof JsonNumber)) return BAD;
+  const n = Number(v.raw);
+  return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647 ? n : BAD;
+};
+
+const required = (check: Check): Field => ({ check, nullish: false, optional: false });
+const nullish = (check: Check): Field => ({ check, nullish: true, optional: true });
+const optional = (check: Check): Field => ({ check, nullish: false, optional: true });
+const objectCheck = (fields: Record<string, Field>): Check => (v) => (v instanceof Map ? (fastObject(fields, v) ?? BAD) : BAD);
+
+const stateFields = { type: nullish(textCheck), name: nullish(textCheck) };
+const createdByFields = { id: nullish(uuidCheck), type: nullish(textCheck), display_value: nullish(textCheck) };
+
+const FAST_FIELDS: { [T in EventType]: Record<string, Field> } = {
+  'prefect.artifact.created': {
+    id: required(uuidCheck),
+    key: nullish(keyCheck),
+    type: nullish(textCheck),
+    description: nullish(textCheck),
+    data: optional(dataCheck),
+    metadata_: optional(metadataCheck),
+    flow_run_id: nullish(uuidCheck),
+    task_run_id: nullish(uuidCheck),
+    created: required(timeCheck),
+    updated: optional(timeCheck),
+  },
+  'prefect.artifact.updated': {
+    id: required(uuidCheck),
+    key: nullish(keyCheck),
+    updated: required(timeCheck),
+    data: optional(dataCheck),
+    description: nullish(textCheck),
+    metadata_: optional(metadataCheck),
+  },
+  'prefect.artifact.deleted': { id: required(uuidCheck), key: nullish(keyCheck), updated: nullish(timeCheck) },
+  'prefect.flow.upserted': { id: required(uuidCheck), created: nullish(timeCheck), updated: required(timeCheck), name: required(textCheck), tags: nullish(tagsCheck) },
+  'prefect.flow.deleted': { id: required(uuidCheck), updated: required(timeCheck) },
+  'prefect.deployment.upserted': {
+    id: required(uuidCheck),
+    created: nullish(timeCheck),
+    updated: required(timeCheck),
+    flow_id: nullish(uuidCheck),
+    name: required(textCheck),
+    tags: nullish(tagsCheck),
+    work_queue_name: nullish(textCheck),
+    paused: nullish(boolCheck),
+    concurrency_limit: nullish(int32Check),
+  },
+  'prefect.deployment.deleted': { id: required(uuidCheck), updated: required(timeCheck) },
+  'prefect.flow-run.upserted': {
+    id: required(uuidCheck),
+    created: nullish(timeCheck),
+    updated: required(timeCheck),
+    flow_id: nullish(uuidCheck),
+    deployment_id: nullish(uuidCheck),
+    name: required(textCheck),
+    tags: nullish(tagsCheck),
+    state_type: nullish(textCheck),
+    state_name: nullish(textCheck),
+    state: nullish(objectCheck(stateFields)),
+    flow_version: nullish(textCheck),
+    work_queue_name: nullish(textCheck),
+    parent_task_run_id: nullish(uuidCheck),
+    idempotency_key: nullish(textCheck),
+    start_time: nullish(timeCheck),
+    end_time: nullish(timeCheck),
+    expected_start_time: nullish(timeCheck),
+    next_scheduled_start_time: nullish(timeCheck),
+    created_by: nullish(objectCheck(createdByFields)),
+  },
+  'prefect.flow-run.deleted': { id: required(uuidCheck), updated: required(timeCheck) },
+  'prefect.task-run.upserted': {
+    id: required(uuidCheck),
+    created: nullish(timeCheck),
+    updated: required(timeCheck),
+    flow_run_id: nullish(uuidCheck),
+    name: required(textCheck),
+    tags: nullish(tagsCheck),
+    task_key: nullish(textCheck),
+    dynamic_key: nullish(textCheck),
+    state_type: nullish(textCheck),
+    state_name: nullish(textCheck),
+    state: nullish(objectCheck(stateFields)),
+    start_time: nullish(timeCheck),
+    end_time: nullish(timeCheck),
+    expected_start_time: nullish(timeCheck),
+  },
+  'prefect.task-run.deleted': { id: required(uuidCheck), updated: required(timeCheck) },
+};
+
+const identity = (p: Shape) => p;
+const FAST_SHAPING: { [T in EventType]: (p: Shape) => unknown } = {
+  'prefect.artifact.created': artifactCreated,
+  'prefect.artifact.updated': artifactUpdated,
+  'prefect.artifact.deleted': artifactDeleted,
+  'prefect.flow.upserted': runPayload(Object.keys(flowShape)),
+  'prefect.flow.deleted': identity,
+  'prefect.deployment.upserted': runPayload(Object.keys(deploymentShape)),
+  'prefect.deployment.deleted': identity,
+  'prefect.flow-run.upserted': runPayload(Object.keys(flowRunShape)),
+  'prefect.flow-run.deleted': identity,
+  'prefect.task-run.upserted': runPayload(Object.keys(taskRunShape)),
+  'prefect.task-run.deleted': identity,
+};
+
+/** The fields of `fields` read from `data` in shape order (as zod outputs them), or undefined if any check fails. */
+function fastObject(fields: Record<string, Field>, data: JsonObject): Shape | undefined {
+  const out: Shape = {};
+  for (const name in fields) {
+    const field = fields[name]!;
+    const v = data.get(name);
+    if (v === undefined) {
+      if (!field.optional) return undefined;
+      continue;
+    }
+    if (v === null && field.nullish) {
+      out[name] = null;
+      continue;
+    }
+    const checked = field.check(v);
+    if (checked === BAD) return undefined;
+    out[name] = checked;
+  }
+  return out;
+}
+
+/** The payload of a valid `data` object, exactly as payloadSchemas[type] would return it; undefined when it is not plainly valid (ask the schema). */
+export function fastPayload<T extends EventType>(type: T, data: JsonObject): PayloadTypes[T] | undefined {
+  const p = fastObject(FAST_FIELDS[type], data);
+  return p === undefined ? undefined : (FAST_SHAPING[type](p) as PayloadTypes[T]);
+}
+
+/** For tests: the field names the fast path reads, per type. */
+export const fastPayloadFields = (type: EventType): string[] => Object.keys(FAST_FIELDS[type]);

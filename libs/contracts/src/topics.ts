@@ -34,6 +34,13 @@ export function isEventType(type: string): type is EventType {
   return STREAM_OF.has(type);
 }
 
+const CANONICAL = new Map<string, EventType>([...ARTIFACT_EVENT_TYPES, ...RUN_EVENT_TYPES].map((t) => [t, t]));
+
+/** The event type constant equal to `type` (one shared string: later comparisons and lookups are cheaper), or undefined. */
+export function eventTypeOf(type: string): EventType | undefined {
+  return CANONICAL.get(type);
+}
+
 export function streamOf(type: EventType): EventStream {
   return STREAM_OF.get(type) as EventStream;
 }

@@ -162,9 +162,8 @@ function storedVersion(row: Row): Version {
   };
 }
 
-export function planArtifacts(events: readonly DecodedEvent[], loaded: ArtifactLoadedRows): ArtifactPlan {
+export function planArtifacts(events: readonly DecodedEvent[], loaded: ArtifactLoadedRows, request = artifactLoadRequest(events)): ArtifactPlan {
   const stats = emptyStats();
-  const request = artifactLoadRequest(events);
   const writes: ArtifactWrites = { inserts: [], patches: [], deletes: [], tombstones: [], collectionDeletes: [], collectionUpserts: [] };
   if (request === null) return { writes, statements: [], stats };
 
@@ -213,7 +212,20 @@ export function planArtifacts(events: readonly DecodedEvent[], loaded: ArtifactL
         }
         const version: Version = { id: p.id, key: p.key, created: p.created, updated: p.updated, offset, stored: false, live: true };
         versions.set(p.id, version);
-        inserts.set(p.id, { ...p, src_partition: event.position.partition, src_offset: event.position.offset });
+        inserts.set(p.id, {
+          id: p.id,
+          created: p.created,
+          updated: p.updated,
+          key: p.key,
+          type: p.type,
+          description: p.description,
+          data: p.data,
+          metadata_: p.metadata_,
+          flow_run_id: p.flow_run_id,
+          task_run_id: p.task_run_id,
+          src_partition: event.position.partition,
+          src_offset: event.position.offset,
+        });
         count(stats.applied, event.type);
         if (p.key === null) break;
         candidates.get(p.key)?.set(p.id, version);

@@ -1,7 +1,7 @@
 import type { DecodedEvent } from '@app/contracts';
-import { artifactLoadQueries, artifactLoadRequest, ArtifactLoadedRows, ArtifactWrites, planArtifacts } from './artifacts.projection';
+import { artifactLoadQueries, ArtifactLoadRequest, artifactLoadRequest, ArtifactLoadedRows, ArtifactWrites, planArtifacts } from './artifacts.projection';
 import { planRuns, RunWrites } from './runs.projection';
-import { Row, SqlExecutor, SqlStatement } from './sql';
+import { Row, SqlExecutor, SqlStatement, withArrayLiterals } from './sql';
 import { BatchStats, mergeStats } from './stats';
 
 export type LoadName = keyof ArtifactLoadedRows;
@@ -17,28 +17,26 @@ export interface BatchPlan {
 }
 
 /** Step 1: what to read for this batch (empty for a batch of run events only). Run each and pass the rows to planBatch under the same name. */
-export function loadQueries(events: readonly DecodedEvent[]): LoadQueries {
-  const request = artifactLoadRequest(events);
+export function loadQueries(events: readonly DecodedEvent[], request = artifactLoadRequest(events)): LoadQueries {
   if (request === null) return {};
   const { versions, ...rest } = artifactLoadQueries(request);
   return versions === null ? rest : { ...rest, versions };
 }
 
-/** Step 2, pure: the writes of the batch, given the rows the load queries returned. */
-export function planBatch(events: readonly DecodedEvent[], loaded: LoadedRows): BatchPlan {
-  const needsArtifacts = artifactLoadRequest(events) !== null;
+/** Step 2, pure: the writes of the batch, given the rows the load queries returned (`request`: the batch's artifactLoadRequest, if already computed). */
+export function planBatch(events: readonly DecodedEvent[], loaded: LoadedRows, request: ArtifactLoadRequest | null = artifactLoadRequest(events)): BatchPlan {
+  const needsArtifacts = request !== null;
   const rows = (name: LoadName, optional = false): readonly Row[] => {
     const found = loaded[name];
     if (found) return found;
     if (optional || !needsArtifacts) return [];
     throw new Error(`planBatch: the "${name}" load was not run`);
   };
-  const artifacts = planArtifacts(events, {
-    artifacts: rows('artifacts'),
-    tombstones: rows('tombstones'),
-    collections: rows('collections'),
-    versions: rows('versions', true),
-  });
+  const artifacts = planArtifacts(
+    events,
+    { artifacts: rows('artifacts'), tombstones: rows('tombstones'), collections: rows('collections'), versions: rows('versions', true) },
+    request,
+  );
   const runs = planRuns(events);
   return {
     statements: [...artifacts.statements, ...runs.statements],
@@ -50,11 +48,12 @@ export function planBatch(events: readonly DecodedEvent[], loaded: LoadedRows): 
 
 /** Loads, plans and writes one batch with the caller's transaction. The runner still owns the transaction and the checkpoint. */
 export async function projectBatch(sql: SqlExecutor, events: readonly DecodedEvent[]): Promise<BatchStats> {
+  const request = artifactLoadRequest(events);
   const loaded: LoadedRows = {};
-  for (const [name, statement] of Object.entries(loadQueries(events)) as [LoadName, SqlStatement][]) {
-    loaded[name] = (await sql.query(statement)).rows;
+  for (const [name, statement] of Object.entries(loadQueries(events, request)) as [LoadName, SqlStatement][]) {
+    loaded[name] = (await sql.query(withArrayLiterals(statement))).rows;
   }
-  const plan = planBatch(events, loaded);
-  for (const statement of plan.statements) await sql.query(statement);
+  const plan = planBatch(events, loaded, request);
+  for (const statement of plan.statements) await sql.query(withArrayLiterals(statement));
   return plan.stats;
 }

@@ -1,4 +1,4 @@
-import { collectionId, uuidV5 } from './collection-id';
+import { COLLECTION_ID_NAMESPACE, collectionId, uuidV5 } from './collection-id';
 
 describe('collection ids', () => {
   it('uuidV5 matches the RFC 4122 / Python uuid.uuid5 vector', () => {
@@ -6,7 +6,8 @@ describe('collection ids', () => {
   });
 
   it('is stable per key and differs between keys, the empty key included', () => {
-    expect(collectionId('daily-report')).toBe(collectionId('daily-report'));
+    expect(collectionId('daily-report')).toBe(uuidV5('daily-report', COLLECTION_ID_NAMESPACE));
+    expect(collectionId('daily-report')).toBe(uuidV5('daily-report', COLLECTION_ID_NAMESPACE));
     expect(new Set([collectionId(''), collectionId('a'), collectionId('b')]).size).toBe(3);
     expect(collectionId('a')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });

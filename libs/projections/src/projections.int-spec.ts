@@ -4,7 +4,7 @@ import { createTestDatabase, TestDatabase } from '../../../test/support/database
 import { loadQueries, planBatch, projectBatch } from './batch';
 import { readTables } from './dump';
 import { foldEvents, modelTables } from './model';
-import type { SqlExecutor } from './sql';
+import { arrayLiteral, SqlExecutor } from './sql';
 import { at, created, deleted, position, updated, uuid } from './testing/fixtures';
 import { historyArbitrary } from './testing/histories';
 
@@ -52,6 +52,20 @@ async function applyBatches(batches: DecodedEvent[][]): Promise<void> {
 }
 
 const tables = () => inTransaction((sql) => readTables(sql));
+
+describe('array parameters', () => {
+  it('PostgreSQL reads each arrayLiteral element back as sent, in text, json and int8 arrays', async () => {
+    const texts = ['', 'NULL', 'null', ' a, b ', '{}', '"', '\\', '\\"', 'line\nbreak\ttab\u0001', 'é🦀', '{"a":"b\\"c","n":1.0}', null];
+    const [row] = (await db.dataSource.query('SELECT $1::text[] AS t, $2::json[]::text[] AS j, $3::int8[] AS n', [
+      arrayLiteral(texts),
+      arrayLiteral(['{"a":"b\\"c","n":1.0}', '[1e400,"\\u00e9"]', null]),
+      arrayLiteral([1, -2, '9007199254740993', null]),
+    ])) as { t: (string | null)[]; j: (string | null)[]; n: (string | null)[] }[];
+    expect(row!.t).toEqual(texts);
+    expect(row!.j).toEqual(['{"a":"b\\"c","n":1.0}', '[1e400,"\\u00e9"]', null]);
+    expect(row!.n).toEqual(['1', '-2', '9007199254740993', null]);
+  });
+});
 
 describe('projections against PostgreSQL', () => {
   beforeEach(reset);

@@ -27,3 +27,44 @@ export function str(value: unknown): string {
 export function strOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : str(value);
 }
+
+function arrayElement(value: string | number | boolean | bigint | null | undefined): string {
+  if (value === null || value === undefined) return 'NULL';
+  const s = String(value);
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+function isScalar(value: unknown): value is string | number | boolean | bigint | null | undefined {
+  return value === null || value === undefined || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint';
+}
+
+/** Where JSON.stringify's escaping would differ from an array literal's (control characters, lone surrogates). */
+const JSON_ONLY_ESCAPES = /[\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * A PostgreSQL array literal of flat scalars. Usually JSON.stringify's text with braces
+ * for brackets: a JSON string escapes `"` and `\` as an array element does, and `null`
+ * reads as NULL. Values where the two differ (control characters, lone surrogates,
+ * non-finite numbers, bigints) are quoted one by one, as node-pg does.
+ */
+export function arrayLiteral(values: readonly (string | number | boolean | bigint | null | undefined)[]): string {
+  let jsonSafe = true;
+  for (const v of values) {
+    if (typeof v === 'bigint' || (typeof v === 'number' && !Number.isFinite(v))) jsonSafe = false;
+  }
+  if (jsonSafe) {
+    const json = JSON.stringify(values);
+    if (!json.includes('\\') || !values.some((v) => typeof v === 'string' && JSON_ONLY_ESCAPES.test(v))) return `{${json.slice(1, -1)}}`;
+  }
+  return `{${values.map(arrayElement).join(',')}}`;
+}
+
+/**
+ * The statement with each flat array of scalars passed as its PostgreSQL array literal
+ * text (arrayLiteral): node-pg builds the same literal element by element, which cost
+ * ~10% of the ingest's CPU on big batches. Other values are left to node-pg.
+ */
+export function withArrayLiterals(statement: SqlStatement): SqlStatement {
+  const values = statement.values.map((value) => (Array.isArray(value) && value.every(isScalar) ? arrayLiteral(value) : value));
+  return { text: statement.text, values };
+}
