@@ -23,6 +23,8 @@ export interface UpOptions {
   kafkaVersion?: string;
   /** Broker num.partitions; default 1. */
   kafkaPartitions?: number;
+  /** Extra PostgreSQL server settings (see PostgresStartOptions.settings). */
+  postgresSettings?: Record<string, string>;
 }
 
 export interface KafkaState {
@@ -135,7 +137,7 @@ export async function up(opts: UpOptions): Promise<UpResult> {
     }
     const dataDir = path.join(dir, 'postgres');
     await stopPostgres(dataDir);
-    const p = await startPostgres({ dataDir, port: opts.postgresPort || running?.port, persistent: opts.persistent });
+    const p = await startPostgres({ dataDir, port: opts.postgresPort || running?.port, persistent: opts.persistent, settings: opts.postgresSettings });
     state.postgres = { databaseUrl: p.databaseUrl, pid: p.pid, port: p.port, dataDir, logFile: p.logFile };
     writeState(dir, state);
     return p.databaseUrl;

@@ -23,6 +23,8 @@ export interface PostgresStartOptions {
   persistent: boolean;
   /** PEM certificate (chain) and key: the server then also accepts TLS (`ssl = on`); copied into the cluster at every start. */
   ssl?: { certFile: string; keyFile: string };
+  /** Extra server settings (e.g. shared_buffers), written into the cluster's config at every start. */
+  settings?: Record<string, string>;
 }
 
 export interface PostgresHandle {
@@ -99,7 +101,7 @@ function ownFile(file: string, owner: PostgresRecord['runAs'], content?: string)
   if (owner) fs.chownSync(file, owner.uid, owner.gid);
 }
 
-function serverConf(port: number, persistent: boolean, preload: boolean, ssl: boolean): string {
+function serverConf(port: number, persistent: boolean, preload: boolean, ssl: boolean, settings: Record<string, string> = {}): string {
   const lines = [
     '# written by infra/local/postgres.ts at every start; edits are lost',
     `port = ${port}`,
@@ -112,6 +114,10 @@ function serverConf(port: number, persistent: boolean, preload: boolean, ssl: bo
   if (preload) lines.push("shared_preload_libraries = 'pg_stat_statements'", 'pg_stat_statements.track = all');
   // throw-away clusters (tests): durability buys nothing
   if (!persistent) lines.push('fsync = off', 'synchronous_commit = off', 'full_page_writes = off');
+  for (const [name, value] of Object.entries(settings)) {
+    if (!/^[a-z_.]+$/.test(name) || /['\n\\]/.test(value)) throw new Error(`postgres setting ${name} = ${value}: not a plain name and value`);
+    lines.push(`${name} = '${value}'`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -185,7 +191,7 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
     ownFile(path.join(pgData, 'server.key'), runAs, fs.readFileSync(opts.ssl.keyFile, 'utf8'));
     fs.chmodSync(path.join(pgData, 'server.key'), 0o600);
   }
-  ownFile(path.join(pgData, 'local-infra.conf'), runAs, serverConf(port, opts.persistent, preload, Boolean(opts.ssl)));
+  ownFile(path.join(pgData, 'local-infra.conf'), runAs, serverConf(port, opts.persistent, preload, Boolean(opts.ssl), opts.settings));
 
   const record: PostgresRecord = { pgCtl: bins.pgCtl, pgData, port, persistent: opts.persistent, runAs };
   writeFileAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
