@@ -1,7 +1,7 @@
 // npm run rebuild [-- --keep-old] [--allow-truncated-log]: rebuilds the read model from
 // the topics (offset 0) into shadow tables and swaps them in atomically while the
 // ingest and query apps keep running. Configured by the same environment as the
-// ingest app (operations.md). See RELIABILITY.md.
+// ingest app (docs/operations.md). See RELIABILITY.md.
 import { ConfigError, loadIngestConfig } from '../apps/ingest/src/ingest.config';
 import { rebuild } from '../apps/ingest/src/rebuild/rebuild';
 

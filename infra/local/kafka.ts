@@ -1,6 +1,6 @@
 // A real single-node Kafka broker (KRaft, combined broker+controller) on 127.0.0.1,
 // run with the machine's java from jars Maven fetches from Maven Central into a cache
-// outside the repository. Recipe: ../shared/notes/kafka-local.md.
+// outside the repository. Recipe: docs/kafka-local.md.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';

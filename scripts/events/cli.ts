@@ -1,5 +1,5 @@
 // Small shared pieces of the events CLI: errors with exit codes, option parsing,
-// and the environment of operations.md.
+// and the environment of docs/operations.md.
 import { KafkaSecurity, parseKafkaSecurity } from '@app/contracts';
 
 /** An error shown as one line `events: <message>`, exiting with `code` (1 failure, 2 usage). */

@@ -4,7 +4,7 @@ import { AppProcess, freePort, spawnApp, waitForStatus } from '../support/apps';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { connectKafka, requireBrokers, TestKafka } from '../support/kafka';
 
-// Every public scenario of ../shared/conformance, through the real broker and the real HTTP API.
+// Every public scenario of test/conformance/scenarios, through the real broker and the real HTTP API.
 describe('conformance scenarios (Kafka -> ingest -> PostgreSQL -> query)', () => {
   const suffix = randomBytes(4).toString('hex');
   const artifactTopic = `conformance-${suffix}.artifacts`;

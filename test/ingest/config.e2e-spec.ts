@@ -6,7 +6,7 @@ import { requireBrokers } from '../support/kafka';
 
 jest.setTimeout(120_000);
 
-// operations.md: the ingest app refuses a malformed variable or a missing dependency
+// docs/operations.md: the ingest app refuses a malformed variable or a missing dependency
 // with one clear line on stderr and a non-zero exit code, and never prints a password.
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'ingest', 'main.js');

@@ -6,7 +6,7 @@ import { IngestFixture, metric, scrape } from '../support/ingest-fixture';
 
 jest.setTimeout(120_000);
 
-// Issue #3: every event type of events.md, in both CloudEvents Kafka bindings,
+// Issue #3: every event type of docs/events.md, in both CloudEvents Kafka bindings,
 // through the real broker into the real tables; and the ordering rules of
 // "How the read model applies events" (2, 4, 5, 6) observed in PostgreSQL.
 
@@ -267,7 +267,7 @@ describe('ingest: the event contract through Kafka and PostgreSQL', () => {
       await world.produce('artifacts', [del(c, 41)]); // the latest: falls back to b
       await settle();
       const fallback = (await world.tables()).artifact_collection.find((r) => r.key === key);
-      // Prefect's delete fallback copies the promoted version's created and updated (query-api §10.3).
+      // Prefect's delete fallback copies the promoted version's created and updated (docs/api.md §10.3).
       expect(fallback).toMatchObject({ latest_id: b, description: 'created 20', data: '"v@20"', created: C(20), updated: C(20) });
 
       await world.produce('artifacts', [del(b, 42)]); // the last one

@@ -9,7 +9,7 @@ import { getText, IngestFixture, metric, ProducedMessage, scrape, waitForHttp } 
 
 jest.setTimeout(180_000);
 
-// Issue #3 and operations.md: start-up (topics), probes, SIGTERM with a batch in
+// Issue #3 and docs/operations.md: start-up (topics), probes, SIGTERM with a batch in
 // flight, and several instances in one consumer group.
 
 const T = (seconds: number) => new Date(Date.UTC(2025, 6, 1) + seconds * 1000).toISOString();

@@ -6,7 +6,7 @@ import { IngestFixture, metric, Outbound, ProducedMessage, scrape, Stream } from
 
 jest.setTimeout(120_000);
 
-// Issue #3 / events.md rule 8: a bad message is never lost and never blocks. Each
+// Issue #3 / docs/events.md rule 8: a bad message is never lost and never blocks. Each
 // poison message lands in `<topic>.dlq` with its original key, value and headers plus
 // the dead-letter headers, and the next event of the same key (same partition) is applied.
 

@@ -3,8 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLosslessNumber, parse as losslessParse, stringify as losslessStringify } from 'lossless-json';
 
-/** The public scenarios live beside the repository, in ../shared/conformance. */
-export const CONFORMANCE_DIR = process.env.CONFORMANCE_DIR ?? join(__dirname, '..', '..', '..', 'shared', 'conformance');
+/** The public scenarios live in the repository (test/conformance/scenarios); CONFORMANCE_DIR may point at another set. */
+export const CONFORMANCE_DIR = process.env.CONFORMANCE_DIR ?? join(__dirname, '..', 'conformance', 'scenarios');
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json } | unknown;
 
@@ -33,10 +33,13 @@ export function loadScenarios(file: string): Scenario[] {
   return losslessParse(readFileSync(join(CONFORMANCE_DIR, file), 'utf8')) as Scenario[];
 }
 
+/** The scenario files, sorted; a folder without any is an error, never an empty (passing) suite. */
 export function scenarioFiles(): string[] {
-  return readdirSync(CONFORMANCE_DIR)
+  const files = readdirSync(CONFORMANCE_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort();
+  if (files.length === 0) throw new Error(`no conformance scenarios (*.json) in ${CONFORMANCE_DIR}`);
+  return files;
 }
 
 export interface ProducedEvent {
@@ -48,7 +51,7 @@ export interface ProducedEvent {
 // Flows and deployments carry no times in the scenarios; no expectation depends on them.
 const EPOCH = '2024-01-01T00:00:00Z';
 
-/** Turns a scenario's `given` into events of events.md, one per operation (phantoms send nothing). */
+/** Turns a scenario's `given` into events of docs/events.md, one per operation (phantoms send nothing). */
 export function scenarioEvents(given: Operation[], refs: Map<string, string>): ProducedEvent[] {
   const id = (ref: unknown): string | null => {
     if (ref === undefined || ref === null) return null;
@@ -162,7 +165,7 @@ export function scenarioEvents(given: Operation[], refs: Map<string, string>): P
   return events;
 }
 
-/** Both CloudEvents Kafka bindings (events.md): structured JSON value, or ce_ headers with the data as value. */
+/** Both CloudEvents Kafka bindings (docs/events.md): structured JSON value, or ce_ headers with the data as value. */
 export function encodeEvent(event: ProducedEvent, binding: 'structured' | 'binary'): { key: string; value: string; headers: Record<string, string> } {
   const ce = event.cloudEvent;
   if (binding === 'structured') {

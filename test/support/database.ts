@@ -15,7 +15,7 @@ function requireServerUrl(): string {
   return url;
 }
 
-/** A fresh, migrated database of its own for one spec file (STYLE.md: each test owns its records). */
+/** A fresh, migrated database of its own for one spec file (docs/style.md: each test owns its records). */
 export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
   const serverUrl = new URL(requireServerUrl());
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;

@@ -68,7 +68,7 @@ export class IngestFixture {
     });
   }
 
-  /** The environment of operations.md for an ingest instance of this world. */
+  /** The environment of docs/operations.md for an ingest instance of this world. */
   env(extra: Record<string, string> = {}): Record<string, string> {
     return {
       DATABASE_URL: this.db.url,

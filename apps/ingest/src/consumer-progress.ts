@@ -33,7 +33,7 @@ async function withinDeadline<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-/** Compares stored checkpoints with the high-water marks read now (the `/ready` rule of operations.md). */
+/** Compares stored checkpoints with the high-water marks read now (the `/ready` rule of docs/operations.md). */
 export class ConsumerProgress {
   constructor(
     private readonly dataSource: DataSource,

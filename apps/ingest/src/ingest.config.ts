@@ -74,7 +74,7 @@ function kafkaSecurity(env: NodeJS.ProcessEnv): KafkaSecurity {
   }
 }
 
-/** Parses the environment of operations.md once, at start. */
+/** Parses the environment of docs/operations.md once, at start. */
 export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
   const logLevel = text(env, 'LOG_LEVEL', 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);

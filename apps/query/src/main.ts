@@ -2,7 +2,7 @@ import { ConfigError, loadQueryConfig } from './query.config';
 import { StartupError } from './query-database';
 import { startQueryApp } from './query.module';
 
-// Configured only by the environment (operations.md). A bad setting or an
+// Configured only by the environment (docs/operations.md). A bad setting or an
 // unusable PostgreSQL ends the process with one line on stderr, no stack.
 async function main(): Promise<void> {
   const config = loadQueryConfig(process.env);

@@ -11,7 +11,7 @@ import { QueryConfig } from './query.config';
 import { QueryDatabase, StartupError } from './query-database';
 import { createQueryApp, startQueryApp } from './query.module';
 
-// The HTTP behaviour around the routes (§3.1, §3.2, operations.md): routing
+// The HTTP behaviour around the routes (§3.1, §3.2, docs/operations.md): routing
 // answers, body decoding, API-version header, compression, auth, probes,
 // docs, and starting with a SELECT-only role.
 

@@ -1,4 +1,4 @@
-/** The query app's settings, read once from the environment at start (operations.md). */
+/** The query app's settings, read once from the environment at start (docs/operations.md). */
 export interface QueryConfig {
   databaseUrl: string;
   port: number;

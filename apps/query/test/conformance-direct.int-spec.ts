@@ -1,10 +1,9 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { stringify as losslessStringify } from 'lossless-json';
 import pino from 'pino';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
-import { checkExpectation, CONFORMANCE_DIR, loadScenarios, Operation, requestBody, requestPath, scenarioFiles } from '../../../test/support/conformance';
+import { checkExpectation, loadScenarios, Operation, requestBody, requestPath, scenarioFiles } from '../../../test/support/conformance';
 import { startQueryApp } from '../src/query.module';
 import { ReadModelFixtures } from './read-model-fixtures';
 
@@ -13,7 +12,7 @@ import { ReadModelFixtures } from './read-model-fixtures';
 // that a failure here is the query side's. The e2e runner replays the same
 // scenarios through Kafka and the real ingest app.
 
-const scenarios = existsSync(CONFORMANCE_DIR) ? scenarioFiles() : [];
+const scenarios = scenarioFiles();
 
 let db: TestDatabase;
 let app: NestFastifyApplication;
@@ -32,7 +31,7 @@ afterAll(async () => {
 });
 
 const json = (value: unknown) => (value === undefined || value === null ? null : losslessStringify(value) ?? null);
-/** The ingest side stores a metadata value longer than 500 characters cut to 500 plus "..." (events.md). */
+/** The ingest side stores a metadata value longer than 500 characters cut to 500 plus "..." (docs/events.md). */
 const metadata = (value: unknown) => {
   if (value === undefined || value === null) return null;
   const cut = Object.entries(value as Record<string, string>).map(([k, v]) => [k, [...v].length > 500 ? `${[...v].slice(0, 500).join('')}...` : v]);
@@ -132,8 +131,6 @@ async function apply(given: Operation[], refs: Map<string, string>): Promise<voi
 }
 
 describe('conformance scenarios, rows written directly', () => {
-  if (scenarios.length === 0) it.skip(`needs the scenarios in ${CONFORMANCE_DIR}`, () => undefined);
-
   for (const file of scenarios) {
     describe(file, () => {
       for (const scenario of loadScenarios(file)) {

@@ -3,7 +3,7 @@ import { canonicalJson, JsonNumber, JsonObject, JsonValue } from './json';
 import { ARTIFACT_KEY_PATTERN, normaliseTimestamp, normaliseUuid, truncateMetadataValue } from './scalars';
 import type { EventType } from './topics';
 
-// Schemas of the `data` of each event type (events.md). Unknown fields are
+// Schemas of the `data` of each event type (docs/events.md). Unknown fields are
 // stripped. Outputs are store-ready: UUIDs lowercase hyphenated, datetimes
 // canonical UTC strings with microseconds, `data`/`metadata_` canonical JSON text.
 

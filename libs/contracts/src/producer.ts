@@ -4,7 +4,7 @@ import { CloudEventMode, EncodedMessage, encodeEvent, WirePayloads } from './enc
 import { normaliseTimestamp } from './scalars';
 import { DEFAULT_TOPICS, EventType, isEventType, streamOf, TopicNames, topicFor } from './topics';
 
-// The producer side of events.md for Node producers: build an event, validate it
+// The producer side of docs/events.md for Node producers: build an event, validate it
 // exactly as the ingest app will (the same decoder and zod `payloadSchemas`), pick
 // its topic and key, and send it through the caller's kafkajs Producer. Typed
 // structurally so that this library does not depend on kafkajs.

@@ -400,7 +400,7 @@ export function artifactStatements(w: ArtifactWrites): SqlStatement[] {
   return out;
 }
 
-/** The projection as a plain object of pure functions (STYLE.md). */
+/** The projection as a plain object of pure functions (docs/style.md). */
 export const artifactProjection = {
   handles: isArtifactEvent,
   loadRequest: artifactLoadRequest,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 /**
  * Namespace of collection ids. Never change it: ids must survive a rebuild from
- * the topics (events.md, "Collection identity").
+ * the topics (docs/events.md, "Collection identity").
  */
 export const COLLECTION_ID_NAMESPACE = '8d4f1f2c-61a5-4b8e-9a3c-2f6b9e0d7c15';
 

@@ -4,8 +4,8 @@ import { RUN_EVENT_TARGET, RUN_TABLES, runRow, RunRow, RunRows, RunTable } from 
 import { compareText } from './sql';
 
 // The reference fold ("oracle"): applies an ordered event log, one event at a
-// time, to in-memory copies of the tables, following events.md and Prefect's
-// lifecycle (query-api.md §10) as literally as possible. The batch planners must
+// time, to in-memory copies of the tables, following docs/events.md and Prefect's
+// lifecycle (docs/api.md §10) as literally as possible. The batch planners must
 // end in the same tables; tests and reliability checks compare against this.
 
 /** A stored version: the decoded create payload (updates change its fields) and the position of its create. */

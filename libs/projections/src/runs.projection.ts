@@ -139,7 +139,7 @@ export function runStatements(writes: RunWrites): SqlStatement[] {
   return out;
 }
 
-/** The projection as a plain object of pure functions (STYLE.md); it needs no loads. */
+/** The projection as a plain object of pure functions (docs/style.md); it needs no loads. */
 export const runProjection = {
   handles: isRunEvent,
   plan: planRuns,

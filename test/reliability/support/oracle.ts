@@ -6,7 +6,7 @@ import type { Stream } from './workload';
 // The reference side of every reliability check: reads back what is really in
 // the topics (not what the test meant to produce: a retried send may have
 // written a message twice) and folds it with the oracle, partition by partition
-// in offset order. Cross-partition order does not matter (events.md; checked by
+// in offset order. Cross-partition order does not matter (docs/events.md; checked by
 // the "interleavings" property in libs/projections/src/planner-oracle.spec.ts).
 
 export interface PoisonMessage {

@@ -1,7 +1,7 @@
 import { EncodedMessage, encodeEvent, rawJson } from '@app/contracts';
 
 // A seeded stream of producer messages of every contract type, shaped to exercise
-// every rule of events.md: versions of a key created out of order and with tied
+// every rule of docs/events.md: versions of a key created out of order and with tied
 // `created`, updates (some stale, some of unknown or deleted ids), deletes of the
 // latest version (fallback) and of the last one, keyless artifacts, run snapshots
 // arriving late, deletes and revivals, both CloudEvents bindings, and duplicates
@@ -237,7 +237,7 @@ export class Workload {
           created,
           updated,
         };
-        // Either spelling of the state (events.md): flat fields or Prefect's `state` object.
+        // Either spelling of the state (docs/events.md): flat fields or Prefect's `state` object.
         if (this.random() < 0.5) Object.assign(data, { state_type: stateType, state_name: stateName });
         else data.state = { type: stateType, name: stateName, message: 'ignored' };
         return this.encode('runs', 'prefect.flow-run.upserted', data);

@@ -1,4 +1,4 @@
-// The only file that imports kafkajs (STYLE.md): swapping the client later costs one file.
+// The only file that imports kafkajs (docs/style.md): swapping the client later costs one file.
 import { Admin, Consumer, Kafka, KafkaConfig, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
 import { kafkaClientSecurity, KafkaSecurity } from '@app/contracts';
 

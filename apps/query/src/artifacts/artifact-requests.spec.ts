@@ -2,7 +2,7 @@ import { PrefectHttpError } from '../http/prefect-errors';
 import { decodeBody } from '../http/request-body';
 import { parseCountRequest, parseListRequest } from './artifact-requests';
 
-// Validation as Prefect answers it, byte for byte (query-api.md §3.2-§3.6).
+// Validation as Prefect answers it, byte for byte (docs/api.md §3.2-§3.6).
 
 const JSON_TYPE = 'application/json';
 

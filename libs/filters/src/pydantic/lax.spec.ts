@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { toPydanticErrors } from './errors';
 import { boolField, dateTimeField, enumField, intField, nonNegativeIntField, strField, uuidField } from './lax';
 
-// The coercion tables of query-api.md §3.4 and §7.10, leaf by leaf.
+// The coercion tables of docs/api.md §3.4 and §7.10, leaf by leaf.
 
 function check(schema: z.ZodType, input: unknown): unknown {
   const result = schema.safeParse(input);

@@ -2,7 +2,7 @@ import { CountArtifactsBody, CountLatestArtifactsBody } from '../schemas/bodies'
 import { ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
 import { SqlParams } from './params';
 
-// The compiler's output for each criterion family and quirk (query-api.md §7,
+// The compiler's output for each criterion family and quirk (docs/api.md §7,
 // §8, Q4-Q13, Q23-Q27). Semantics are checked against PostgreSQL in the
 // integration tests; here we pin the SQL shape and the parameters.
 

@@ -60,7 +60,7 @@ export interface HistoryOptions {
    * Follow the contract's keying: artifact deletes always carry the artifact's key, so
    * every event of an artifact is in one partition, and no offset is delivered twice
    * (no 'redeliver'). The log is then a set of partition logs whose interleaving does
-   * not matter (events.md: nothing depends on order across partitions).
+   * not matter (docs/events.md: nothing depends on order across partitions).
    */
   contractKeys?: boolean;
 }
