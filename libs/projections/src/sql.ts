@@ -39,6 +39,7 @@ function isScalar(value: unknown): value is string | number | boolean | bigint |
 }
 
 /** Where JSON.stringify's escaping would differ from an array literal's (control characters, lone surrogates). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
 const JSON_ONLY_ESCAPES = /[\u0000-\u001f\ud800-\udfff]/;
 
 /**
