@@ -26,6 +26,13 @@ module.exports = {
       to: { path: '(^|/)node_modules/(@nestjs/|typeorm/)' },
     },
     {
+      name: 'pure-libs-name-only-the-statement-type',
+      severity: 'error',
+      comment: 'Projections and filters build SQL statements; running them (and TypeORM) stays in persistence.',
+      from: { path: '^libs/(projections|filters)/', pathNot: TEST_CODE },
+      to: { path: '^libs/persistence/', pathNot: '^libs/persistence/src/statement\\.ts$' },
+    },
+    {
       name: 'only-persistence-imports-typeorm',
       severity: 'error',
       comment: 'TypeORM owns connections, transactions and migrations, behind libs/persistence.',

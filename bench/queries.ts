@@ -10,8 +10,8 @@ import {
   listStatement,
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
-  SqlFragment,
 } from '@app/filters';
+import type { SqlStatement } from '@app/persistence';
 import { id, keyOf, Scale } from './dataset';
 import { percentile, round } from './stats';
 
@@ -49,7 +49,7 @@ const BODIES = {
 } as const;
 
 /** The SQL the query app runs for a case: the same body schemas and statements (the bodies here are valid). */
-export function statementFor(c: QueryCase, maxLimit = 200): SqlFragment {
+export function statementFor(c: QueryCase, maxLimit = 200): SqlStatement {
   const table: ArtifactTable = c.path.includes('/latest/') ? 'artifact_collection' : 'artifact';
   if (c.path.endsWith('/count')) return countStatement(table, BODIES[table].count.parse(c.body) as ArtifactQueryFilters<typeof table>);
   return listStatement(table, listRequest(BODIES[table].list.parse(c.body) as ArtifactQueryFilters<typeof table>, maxLimit));
@@ -89,7 +89,7 @@ async function http(url: string, c: QueryCase, seconds: number): Promise<QueryFi
 }
 
 /** The database floor: the same statement through pg, 10 concurrent clients, for the same time. */
-async function database(pool: Pool, statement: SqlFragment, seconds: number): Promise<QueryFigures['db']> {
+async function database(pool: Pool, statement: SqlStatement, seconds: number): Promise<QueryFigures['db']> {
   const run = async (ms: number) => {
     const latencies: number[] = [];
     const until = Date.now() + ms;

@@ -1,4 +1,4 @@
-export type { Row, SqlExecutor, SqlStatement } from './sql';
+export type { Row, SqlExecutor } from './sql';
 export type { BatchStats, IgnoreReason } from './stats';
 export { COLLECTION_ID_NAMESPACE, collectionId } from './collection-id';
 

@@ -1,8 +1,6 @@
-/** A parameterised statement: positional `$n` parameters, arrays passed as single parameters. */
-export interface SqlStatement {
-  text: string;
-  values: unknown[];
-}
+import type { SqlStatement } from '@app/persistence/statement';
+
+export type { SqlStatement };
 
 /** What the projections need to run statements: a kafka batch's transaction (persistence's `Sql` fits). */
 export interface SqlExecutor {

@@ -1,7 +1,8 @@
+import type { SqlStatement } from '@app/persistence/statement';
 import type { ArtifactSort } from '../schemas/bodies';
 import { artifactCollectionJson, artifactJson } from './artifact-json';
 import { ArtifactQueryFilters, ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
-import { SqlFragment, SqlParams } from './params';
+import { SqlParams } from './params';
 
 // The statements of the artifact read endpoints (E1, E2, E4, E5), from a validated
 // request body; the query app runs them, the bench and the plan tests read them.
@@ -34,7 +35,7 @@ const JSON_OF: Record<ArtifactTable, (t: string) => string> = {
   artifact_collection: artifactCollectionJson,
 };
 
-export function listStatement<T extends ArtifactTable>(table: T, request: ListRequest<T>): SqlFragment {
+export function listStatement<T extends ArtifactTable>(table: T, request: ListRequest<T>): SqlStatement {
   const p = new SqlParams();
   const where = artifactWhere(table, request.filters, p, 't');
   const limit = p.add(request.limit, 'bigint');
@@ -53,7 +54,7 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   return { text, values: p.values };
 }
 
-export function countStatement<T extends ArtifactTable>(table: T, filters: ArtifactQueryFilters<T>): SqlFragment {
+export function countStatement<T extends ArtifactTable>(table: T, filters: ArtifactQueryFilters<T>): SqlStatement {
   const p = new SqlParams();
   const where = artifactWhere(table, filters, p, 't');
   if (where === 'TRUE') {
