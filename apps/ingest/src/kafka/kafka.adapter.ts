@@ -177,11 +177,6 @@ export class KafkaAdapter {
     await this.requireAdmin().deleteGroups([groupId]);
   }
 
-  /** Resets the group's committed offsets (used by tests and the rebuild tool). */
-  async resetGroupOffsets(groupId: string, topic: string): Promise<void> {
-    await this.requireAdmin().resetOffsets({ groupId, topic, earliest: true });
-  }
-
   async disconnect(): Promise<void> {
     // The consumer first: its in-flight batch may still need the producer (dead letters).
     const { consumer, producer, admin } = this;
