@@ -16,7 +16,7 @@ module.exports = {
       severity: 'error',
       comment: 'libs/contracts is the bottom layer: the event wire format, shared by everything else.',
       from: { path: '^libs/contracts/' },
-      to: { path: '^(apps|libs/(?!contracts/)|scripts|test|bench|infra)/' },
+      to: { path: '^((apps|scripts|test|bench|infra)/|libs/(?!contracts/))' },
     },
     {
       name: 'pure-libs-without-nest-or-typeorm',
