@@ -4,7 +4,7 @@ const moduleNameMapper = {
   '^@app/(contracts|projections|filters|persistence)$': '<rootDir>/libs/$1/src',
   '^@app/(contracts|projections|filters|persistence)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: true }] };
 const common = { rootDir: __dirname, moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform, testEnvironment: 'node' };
 
 module.exports = {

@@ -24,7 +24,7 @@ function cpuOf(pid: number, children = false): number {
   } catch { return 0; }
 }
 import { spawn } from 'node:child_process';
-import { freePort, waitForStatus, AppProcess } from '../test/support/apps';
+import { freePort, waitForStatus, AppProcess } from '../infra/local/apps';
 import { artifactEvents, runEvents, Scale, Produced } from './dataset';
 
 const log = (l: string) => process.stderr.write(`${l}\n`);

@@ -1,9 +1,17 @@
 import autocannon from 'autocannon';
 import { Pool } from 'pg';
-import { decodeBody } from '../apps/query/src/http/request-body';
-import { parseCountRequest, parseListRequest } from '../apps/query/src/artifacts/artifact-requests';
-import { countStatement, listStatement } from '../apps/query/src/artifacts/artifact-read-model';
-import type { SqlFragment } from '@app/filters';
+import {
+  ArtifactQueryFilters,
+  ArtifactTable,
+  countStatement,
+  CountArtifactsBody,
+  CountLatestArtifactsBody,
+  listRequest,
+  listStatement,
+  ReadArtifactsBody,
+  ReadLatestArtifactsBody,
+} from '@app/filters';
+import type { SqlStatement } from '@app/persistence';
 import { id, keyOf, Scale } from './dataset';
 import { percentile, round } from './stats';
 
@@ -35,12 +43,16 @@ export function queryMix(scale: Scale, size: number): QueryCase[] {
   ];
 }
 
-/** The SQL the query app runs for a case: the same request parsing and compiler. */
-export function statementFor(c: QueryCase, maxLimit = 200): SqlFragment {
-  const body = decodeBody('application/json', Buffer.from(JSON.stringify(c.body)));
-  const table = c.path.includes('/latest/') ? 'artifact_collection' : 'artifact';
-  if (c.path.endsWith('/count')) return countStatement(table, parseCountRequest(table, body));
-  return listStatement(table, parseListRequest(table, body, maxLimit));
+const BODIES = {
+  artifact: { list: ReadArtifactsBody, count: CountArtifactsBody },
+  artifact_collection: { list: ReadLatestArtifactsBody, count: CountLatestArtifactsBody },
+} as const;
+
+/** The SQL the query app runs for a case: the same body schemas and statements (the bodies here are valid). */
+export function statementFor(c: QueryCase, maxLimit = 200): SqlStatement {
+  const table: ArtifactTable = c.path.includes('/latest/') ? 'artifact_collection' : 'artifact';
+  if (c.path.endsWith('/count')) return countStatement(table, BODIES[table].count.parse(c.body) as ArtifactQueryFilters<typeof table>);
+  return listStatement(table, listRequest(BODIES[table].list.parse(c.body) as ArtifactQueryFilters<typeof table>, maxLimit));
 }
 
 export interface QueryFigures {
@@ -55,7 +67,7 @@ export interface QueryFigures {
 async function http(url: string, c: QueryCase, seconds: number): Promise<QueryFigures['http'] & { rows: number }> {
   const body = JSON.stringify(c.body);
   const probe = await fetch(url + c.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const answer = (await probe.json()) as unknown;
+  const answer: unknown = await probe.json();
   const rows = Array.isArray(answer) ? answer.length : Number(answer);
   // autocannon's own histogram has whole-millisecond resolution; keep every exact response time instead.
   const run = async (duration: number) => {
@@ -77,7 +89,7 @@ async function http(url: string, c: QueryCase, seconds: number): Promise<QueryFi
 }
 
 /** The database floor: the same statement through pg, 10 concurrent clients, for the same time. */
-async function database(pool: Pool, statement: SqlFragment, seconds: number): Promise<QueryFigures['db']> {
+async function database(pool: Pool, statement: SqlStatement, seconds: number): Promise<QueryFigures['db']> {
   const run = async (ms: number) => {
     const latencies: number[] = [];
     const until = Date.now() + ms;

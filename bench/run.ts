@@ -10,7 +10,7 @@ import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { down, up } from '../infra/local';
-import { freePort, spawnApp, waitForStatus, AppProcess } from '../test/support/apps';
+import { freePort, spawnApp, waitForStatus, AppProcess } from '../infra/local/apps';
 import { artifactEvents, Produced, runEvents, Scale, SCALES, Topics } from './dataset';
 import { startCpuMeter } from './cpu';
 import { Progress } from './progress';

@@ -4,7 +4,7 @@
 // everything else goes to stderr. Ports: Kafka 9092 (controller 9093), PostgreSQL 5432,
 // overridable with INFRA_KAFKA_PORT, INFRA_KAFKA_CONTROLLER_PORT, INFRA_POSTGRES_PORT (0 = any free port).
 import * as path from 'node:path';
-import { down, status, up } from '../infra/local';
+import { down, ServiceStatus, status, up } from '../infra/local';
 
 const DIR = path.resolve(__dirname, '..', '.data');
 
@@ -46,7 +46,7 @@ async function main(command: string | undefined): Promise<void> {
       const s = await status(DIR);
       const rows = [
         ['service', 'source', 'alive', 'pid', 'url', 'log'],
-        ...Object.entries(s).map(([name, x]) => [
+        ...Object.entries<ServiceStatus>({ ...s }).map(([name, x]) => [
           x.version ? `${name} ${x.version}` : name,
           x.source,
           x.source === 'none' ? '-' : x.alive ? 'yes' : 'NO',

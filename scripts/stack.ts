@@ -6,10 +6,10 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { Kafka, logLevel, Partitioners, SASLOptions } from 'kafkajs';
-import { kafkaClientSecurity, parseKafkaSecurity } from '@app/contracts';
+import { parseKafkaSecurity } from '@app/contracts';
 import { readState, stopKafka, stopPostgres, up } from '../infra/local';
 import { demoEvents } from './demo-data';
+import { createKafka, createProducer } from './events/kafka';
 
 const ROOT = path.resolve(__dirname, '..');
 const DIR = path.join(ROOT, '.data');
@@ -61,9 +61,8 @@ async function waitHttp(url: string, child: ChildProcess, timeoutMs = 60_000): P
 }
 
 async function publishDemo(brokers: string, artifactTopic: string, runTopic: string): Promise<number> {
-  const { ssl, sasl } = kafkaClientSecurity(parseKafkaSecurity(process.env));
-  const kafka = new Kafka({ clientId: 'stack-demo', brokers: brokers.split(','), logLevel: logLevel.NOTHING, ...(ssl ? { ssl } : {}), ...(sasl ? { sasl: sasl as SASLOptions } : {}) });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  const kafka = createKafka({ brokers: brokers.split(','), security: parseKafkaSecurity(process.env) }, 'stack-demo');
+  const producer = createProducer(kafka);
   await producer.connect();
   const events = demoEvents();
   try {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppProcess, freePort, spawnApp, waitForStatus } from './support/apps';
+import { AppProcess, freePort, spawnApp, waitForStatus } from '../infra/local/apps';
 import { encodeEvent, ProducedEvent } from './support/conformance';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { connectKafka, requireBrokers, TestKafka } from './support/kafka';

@@ -1,6 +1,6 @@
 // Small shared pieces of the events CLI: errors with exit codes, option parsing,
 // and the environment of docs/operations.md.
-import { KafkaSecurity, parseKafkaSecurity } from '@app/contracts';
+import { ConfigError, KafkaSecurity, readEnvironment, readKafkaSecurity } from '@app/contracts';
 
 /** An error shown as one line `events: <message>`, exiting with `code` (1 failure, 2 usage). */
 export class CliError extends Error {
@@ -63,30 +63,14 @@ export interface CliEnv {
   security: KafkaSecurity;
 }
 
-/** The same variables (and defaults) as the apps: KAFKA_BROKERS, ARTIFACT_TOPIC, RUN_TOPIC, KAFKA_SSL*, KAFKA_SASL_*, plus INGEST_URL. */
+/** The same variables (and defaults) as the apps: KAFKA_BROKERS, ARTIFACT_TOPIC, RUN_TOPIC, KAFKA_SSL*, KAFKA_SASL_*, plus INGEST_URL; a bad one is a usage error. */
 export function readEnv(env: NodeJS.ProcessEnv): CliEnv {
-  const brokers = (env.KAFKA_BROKERS || '127.0.0.1:9092')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
-  for (const broker of brokers) {
-    if (!/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(broker)) throw new CliError(`KAFKA_BROKERS must be a comma-separated host:port list, got "${broker}"`, 2);
-  }
-  if (brokers.length === 0) throw new CliError('KAFKA_BROKERS is empty', 2);
-  return {
-    brokers,
-    artifactTopic: env.ARTIFACT_TOPIC || 'prefect.artifacts',
-    runTopic: env.RUN_TOPIC || 'prefect.runs',
-    ingestUrl: (env.INGEST_URL || 'http://127.0.0.1:4201').replace(/\/+$/, ''),
-    security: kafkaSecurity(env),
-  };
-}
-
-function kafkaSecurity(env: NodeJS.ProcessEnv): KafkaSecurity {
   try {
-    return parseKafkaSecurity(env);
+    const v = readEnvironment(env, ['KAFKA_BROKERS', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'INGEST_URL']);
+    return { brokers: v.KAFKA_BROKERS, artifactTopic: v.ARTIFACT_TOPIC, runTopic: v.RUN_TOPIC, ingestUrl: v.INGEST_URL, security: readKafkaSecurity(env) };
   } catch (error) {
-    throw new CliError((error as Error).message, 2);
+    if (error instanceof ConfigError) throw new CliError(error.message, 2);
+    throw error;
   }
 }
 

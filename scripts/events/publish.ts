@@ -80,7 +80,7 @@ export function parseLine(text: string, defaults: LineDefaults): LineResult {
 }
 
 function unvalidated(type: string, data: unknown, options: { mode?: CloudEventMode; id?: string; source?: string; time?: string; subject?: string; topics: TopicNames }): BuiltEvent {
-  const payload = data instanceof Map ? Object.fromEntries(data) : data;
+  const payload: unknown = data instanceof Map ? Object.fromEntries(data as Map<string, unknown>) : data;
   const id = options.id ?? randomUUID();
   const message = encodeEvent(type, payload, { ...options, id });
   // An unknown type goes where its name says, so that the ingest app dead-letters it as unknown_type.

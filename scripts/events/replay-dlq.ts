@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Message } from 'kafkajs';
 import { CliEnv, CliError, parseArgs, resolveTopics } from './cli';
 import { describe, header, Headers } from './describe';
-import { connect, createKafka, createProducer, requireTopics } from './kafka';
+import { connect, createKafka, createProducer, Message, requireTopics } from './kafka';
 import { dlqTopics } from './tail';
 
 export const REPLAY_USAGE = 'events replay-dlq [--topic artifacts|runs|<name>] [--filter reason[,reason...]] [--dry-run]';
@@ -101,7 +100,7 @@ export async function replayCommand(argv: string[], env: CliEnv, io: { stdout: N
               for (const message of batch.messages) {
                 if (BigInt(message.offset) >= end) break;
                 report.read++;
-                const headers = (message.headers ?? {}) as Headers;
+                const headers = message.headers ?? {};
                 const reason = header(headers, 'dlq-reason') ?? '<none>';
                 const source = header(headers, 'dlq-source-topic');
                 if (filter && !filter.has(reason)) {

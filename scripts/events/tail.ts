@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dlqTopic } from '@app/contracts';
 import { CliEnv, CliError, parseArgs, resolveTopics } from './cli';
-import { describe, describeJson, Headers } from './describe';
+import { describe, describeJson } from './describe';
 import { connect, createKafka, requireTopics } from './kafka';
 
 export const TAIL_USAGE = 'events tail [--dlq] [--topic artifacts|runs|<name>] [--from-beginning] [--max N] [--idle-exit SECONDS] [--json]';
@@ -62,7 +62,7 @@ export async function tailCommand(argv: string[], env: CliEnv, io: { stdout: Nod
       autoCommit: false,
       eachMessage: async ({ topic, partition, message }) => {
         if (finished) return;
-        const view = { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key ?? null, value: message.value ?? null, headers: (message.headers ?? {}) as Headers };
+        const view = { topic, partition, offset: message.offset, timestamp: message.timestamp, key: message.key ?? null, value: message.value ?? null, headers: (message.headers ?? {}) };
         io.stdout.write(`${json ? JSON.stringify(describeJson(view)) : describe(view)}\n`);
         count++;
         if (max !== undefined && count >= max) finish();

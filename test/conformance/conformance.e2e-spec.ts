@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { checkExpectation, encodeEvent, loadScenarios, requestBody, requestPath, scenarioEvents, scenarioFiles } from '../support/conformance';
-import { AppProcess, freePort, spawnApp, waitForStatus } from '../support/apps';
+import { AppProcess, freePort, spawnApp, waitForStatus } from '../../infra/local/apps';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { connectKafka, requireBrokers, TestKafka } from '../support/kafka';
 

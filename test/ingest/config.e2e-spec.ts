@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort } from '../support/apps';
+import { freePort } from '../../infra/local/apps';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { requireBrokers } from '../support/kafka';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { encodeEvent, EncodedMessage } from '@app/contracts';
-import { AppProcess, waitFor } from '../support/apps';
+import { AppProcess, waitFor } from '../../infra/local/apps';
 import { IngestFixture, metric, ProducedMessage, scrape } from '../support/ingest-fixture';
 
 jest.setTimeout(240_000);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CloudEventMode, encodeEvent, EventType, rawJson, WirePayloads } from '@app/contracts';
 import { collectionId } from '@app/projections';
-import { AppProcess } from '../support/apps';
+import { AppProcess } from '../../infra/local/apps';
 import { IngestFixture, metric, scrape } from '../support/ingest-fixture';
 
 jest.setTimeout(120_000);

@@ -3,7 +3,7 @@ import { AssignerProtocol } from 'kafkajs';
 import { dlqTopic, encodeEvent, EncodedMessage } from '@app/contracts';
 import { readTables } from '@app/projections';
 import { sqlOf } from '@app/persistence';
-import { AppProcess, waitFor } from '../support/apps';
+import { AppProcess, waitFor } from '../../infra/local/apps';
 import { createTestDatabase } from '../support/database';
 import { getText, IngestFixture, metric, ProducedMessage, scrape, waitForHttp } from '../support/ingest-fixture';
 

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { dlqTopic, encodeEvent, stringifyJson } from '@app/contracts';
-import { AppProcess } from '../support/apps';
+import { AppProcess } from '../../infra/local/apps';
 import { readAll } from '../support/kafka';
 import { IngestFixture, metric, Outbound, ProducedMessage, scrape, Stream } from '../support/ingest-fixture';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { encodeEvent, EncodedMessage } from '@app/contracts';
-import { AppProcess } from '../support/apps';
+import { AppProcess } from '../../infra/local/apps';
 import { IngestFixture, metric, scrape } from '../support/ingest-fixture';
 
 jest.setTimeout(120_000);

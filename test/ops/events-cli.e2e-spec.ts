@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/apps';
+import { freePort } from '../../infra/local/apps';
 import { requireBrokers } from '../support/kafka';
 import { metric, OpsWorld, runCli, scrape, waitForStatus } from './ops-support';
 

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { EventPublisher } from '@app/contracts';
-import { freePort, spawnApp } from '../support/apps';
+import { freePort, spawnApp } from '../../infra/local/apps';
 import { requireBrokers } from '../support/kafka';
 import { OpsWorld, waitForStatus } from './ops-support';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { encodeEvent, EventPublisher } from '@app/contracts';
-import type { AppProcess } from '../support/apps';
+import type { AppProcess } from '../../infra/local/apps';
 import { metric, OpsWorld, samples, scrape, waitForStatus } from './ops-support';
 
 // The ingest app's /metrics after a known sequence of events (issue #7): counts by

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { dlqTopic } from '@app/contracts';
 import { samples } from '../../scripts/events/lag';
-import { AppProcess, freePort, spawnApp, waitFor } from '../support/apps';
+import { AppProcess, freePort, spawnApp, waitFor } from '../../infra/local/apps';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { connectKafka, requireBrokers, TestKafka } from '../support/kafka';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../support/apps';
+import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../../infra/local/apps';
 import { report } from './support/report';
 import { Workload } from './support/workload';
 import { Load, metricSum, sleep, waitForProgress, World } from './support/world';

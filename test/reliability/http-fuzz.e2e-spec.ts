@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import { openDatabase } from '@app/persistence';
 import { startPostgres, stopPostgres } from '../../infra/local';
 import { ReadModelFixtures } from '../../apps/query/test/read-model-fixtures';
-import { AppProcess, freePort, spawnApp, waitForStatus } from '../support/apps';
+import { AppProcess, freePort, spawnApp, waitForStatus } from '../../infra/local/apps';
 import { runSchemathesis, SchemathesisRun } from './support/schemathesis';
 
 // Issue #6, hostile input over HTTP: hand-written nasty requests against every
@@ -430,7 +430,7 @@ interface LogEntry {
 /** PostgreSQL's stderr log with log_line_prefix '%m [%p] user=%u '; continuation lines start with a tab. */
 function parseLog(text: string): LogEntry[] {
   const entries: LogEntry[] = [];
-  const head = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ \[\d+\] user=(\S*) ([A-Z]+):  ([\s\S]*)$/;
+  const head = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ \S+ \[\d+\] user=(\S*) ([A-Z]+): {2}([\s\S]*)$/;
   for (const line of text.split('\n')) {
     const m = head.exec(line);
     if (m) entries.push({ user: m[1] as string, level: m[2] as string, message: m[3] as string });

@@ -1,4 +1,4 @@
-import type { AppProcess } from '../support/apps';
+import type { AppProcess } from '../../infra/local/apps';
 import { report } from './support/report';
 import { prng, Workload } from './support/workload';
 import { Load, sleep, waitForProgress, World } from './support/world';

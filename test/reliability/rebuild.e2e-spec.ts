@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AppProcess, freePort, spawnApp, waitForStatus } from '../support/apps';
+import { AppProcess, freePort, spawnApp, waitForStatus } from '../../infra/local/apps';
 import { report } from './support/report';
 import { Workload } from './support/workload';
 import { Load, sleep, World } from './support/world';

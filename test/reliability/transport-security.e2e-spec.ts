@@ -6,7 +6,7 @@ import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { buildEvent, dlqTopic } from '@app/contracts';
 import { runCli } from '../ops/ops-support';
-import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../support/apps';
+import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../../infra/local/apps';
 import { SecureInfra, startSecureInfra } from '../support/secure-infra';
 import { createTestCertificates, TestCertificates } from '../support/tls';
 

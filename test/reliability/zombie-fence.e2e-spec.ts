@@ -1,4 +1,4 @@
-import { waitFor } from '../support/apps';
+import { waitFor } from '../../infra/local/apps';
 import { report } from './support/report';
 import { Workload } from './support/workload';
 import { Load, metricSum, sleep, waitForProgress, World } from './support/world';

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { decodeMessage, DecodedEvent, dlqTopic, EncodedMessage } from '@app/contracts';
 import { foldEvents, modelTables, readTables, ReadModelTables } from '@app/projections';
 import { readCheckpoints, sqlOf } from '@app/persistence';
-import { AppProcess, freePort, spawnApp, waitFor } from './apps';
+import { AppProcess, freePort, spawnApp, waitFor } from '../../infra/local/apps';
 import { createTestDatabase, TestDatabase } from './database';
 import { connectKafka, requireBrokers, TestKafka } from './kafka';
 

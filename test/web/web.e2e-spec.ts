@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BrowserContext, chromium, Page } from 'playwright-core';
 import { demoEvents } from '../../scripts/demo-data';
-import { AppProcess, freePort, spawnApp, waitForStatus } from '../support/apps';
+import { AppProcess, freePort, spawnApp, waitForStatus } from '../../infra/local/apps';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { connectKafka, requireBrokers, TestKafka } from '../support/kafka';
 

@@ -1,5 +1,4 @@
-import { DataSource } from 'typeorm';
-import { readCheckpoints, sqlOf } from '@app/persistence';
+import { DataSource, readCheckpoints, sqlOf } from '@app/persistence';
 import { KafkaAdapter } from './kafka/kafka.adapter';
 import { IngestMetrics } from './ingest.metrics';
 

@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from '@app/persistence';
 import { ConsumerProgress } from './consumer-progress';
 import { IngestConfig } from './ingest.config';
 import { IngestMetrics } from './ingest.metrics';

@@ -1,6 +1,5 @@
-import { DataSource } from 'typeorm';
 import type { Logger } from 'pino';
-import { advanceCheckpoint, inTransaction, lockCheckpoint, readCheckpoint, readCheckpoints, Sql, sqlOf } from '@app/persistence';
+import { advanceCheckpoint, DataSource, inTransaction, lockCheckpoint, readCheckpoint, readCheckpoints, Sql, sqlOf } from '@app/persistence';
 import { decodeMessage, DecodedEvent, dlqTopic } from '@app/contracts';
 import { projectBatch } from '@app/projections';
 import { BatchTally, IngestMetrics } from './ingest.metrics';

@@ -20,6 +20,6 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   const known = e instanceof ConfigError || e instanceof StartupError;
-  process.stderr.write(`query: ${known ? (e as Error).message : `failed to start: ${(e as Error)?.message ?? String(e)}`}\n`);
+  process.stderr.write(`query: ${known ? e.message : `failed to start: ${(e as Error)?.message ?? String(e)}`}\n`);
   process.exit(1);
 });

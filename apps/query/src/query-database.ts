@@ -1,5 +1,4 @@
-import { MIGRATIONS, openDatabase, pgConnectionString } from '@app/persistence';
-import type { SqlFragment } from '@app/filters';
+import { MIGRATIONS, openDatabase, pgConnectionString, SqlStatement } from '@app/persistence';
 import { Pool } from 'pg';
 
 export class StartupError extends Error {}
@@ -57,7 +56,7 @@ export class QueryDatabase {
   }
 
   /** The first column of every row, as text. */
-  async texts(statement: SqlFragment): Promise<string[]> {
+  async texts(statement: SqlStatement): Promise<string[]> {
     const name = this.statementName(statement.text);
     const result = await this.pool.query<string[]>({ name, text: statement.text, values: statement.values, rowMode: 'array' });
     return result.rows.map((row) => row[0] as string);

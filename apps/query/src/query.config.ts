@@ -1,3 +1,5 @@
+import { ConfigError, readEnvironment } from '@app/contracts';
+
 /** The query app's settings, read once from the environment at start (docs/operations.md). */
 export interface QueryConfig {
   databaseUrl: string;
@@ -13,42 +15,16 @@ export interface QueryConfig {
 
 export const QUERY_CONFIG = Symbol('QUERY_CONFIG');
 
-export class ConfigError extends Error {}
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+export { ConfigError };
 
 export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): QueryConfig {
-  const databaseUrl = env.DATABASE_URL || 'postgres://postgres:postgres@127.0.0.1:5432/artifacts';
-  let protocol: string;
-  try {
-    protocol = new URL(databaseUrl).protocol;
-  } catch {
-    throw new ConfigError('DATABASE_URL is not a valid URL');
-  }
-  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
-    throw new ConfigError(`DATABASE_URL must be a postgres:// URL, got ${protocol}//...`);
-  }
-  const port = integer(env, 'QUERY_PORT', 4200, 0, 65535);
-  const defaultLimit = integer(env, 'API_DEFAULT_LIMIT', 200, 1, Number.MAX_SAFE_INTEGER);
-  const logLevel = env.LOG_LEVEL || 'info';
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  const ingestUrl = env.INGEST_URL || 'http://127.0.0.1:4201';
-  let ingestProtocol: string;
-  try {
-    ingestProtocol = new URL(ingestUrl).protocol;
-  } catch {
-    throw new ConfigError('INGEST_URL is not a valid URL');
-  }
-  if (ingestProtocol !== 'http:' && ingestProtocol !== 'https:') throw new ConfigError(`INGEST_URL must be an http(s):// URL, got ${ingestProtocol}//...`);
-  return { databaseUrl, port, defaultLimit, authToken: env.API_AUTH_TOKEN || undefined, logLevel, ingestUrl };
-}
-
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
+  const v = readEnvironment(env, ['DATABASE_URL', 'QUERY_PORT', 'API_DEFAULT_LIMIT', 'LOG_LEVEL', 'INGEST_URL', 'API_AUTH_TOKEN']);
+  return {
+    databaseUrl: v.DATABASE_URL,
+    port: v.QUERY_PORT,
+    defaultLimit: v.API_DEFAULT_LIMIT,
+    authToken: v.API_AUTH_TOKEN,
+    logLevel: v.LOG_LEVEL,
+    ingestUrl: v.INGEST_URL,
+  };
 }

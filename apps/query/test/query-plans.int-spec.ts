@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
-import { countStatement, listStatement } from '../src/artifacts/artifact-read-model';
+import { countStatement, listStatement } from '@app/filters';
 import { parseCountRequest, parseListRequest } from '../src/artifacts/artifact-requests';
 import { decodeBody } from '../src/http/request-body';
 import { volumeSql } from './seed-volume';

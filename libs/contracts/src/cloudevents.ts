@@ -136,7 +136,7 @@ function decode(message: KafkaMessageLike, stream: EventStream | undefined): Dec
 
 /** The zod schema's verdict: decides every payload the fast path did not accept, and words the failure. */
 export function schemaPayload(type: EventType, data: JsonObject): PayloadTypes[EventType] | ParseFailure {
-  const plain: Record<string, unknown> = Object.create(null);
+  const plain = Object.create(null) as Record<string, unknown>;
   for (const field of payloadFields[type]) {
     const value = data.get(field);
     if (value !== undefined) plain[field] = LOSSLESS_FIELDS.has(field) ? value : toPlain(value);

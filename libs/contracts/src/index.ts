@@ -39,5 +39,7 @@ export type { CloudEventMode, EncodedMessage, EncodeOptions, WirePayloads } from
 export { buildEvent, createEventBuilders, EVENT_BUILDER_NAMES, eventBuilders, EventPublisher, InvalidEventError } from './producer';
 export type { BuildOptions, BuiltEvent, EventBuilders, EventPublisherOptions, EventSender, ProducerRecordLike, PublishMethods } from './producer';
 
-export { kafkaClientSecurity, KafkaSecurityError, parseKafkaSecurity, SASL_MECHANISMS } from './kafka-security';
-export type { KafkaClientSecurity, KafkaSecurity, SaslMechanism } from './kafka-security';
+export { ConfigError, ENVIRONMENT, LOG_LEVELS, readEnvironment, readKafkaSecurity } from './environment';
+export type { EnvironmentValues } from './environment';
+export { kafkaClientConfig, kafkaClientSecurity, KafkaSecurityError, parseKafkaSecurity, SASL_MECHANISMS } from './kafka-security';
+export type { KafkaClientConfig, KafkaClientSecurity, KafkaClientTiming, KafkaSecurity, SaslMechanism } from './kafka-security';

@@ -375,7 +375,7 @@ export function toPlain(value: JsonValue): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof JsonNumber) return Number(value.raw);
   if (Array.isArray(value)) return value.map(toPlain);
-  const out: Record<string, unknown> = Object.create(null);
+  const out = Object.create(null) as Record<string, unknown>;
   for (const [k, v] of value) out[k] = toPlain(v);
   return out;
 }

@@ -67,3 +67,35 @@ export function kafkaClientSecurity(security: KafkaSecurity): KafkaClientSecurit
   if (security.sasl) out.sasl = { ...security.sasl };
   return out;
 }
+
+/** Connection and retry timing; the defaults are the ingest app's, the events CLI gives up sooner. */
+export interface KafkaClientTiming {
+  connectionTimeout: number;
+  requestTimeout: number;
+  retry: { retries: number; initialRetryTime: number; maxRetryTime: number };
+}
+
+/** A kafkajs `KafkaConfig`, typed structurally (logLevel 0 is kafkajs's NOTHING: errors reach us as rejections). */
+export interface KafkaClientConfig extends KafkaClientSecurity, KafkaClientTiming {
+  clientId: string;
+  brokers: string[];
+  logLevel: 0;
+}
+
+const INGEST_TIMING: KafkaClientTiming = {
+  connectionTimeout: 3000,
+  requestTimeout: 30_000,
+  retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+};
+
+/** The one configuration of every kafkajs client of the project (the ingest adapter, the scripts). */
+export function kafkaClientConfig(options: { clientId: string; brokers: string[]; security: KafkaSecurity; timing?: Partial<KafkaClientTiming> }): KafkaClientConfig {
+  return {
+    clientId: options.clientId,
+    brokers: options.brokers,
+    logLevel: 0,
+    ...INGEST_TIMING,
+    ...options.timing,
+    ...kafkaClientSecurity(options.security),
+  };
+}

@@ -23,7 +23,7 @@ function issue(ctx: Payload, message: string, path?: PropertyKey[]): void {
 function normalising(normalise: (s: string) => string | null, describe: (s: string) => string) {
   return z.string().check((ctx) => {
     const value = normalise(ctx.value);
-    if (value === null) issue(ctx as Payload, describe(ctx.value));
+    if (value === null) issue(ctx, describe(ctx.value));
     else ctx.value = value;
   });
 }
@@ -52,11 +52,11 @@ export const metadataSchema = z.unknown().check((ctx) => {
   const v = ctx.value;
   if (v === null) return;
   // A lossless JsonNumber is an object too: it is not an object of strings.
-  const entries = v instanceof Map ? [...v] : typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber) ? Object.entries(v as object) : null;
-  if (entries === null) return issue(ctx as Payload, 'must be an object of string values, or null');
+  const entries = v instanceof Map ? [...(v as Map<string, unknown>)] : typeof v === 'object' && !Array.isArray(v) && !(v instanceof JsonNumber) ? Object.entries(v) : null;
+  if (entries === null) return issue(ctx, 'must be an object of string values, or null');
   const out = new Map<string, string>();
   for (const [key, value] of entries) {
-    if (typeof value !== 'string') return issue(ctx as Payload, 'metadata value must be a string', [key]);
+    if (typeof value !== 'string') return issue(ctx, 'metadata value must be a string', [key]);
     out.set(key, truncateMetadataValue(value));
   }
   ctx.value = canonicalJson(out);

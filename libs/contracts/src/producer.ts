@@ -73,7 +73,7 @@ export function buildEvent(type: string, data: unknown, options?: BuildOptions):
 export function buildEvent(type: string, data: unknown, options: BuildOptions = {}): BuiltEvent {
   if (!isEventType(type)) throw new InvalidEventError('unknown_type', type, `unknown event type ${JSON.stringify(type)}`);
   // A lossless tree's top level as an object, so the key, subject and time defaults can read its fields.
-  const payload = data instanceof Map ? Object.fromEntries(data) : data;
+  const payload: unknown = data instanceof Map ? Object.fromEntries(data as Map<string, unknown>) : data;
   const id = options.id ?? randomUUID();
   // An unparsable `updated` must be reported as the payload error it is, not as a bad envelope time.
   const time = options.time ?? defaultTime(payload);
@@ -142,7 +142,10 @@ export interface EventPublisherOptions extends BuildOptions {
  *     const publisher = new EventPublisher(producer, { topics: { artifacts: process.env.ARTIFACT_TOPIC }, source: '/billing/etl' });
  *     await publisher.artifactCreated({ id, key: 'daily-report', type: 'table', data: rows, created: now });
  */
+// The per-type methods are generated in the constructor; this merge gives them their types.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
 export interface EventPublisher extends PublishMethods {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export class EventPublisher {
   readonly build: EventBuilders;
   private readonly acks: -1 | 0 | 1;

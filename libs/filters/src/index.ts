@@ -10,3 +10,5 @@ export * from './sql/params';
 export * from './sql/artifact-filters';
 export * from './sql/run-filters';
 export * from './sql/artifact-query';
+export * from './sql/artifact-json';
+export * from './sql/artifact-statements';

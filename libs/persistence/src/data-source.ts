@@ -5,6 +5,9 @@ import { CheckpointCounters1700000000020 } from './migrations/1700000000020-chec
 import { FewerCollectionIndexes1700000000030 } from './migrations/1700000000030-fewer-collection-indexes';
 import { pgConnectionString } from './connection-url';
 
+// The apps hold connections by this type; TypeORM itself stays behind this library.
+export type { DataSource };
+
 export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010, CheckpointCounters1700000000020, FewerCollectionIndexes1700000000030];
 
 // One arbitrary constant shared by every app and instance: whoever holds it runs

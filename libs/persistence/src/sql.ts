@@ -1,9 +1,7 @@
 import { DataSource, QueryRunner } from 'typeorm';
+import type { SqlStatement } from './statement';
 
-export interface SqlStatement {
-  text: string;
-  values: unknown[];
-}
+export type { SqlStatement };
 
 export interface SqlResult<Row> {
   rows: Row[];

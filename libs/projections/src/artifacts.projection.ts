@@ -399,12 +399,3 @@ export function artifactStatements(w: ArtifactWrites): SqlStatement[] {
   }
   return out;
 }
-
-/** The projection as a plain object of pure functions (docs/style.md). */
-export const artifactProjection = {
-  handles: isArtifactEvent,
-  loadRequest: artifactLoadRequest,
-  loadQueries: artifactLoadQueries,
-  plan: planArtifacts,
-  statements: artifactStatements,
-};

@@ -25,7 +25,7 @@ export async function readTables(sql: SqlExecutor): Promise<ReadModelTables> {
   const tables = {
     artifact: await rows(ARTIFACT),
     artifact_collection: await rows(COLLECTION),
-    tombstone: (await rows(TOMBSTONE)).sort((a, b) => compareText(`${a.entity}:${a.id}`, `${b.entity}:${b.id}`)),
+    tombstone: (await rows(TOMBSTONE)).sort((a, b) => compareText(`${a.entity as string}:${a.id as string}`, `${b.entity as string}:${b.id as string}`)),
   } as Record<string, unknown[]>;
   for (const table of RUN_TABLES) tables[table] = await rows(runSelect(table));
   return tables as unknown as ReadModelTables;

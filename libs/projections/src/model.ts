@@ -163,7 +163,7 @@ function applyArtifactDeleted(model: ReadModel, event: DecodedEvent<'prefect.art
 }
 
 function runTable(model: ReadModel, table: RunTable): Map<string, RunRow> {
-  return model[table] as Map<string, RunRow>;
+  return model[table];
 }
 
 function applyRunEvent(model: ReadModel, event: DecodedEvent): void {

@@ -138,10 +138,3 @@ export function runStatements(writes: RunWrites): SqlStatement[] {
   }
   return out;
 }
-
-/** The projection as a plain object of pure functions (docs/style.md); it needs no loads. */
-export const runProjection = {
-  handles: isRunEvent,
-  plan: planRuns,
-  statements: runStatements,
-};

@@ -1,8 +1,6 @@
-/** A parameterised statement: positional `$n` parameters, arrays passed as single parameters. */
-export interface SqlStatement {
-  text: string;
-  values: unknown[];
-}
+import type { SqlStatement } from '@app/persistence/statement';
+
+export type { SqlStatement };
 
 /** What the projections need to run statements: a kafka batch's transaction (persistence's `Sql` fits). */
 export interface SqlExecutor {
@@ -39,6 +37,7 @@ function isScalar(value: unknown): value is string | number | boolean | bigint |
 }
 
 /** Where JSON.stringify's escaping would differ from an array literal's (control characters, lone surrogates). */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
 const JSON_ONLY_ESCAPES = /[\u0000-\u001f\ud800-\udfff]/;
 
 /**

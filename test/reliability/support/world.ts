@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { dlqTopic, HeaderValue } from '@app/contracts';
 import { readTables, ReadModelTables } from '@app/projections';
-import { AppProcess, freePort, spawnApp, waitFor } from '../../support/apps';
+import { AppProcess, freePort, spawnApp, waitFor } from '../../../infra/local/apps';
 import { readAll } from '../../support/kafka';
 import { Infra, PrivateInfra, sharedInfra, startPrivateInfra } from './infra';
 import { compareTables, TopicFollower } from './oracle';

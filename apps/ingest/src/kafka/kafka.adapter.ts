@@ -1,6 +1,6 @@
 // The only file that imports kafkajs (docs/style.md): swapping the client later costs one file.
-import { Admin, Consumer, Kafka, KafkaConfig, logLevel, Partitioners, Producer, SASLOptions } from 'kafkajs';
-import { kafkaClientSecurity, KafkaSecurity } from '@app/contracts';
+import { Admin, Consumer, Kafka, KafkaConfig, Partitioners, Producer } from 'kafkajs';
+import { kafkaClientConfig, KafkaSecurity } from '@app/contracts';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -61,17 +61,7 @@ export interface KafkaAdapterOptions {
 const REJOIN_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID']);
 
 function kafkaConfig(options: KafkaAdapterOptions): KafkaConfig {
-  const { ssl, sasl } = kafkaClientSecurity(options.security);
-  return {
-    clientId: options.clientId,
-    brokers: options.brokers,
-    connectionTimeout: 3000,
-    requestTimeout: 30000,
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
-    ...(ssl ? { ssl } : {}),
-    ...(sasl ? { sasl: sasl as SASLOptions } : {}),
-  };
+  return kafkaClientConfig(options) as KafkaConfig;
 }
 
 export class KafkaAdapter {
@@ -162,7 +152,7 @@ export class KafkaAdapter {
           {
             topic: batch.topic,
             partition: batch.partition,
-            messages: batch.messages.map((m) => ({ key: m.key ?? null, value: m.value ?? null, headers: (m.headers ?? {}) as Record<string, HeaderValue>, offset: m.offset })),
+            messages: batch.messages.map((m) => ({ key: m.key ?? null, value: m.value ?? null, headers: m.headers ?? {}, offset: m.offset })),
           },
           {
             heartbeat: async () => {
@@ -185,11 +175,6 @@ export class KafkaAdapter {
   /** Forgets a consumer group that no longer has members (the rebuild's own, when done). */
   async deleteGroup(groupId: string): Promise<void> {
     await this.requireAdmin().deleteGroups([groupId]);
-  }
-
-  /** Resets the group's committed offsets (used by tests and the rebuild tool). */
-  async resetGroupOffsets(groupId: string, topic: string): Promise<void> {
-    await this.requireAdmin().resetOffsets({ groupId, topic, earliest: true });
   }
 
   async disconnect(): Promise<void> {

@@ -1,6 +1,5 @@
 import pino from 'pino';
-import { DataSource } from 'typeorm';
-import { createDataSource, inTransaction, openDatabase, readCheckpoints, Sql, sqlOf } from '@app/persistence';
+import { createDataSource, DataSource, inTransaction, openDatabase, readCheckpoints, Sql, sqlOf } from '@app/persistence';
 import type { IngestConfig } from '../ingest.config';
 import { IngestMetrics } from '../ingest.metrics';
 import { KafkaAdapter } from '../kafka/kafka.adapter';

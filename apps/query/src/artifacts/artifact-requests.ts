@@ -1,12 +1,13 @@
 import type { JsonValue } from '@app/contracts/json';
 import {
   ArtifactQueryFilters,
-  ArtifactSort,
   ArtifactTable,
   COUNT_PARAMETERS,
   CountArtifactsBody,
   CountLatestArtifactsBody,
   LIST_PARAMETERS,
+  ListRequest,
+  listRequest,
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
   toPydanticErrors,
@@ -14,16 +15,6 @@ import {
 import { z } from 'zod';
 import { detailError, validationError, ValidationItem } from '../http/prefect-errors';
 import { DecodedBody, keysAt, toValidationInput, valueAt } from '../http/request-body';
-
-export interface ListRequest<T extends ArtifactTable> {
-  filters: ArtifactQueryFilters<T>;
-  sort: ArtifactSort;
-  limit: number;
-  offset: number;
-}
-
-// PostgreSQL's OFFSET is a bigint; Prefect fails beyond it (Q30), we answer [].
-const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
 
 const BODIES = {
   artifact: { list: ReadArtifactsBody, count: CountArtifactsBody },
@@ -41,18 +32,13 @@ export function parseListRequest<T extends ArtifactTable>(table: T, body: Decode
     if (limit.data > maxLimit) throw detailError(422, `Invalid limit: must be less than or equal to ${maxLimit}.`);
   }
   const parsed = validate(schema, input, body);
-  return {
-    filters: parsed as ArtifactQueryFilters<T>,
-    sort: parsed.sort ?? 'ID_DESC',
-    limit: parsed.limit ?? maxLimit,
-    offset: Math.min(parsed.offset ?? 0, MAX_OFFSET),
-  };
+  return listRequest<T>(parsed, maxLimit);
 }
 
 /** The body of E2 or E5: only the five filters; sort, limit and offset are ignored unread. */
 export function parseCountRequest<T extends ArtifactTable>(table: T, body: DecodedBody): ArtifactQueryFilters<T> {
   const schema = BODIES[table].count;
-  return validate(schema, validationInput(body, COUNT_PARAMETERS), body) as ArtifactQueryFilters<T>;
+  return validate(schema, validationInput(body, COUNT_PARAMETERS), body);
 }
 
 /**

@@ -117,6 +117,7 @@ export class PipelineWatcher {
       const samples = parsePrometheus(await metrics.text());
       const sum = (name: string) => samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
       const freshness = new Map(samples.filter((s) => s.name === 'ingest_projection_freshness_seconds').map((s) => [`${s.labels.topic}\0${s.labels.partition}`, s.value]));
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- /ready's offsets and lags are JSON scalars
       const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
       status.reachable = true;
       status.caught_up = typeof readyBody.caught_up === 'boolean' ? readyBody.caught_up : ready.ok;

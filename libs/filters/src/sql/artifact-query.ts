@@ -22,8 +22,8 @@ export function artifactWhere<T extends ArtifactTable>(table: T, filters: Artifa
   if (filters.artifacts) {
     conditions.push(
       table === 'artifact'
-        ? artifactFilter(filters.artifacts as ArtifactFilter, p, t)
-        : artifactCollectionFilter(filters.artifacts as ArtifactCollectionFilter, p, t),
+        ? artifactFilter(filters.artifacts, p, t)
+        : artifactCollectionFilter(filters.artifacts, p, t),
     );
   }
   const { flow_runs, flows, deployments, task_runs } = filters;

@@ -1,11 +1,5 @@
 import type { Operator } from '../schemas/common';
 
-/** Parameterised SQL: `text` uses $1..$n, `values[i]` binds $(i+1). */
-export interface SqlFragment {
-  text: string;
-  values: unknown[];
-}
-
 /** Collects bind values; every value becomes one positional parameter with an explicit cast (arrays as one array parameter). */
 export class SqlParams {
   readonly values: unknown[] = [];

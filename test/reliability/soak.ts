@@ -10,12 +10,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AppProcess, freePort, spawnApp, waitForStatus } from '../test/support/apps';
-import { compareTables, TopicFollower } from '../test/reliability/support/oracle';
-import { Workload } from '../test/reliability/support/workload';
-import { Load, World } from '../test/reliability/support/world';
+import { AppProcess, freePort, spawnApp, waitForStatus } from '../../infra/local/apps';
+import { compareTables, TopicFollower } from './support/oracle';
+import { Workload } from './support/workload';
+import { Load, World } from './support/world';
 
-const ROOT = join(__dirname, '..');
+const ROOT = join(__dirname, '..', '..');
 
 interface Options {
   minutes: number;

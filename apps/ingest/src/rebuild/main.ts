@@ -2,8 +2,8 @@
 // the topics (offset 0) into shadow tables and swaps them in atomically while the
 // ingest and query apps keep running. Configured by the same environment as the
 // ingest app (docs/operations.md). See RELIABILITY.md.
-import { ConfigError, loadIngestConfig } from '../apps/ingest/src/ingest.config';
-import { rebuild } from '../apps/ingest/src/rebuild/rebuild';
+import { ConfigError, loadIngestConfig } from '../ingest.config';
+import { rebuild } from './rebuild';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);

@@ -1,4 +1,4 @@
-import { ARTIFACT_COLLECTION_MEMBERS, ARTIFACT_MEMBERS } from './artifact-json.sql';
+import { ARTIFACT_COLLECTION_MEMBERS, ARTIFACT_MEMBERS } from '@app/filters';
 import { ArtifactCollectionResponse, ArtifactResponse } from './artifact-responses';
 
 // The SQL builders and the documented response schemas must agree on Prefect's member order (§9.1, §9.2).

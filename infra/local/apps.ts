@@ -1,3 +1,4 @@
+// The built apps as real processes, for the e2e tests, the bench and the soak run.
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';

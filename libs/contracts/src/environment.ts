@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { KafkaSecurity, KafkaSecurityError, parseKafkaSecurity } from './kafka-security';
+
+// The environment of docs/operations.md, one zod schema per variable, shared by both
+// apps and the scripts: the same name, default, validation and wording everywhere.
+// Each caller picks the variables it reads; the first malformed one is reported as
+// one line that names it (never a secret's value).
+
+/** A malformed variable; `message` is the one line the process prints. */
+export class ConfigError extends Error {}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const raw = z.string().optional();
+
+function fail(ctx: z.RefinementCtx, message: string): never {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+}
+
+/** Unset or empty means the default; surrounding spaces are refused (they are never meant). */
+function text(name: string, fallback: string) {
+  return raw.transform((value, ctx) => {
+    if (value === undefined || value === '') return fallback;
+    if (value.trim() !== value) return fail(ctx, `${name} must not have surrounding spaces, got "${value}"`);
+    return value;
+  });
+}
+
+function integer(name: string, fallback: number, min: number, max: number) {
+  return raw.transform((value, ctx) => {
+    if (value === undefined || value === '') return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) return fail(ctx, `${name} must be an integer from ${min} to ${max}, got "${value}"`);
+    return n;
+  });
+}
+
+function url(name: string, fallback: string, protocols: string[], expected: string) {
+  return text(name, fallback).transform((value, ctx) => {
+    let protocol: string;
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      return fail(ctx, `${name} is not a valid URL`);
+    }
+    if (!protocols.includes(protocol)) return fail(ctx, `${name} must be ${expected} URL, got ${protocol}//...`);
+    return value;
+  });
+}
+
+const brokers = text('KAFKA_BROKERS', '127.0.0.1:9092').transform((value, ctx) => {
+  const list = value
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  for (const broker of list) {
+    if (!/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(broker)) return fail(ctx, `KAFKA_BROKERS must be a comma-separated host:port list, got "${broker}"`);
+  }
+  if (list.length === 0) return fail(ctx, 'KAFKA_BROKERS is empty');
+  return list;
+});
+
+const logLevel = text('LOG_LEVEL', 'info').transform((value, ctx) => {
+  const level = value.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) return fail(ctx, `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  return level;
+});
+
+/** Every variable the apps and the scripts read, but the Kafka security ones (kafka-security.ts) and INGEST_TEST_*. */
+export const ENVIRONMENT = {
+  DATABASE_URL: url('DATABASE_URL', 'postgres://postgres:postgres@127.0.0.1:5432/artifacts', ['postgres:', 'postgresql:'], 'a postgres://'),
+  KAFKA_BROKERS: brokers,
+  ARTIFACT_TOPIC: text('ARTIFACT_TOPIC', 'prefect.artifacts'),
+  RUN_TOPIC: text('RUN_TOPIC', 'prefect.runs'),
+  KAFKA_GROUP_ID: text('KAFKA_GROUP_ID', 'artifact-read-model'),
+  KAFKA_TOPIC_PARTITIONS: integer('KAFKA_TOPIC_PARTITIONS', 6, 1, 10_000),
+  INGEST_PARTITION_CONCURRENCY: integer('INGEST_PARTITION_CONCURRENCY', 2, 1, 64),
+  INGEST_PORT: integer('INGEST_PORT', 4201, 0, 65_535),
+  QUERY_PORT: integer('QUERY_PORT', 4200, 0, 65_535),
+  API_DEFAULT_LIMIT: integer('API_DEFAULT_LIMIT', 200, 1, Number.MAX_SAFE_INTEGER),
+  // A secret: taken as given, never echoed in an error.
+  API_AUTH_TOKEN: raw.transform((value) => value || undefined),
+  LOG_LEVEL: logLevel,
+  /** The ingest app's base URL, without trailing slashes. */
+  INGEST_URL: url('INGEST_URL', 'http://127.0.0.1:4201', ['http:', 'https:'], 'an http(s)://').transform((value) => value.replace(/\/+$/, '')),
+};
+
+type Variables = typeof ENVIRONMENT;
+export type EnvironmentValues<K extends keyof Variables> = { [P in K]: z.output<Variables[P]> };
+
+/** Reads the named variables; throws ConfigError naming the first malformed one. */
+export function readEnvironment<K extends keyof Variables>(env: NodeJS.ProcessEnv, names: readonly K[]): EnvironmentValues<K> {
+  const schema = z.object(Object.fromEntries(names.map((name) => [name, ENVIRONMENT[name]])));
+  const result = schema.safeParse(env);
+  if (!result.success) throw new ConfigError(result.error.issues[0]?.message ?? 'invalid environment');
+  return result.data as EnvironmentValues<K>;
+}
+
+/** KAFKA_SSL* and KAFKA_SASL_* (kafka-security.ts), a malformed one as a ConfigError. */
+export function readKafkaSecurity(env: NodeJS.ProcessEnv): KafkaSecurity {
+  try {
+    return parseKafkaSecurity(env);
+  } catch (error) {
+    if (error instanceof KafkaSecurityError) throw new ConfigError(error.message);
+    throw error;
+  }
+}

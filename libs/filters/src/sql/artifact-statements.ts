@@ -1,0 +1,65 @@
+import type { SqlStatement } from '@app/persistence/statement';
+import type { ArtifactSort } from '../schemas/bodies';
+import { artifactCollectionJson, artifactJson } from './artifact-json';
+import { ArtifactQueryFilters, ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
+import { SqlParams } from './params';
+
+// The statements of the artifact read endpoints (E1, E2, E4, E5), from a validated
+// request body; the query app runs them, the bench and the plan tests read them.
+
+export interface ListRequest<T extends ArtifactTable> {
+  filters: ArtifactQueryFilters<T>;
+  sort: ArtifactSort;
+  limit: number;
+  offset: number;
+}
+
+// PostgreSQL's OFFSET is a bigint; Prefect fails beyond it (Q30), we answer [].
+const MAX_OFFSET = Number.MAX_SAFE_INTEGER;
+
+/** A validated list body with Prefect's defaults: ID_DESC, the configured page size, offset 0. */
+export function listRequest<T extends ArtifactTable>(
+  body: ArtifactQueryFilters<T> & { sort?: ArtifactSort | null; limit?: number | null; offset?: number | null },
+  maxLimit: number,
+): ListRequest<T> {
+  return {
+    filters: body,
+    sort: body.sort ?? 'ID_DESC',
+    limit: body.limit ?? maxLimit,
+    offset: Math.min(body.offset ?? 0, MAX_OFFSET),
+  };
+}
+
+const JSON_OF: Record<ArtifactTable, (t: string) => string> = {
+  artifact: artifactJson,
+  artifact_collection: artifactCollectionJson,
+};
+
+export function listStatement<T extends ArtifactTable>(table: T, request: ListRequest<T>): SqlStatement {
+  const p = new SqlParams();
+  const where = artifactWhere(table, request.filters, p, 't');
+  const limit = p.add(request.limit, 'bigint');
+  const json = JSON_OF[table]('t');
+  if (request.offset === 0) {
+    const text = `SELECT ${json} FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}`;
+    return { text, values: p.values };
+  }
+  // With an OFFSET, pick the page's ids first: the skipped rows are then never
+  // fetched nor turned into JSON (index-only where the order's index allows).
+  // `= ANY(ARRAY(...))` keeps the page an InitPlan looked up by primary key,
+  // where a semi-join could hash a scan of the whole table.
+  const offset = p.add(request.offset, 'bigint');
+  const page = `SELECT t.id FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit} OFFSET ${offset}`;
+  const text = `SELECT ${json} FROM ${table} t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${artifactOrderBy(table, request.sort, 't')}`;
+  return { text, values: p.values };
+}
+
+export function countStatement<T extends ArtifactTable>(table: T, filters: ArtifactQueryFilters<T>): SqlStatement {
+  const p = new SqlParams();
+  const where = artifactWhere(table, filters, p, 't');
+  if (where === 'TRUE') {
+    // Unfiltered: the trigger-kept row count (migration 1700000000010).
+    return { text: `SELECT coalesce(sum(n), 0)::text FROM read_model_row_count WHERE table_name = $1::text`, values: [table] };
+  }
+  return { text: `SELECT count(*)::text FROM ${table} t WHERE ${where}`, values: p.values };
+}
