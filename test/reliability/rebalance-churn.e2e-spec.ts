@@ -42,7 +42,7 @@ describe('reliability: rebalance churn', () => {
       } else {
         const victim = running.splice(Math.floor(random() * running.length), 1)[0]!;
         if (random() < 0.85) {
-          // Graceful: finishes or rolls back the batch in flight, leaves the group.
+          // Graceful: finishes or rolls back the batch in flight, leaves the group (exit code 0; past its own deadline the app exits 1).
           const exit = await victim.stop();
           expect(exit).toBe(0);
           actions.sigterm!++;
