@@ -11,7 +11,8 @@ import { Load, metricSum, sleep, waitForProgress, World } from './support/world'
 // From the end of the shutdown to the start; with both, the broker is away about 30 s.
 const DOWN_MS = 25_000;
 
-jest.setTimeout(240_000);
+// A safety net, not a check: on busy shared cores the two broker restarts alone can take minutes.
+jest.setTimeout(600_000);
 
 describe('reliability: broker restart under load', () => {
   let world: World;
