@@ -49,7 +49,9 @@ export function spawnApp(name: 'ingest' | 'query', env: Record<string, string>):
     child,
     output: () => output,
     exited,
-    async stop(graceMs = 10_000) {
+    // The grace is a safety net, not a check: the ingest app exits by itself (1 past its own
+    // 9 s deadline), so an exit code of 0 is the outcome to assert, even on starved cores.
+    async stop(graceMs = 30_000) {
       if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);

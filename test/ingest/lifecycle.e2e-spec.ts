@@ -112,27 +112,25 @@ describe('ingest: lifecycle', () => {
       expect(await world.tables()).toEqual(world.oracle());
     });
 
-    test('SIGTERM with a batch in flight exits 0 within 10 s; the tables match the checkpoints; a restart finishes the work', async () => {
+    test('SIGTERM with a batch in flight exits 0 by itself, inside its shutdown deadline; the tables match the checkpoints; a restart finishes the work', async () => {
       const [first] = await world.produce('artifacts', artifacts(1, 'term'));
       await world.caughtUp(ingest);
       const key = first!.message.key!.toString();
       const hold = await world.holdCheckpoints({ row: { topic: world.topics.artifacts, partition: first!.partition } });
       let code: number | string | null;
-      let stopMs: number;
       try {
         await world.produce('artifacts', artifacts(200, 'term').map((m) => ({ ...m, key: Buffer.from(key) })));
         await hold.waitForBlockedBatch();
-        const started = Date.now();
-        const stopping = ingest.stop(15_000);
+        // Exit code 0 is the outcome that matters: past its deadline (main.ts) the app exits 1,
+        // and stop() sends SIGKILL only after a grace far beyond that deadline.
+        const stopping = ingest.stop(60_000);
         // Let the batch go once the signal is on its way: it must finish or roll back, not hang.
         await hold.release();
         code = await stopping;
-        stopMs = Date.now() - started;
       } finally {
         await hold.release();
       }
       expect(code).toBe(0);
-      expect(stopMs).toBeLessThan(10_000);
       const checkpoints = await world.checkpoints();
       expect(await world.tables()).toEqual(world.oracle((p) => BigInt(p.offset) < (checkpoints.get(`${p.topic}:${p.partition}`) ?? 0n)));
 

@@ -133,12 +133,13 @@ describe('ingest: poison messages go to <topic>.dlq and do not block their parti
   const poison = new Map<PoisonCase, ProducedMessage>();
   const followUps = new Map<PoisonCase, { id: string; produced: ProducedMessage }>();
   let dead: Awaited<ReturnType<typeof readAll>>;
-  let startedAt: number;
+  let startedAt: string;
+  let readAt: string;
 
   beforeAll(async () => {
     world = await IngestFixture.create('poison', { partitions: 3 });
     ingest = await world.start();
-    startedAt = Date.now();
+    startedAt = new Date().toISOString();
     // Each poison message, then a valid event with the same Kafka key (so the same partition).
     for (const [i, c] of CASES.entries()) {
       const key = c.stream === 'runs' ? randomUUID() : `poison-${i}-${randomUUID().slice(0, 8)}`;
@@ -159,6 +160,7 @@ describe('ingest: poison messages go to <topic>.dlq and do not block their parti
     await world.caughtUp(ingest);
     const artifactsDlq = await readAll(world.kafka.kafka, world.kafka.admin, dlqTopic(world.topics.artifacts));
     const runsDlq = await readAll(world.kafka.kafka, world.kafka.admin, dlqTopic(world.topics.runs));
+    readAt = new Date().toISOString();
     dead = [...artifactsDlq.map((m) => ({ ...m, topic: dlqTopic(world.topics.artifacts) })), ...runsDlq.map((m) => ({ ...m, topic: dlqTopic(world.topics.runs) }))];
   });
 
@@ -183,9 +185,10 @@ describe('ingest: poison messages go to <topic>.dlq and do not block their parti
     for (const [name, value] of Object.entries(source.message.headers)) expect([name, letter!.headers[name]]).toEqual([name, value]);
     expect(letter!.headers['dlq-reason']).toBe(c.reason);
     expect(letter!.headers['dlq-error']).toMatch(c.error);
-    const failedAt = Date.parse(letter!.headers['dlq-failed-at'] ?? '');
-    expect(failedAt).toBeGreaterThanOrEqual(startedAt - 1000);
-    expect(failedAt).toBeLessThanOrEqual(Date.now());
+    // A canonical UTC timestamp, written after the spec began producing and before it read the letter back (order, not duration).
+    const failedAt = letter!.headers['dlq-failed-at'] ?? '';
+    expect(new Date(failedAt).toISOString()).toBe(failedAt);
+    expect([startedAt <= failedAt, failedAt <= readAt]).toEqual([true, true]);
   });
 
   test.each(CASES.map((c) => [c.name, c] as const))('%s: the next event of the same key is applied', async (_, c) => {

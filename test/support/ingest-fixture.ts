@@ -263,8 +263,17 @@ export async function getText(app: AppProcess, path: string): Promise<{ status: 
   return { status: response.status, body: await response.text() };
 }
 
-/** Sum of a Prometheus counter or gauge over the series whose labels include `labels`. */
+/**
+ * Sum of a Prometheus counter or gauge over the series whose labels include `labels`.
+ * The family must be declared (`# TYPE`), else this throws: a renamed or dropped
+ * metric must fail a `toBe(0)`, not pass it. A declared family without a matching
+ * series is 0 (prom-client prints a labelled counter's series only once incremented).
+ */
 export function metric(text: string, name: string, labels: Record<string, string> = {}): number {
+  const family = name.replace(/_(bucket|sum|count)$/, '');
+  if (!text.split('\n').some((line) => line.startsWith(`# TYPE ${name} `) || line === `# TYPE ${family} histogram`)) {
+    throw new Error(`metric ${name} is not exported at all`);
+  }
   let sum = 0;
   for (const line of text.split('\n')) {
     if (!line.startsWith(name) || line.startsWith('#')) continue;

@@ -170,11 +170,36 @@ describe('web page', () => {
     expect(status.applied_total).toBeGreaterThan(100);
   });
 
-  test('is readable on a phone', async () => {
+  test('is readable on a phone: one column, no sideways scrolling, the list keeps its key column', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.goto(`${query.url}/#/?sort=UPDATED_DESC`);
-    await waitText('#list-summary', '15 collections');
-    await shot('phone-list');
-    await page.setViewportSize({ width: 1366, height: 900 });
+    try {
+      await page.goto(`${query.url}/#/?sort=UPDATED_DESC`);
+      await waitText('#list-summary', '15 collections');
+      await shot('phone-list');
+      const layout = await page.evaluate(() => {
+        const box = (selector: string) => {
+          const r = document.querySelector(selector).getBoundingClientRect();
+          return { left: Math.round(r.left), right: Math.round(r.right), top: Math.round(r.top), bottom: Math.round(r.bottom) };
+        };
+        const shown = (selector: string) => (Array.from(document.querySelectorAll(selector)) as { offsetParent: unknown }[]).filter((e) => e.offsetParent !== null).length;
+        return {
+          pageWidth: document.documentElement.scrollWidth,
+          main: box('main'),
+          aside: box('aside'),
+          keyCells: shown('table.list tbody td:nth-child(1)'),
+          fourthColumn: shown('table.list th:nth-child(4), table.list td:nth-child(4)'),
+          fifthColumn: shown('table.list th:nth-child(5), table.list td:nth-child(5)'),
+        };
+      });
+      // Nothing wider than the screen, so nothing to scroll sideways.
+      expect(layout.pageWidth).toBeLessThanOrEqual(390);
+      // The pipeline panel comes below the list, not beside it, and both fit the width.
+      expect(layout.aside.top).toBeGreaterThanOrEqual(layout.main.bottom);
+      for (const part of [layout.main, layout.aside]) expect([part.left >= 0, part.right <= 390]).toEqual([true, true]);
+      // The narrow list drops its 4th and 5th columns and keeps one key per row.
+      expect([layout.keyCells, layout.fourthColumn, layout.fifthColumn]).toEqual([10, 0, 0]);
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 900 });
+    }
   });
 });

@@ -298,9 +298,10 @@ export class Load {
   }
 }
 
-/** Sum of every sample of a Prometheus metric family (all label sets) in an app's /metrics. */
+/** Sum of every sample of a Prometheus metric family (all label sets) in an app's /metrics; throws when the family is not exported at all. */
 export async function metricSum(app: AppProcess, name: string): Promise<number> {
   const text = await (await fetch(`${app.url}/metrics`)).text();
+  if (!text.includes(`\n# TYPE ${name} `)) throw new Error(`metric ${name} is not exported at all`);
   let sum = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));

@@ -1,0 +1,193 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import pino from 'pino';
+import { dlqTopic, encodeEvent, EncodedMessage } from '@app/contracts';
+import { openDatabase } from '@app/persistence';
+import type { DataSource } from 'typeorm';
+import { waitFor } from '../../../infra/local/apps';
+import { IngestFixture, metric, ProducedMessage } from '../../../test/support/ingest-fixture';
+import { readAll, requireBrokers } from '../../../test/support/kafka';
+import { IngestMetrics } from '../src/ingest.metrics';
+import { ConsumerHooks, KafkaAdapter } from '../src/kafka/kafka.adapter';
+import { ProjectionRunner } from '../src/projection-runner';
+
+// The ProjectionRunner itself, in this process, against the real Kafka broker and
+// PostgreSQL of the test run: what the e2e specs see only through a spawned app and
+// the oracle spec only as a model. One partition per topic, so that messages produced
+// before the runner starts reach it as one batch.
+
+jest.setTimeout(180_000);
+
+const T = (seconds: number) => new Date(Date.UTC(2025, 0, 1) + seconds * 1000).toISOString();
+const APP_NAME = 'runner-int-spec';
+
+/** The real adapter without the seek to the stored checkpoint on assignment ("only a shortcut"), so that Kafka redelivers and the runner's own filter is what skips. */
+class AdapterWithoutSeekShortcut extends KafkaAdapter {
+  override startConsumer(groupId: string, topics: string[], hooks: ConsumerHooks, tuning?: Parameters<KafkaAdapter['startConsumer']>[3]): Promise<void> {
+    return super.startConsumer(groupId, topics, { ...hooks, onAssigned: (assignment) => hooks.onAssigned(assignment, () => undefined) }, tuning);
+  }
+}
+
+interface Running {
+  runner: ProjectionRunner;
+  metrics: IngestMetrics;
+  /** The runner's metrics as Prometheus text, for `metric()`. */
+  text(): Promise<string>;
+}
+
+describe('ProjectionRunner against Kafka and PostgreSQL', () => {
+  let world: IngestFixture;
+  let dataSource: DataSource;
+  const runners: ProjectionRunner[] = [];
+
+  beforeEach(async () => {
+    world = await IngestFixture.create('runner', { partitions: 1 });
+    // A pool of its own, named, so that the fencing test can see the runner wait on a lock.
+    dataSource = await openDatabase({ url: world.db.url, applicationName: APP_NAME, poolSize: 4 });
+  });
+
+  afterEach(async () => {
+    await Promise.allSettled(runners.splice(0).map((r) => r.stop()));
+    await dataSource?.destroy();
+    await world?.close();
+  });
+
+  async function start(adapter: typeof KafkaAdapter = KafkaAdapter): Promise<Running> {
+    const kafka = new adapter({ clientId: `runner-spec-${process.pid}`, brokers: requireBrokers(), security: { ssl: false } });
+    await kafka.connect();
+    const metrics = new IngestMetrics();
+    const runner = new ProjectionRunner({
+      dataSource,
+      kafka,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      groupId: world.groupId,
+      artifactTopic: world.topics.artifacts,
+      runTopic: world.topics.runs,
+    });
+    runners.push(runner);
+    await runner.start([world.topics.artifacts, world.topics.runs]);
+    return { runner, metrics, text: () => metrics.registry.metrics() };
+  }
+
+  /** Until every partition holding messages has its checkpoint at the high-water mark. */
+  async function caughtUp(): Promise<void> {
+    await waitFor(
+      'the stored checkpoints to reach the high-water marks',
+      async () => {
+        const [high, stored] = await Promise.all([world.highWatermarks(), world.checkpoints()]);
+        return [...high].every(([k, h]) => h === 0n || stored.get(k) === h) ? true : undefined;
+      },
+      120_000,
+      100,
+    );
+  }
+
+  const artifact = (n: number): EncodedMessage => encodeEvent('prefect.artifact.created', { id: randomUUID(), key: `runner-${n % 3}`, type: 'markdown', data: `v${n}`, created: T(n) }, { key: 'runner' });
+  const flowRun = (name: string): EncodedMessage => encodeEvent('prefect.flow-run.upserted', { id: randomUUID(), name, state_type: 'COMPLETED', created: T(0), updated: T(1) }, { key: 'runs' });
+
+  test('dead letters: an undecodable message and an event PostgreSQL refuses go to <topic>.dlq; the rest of their batch is applied (isolation by savepoint)', async () => {
+    // One batch on the runs topic: good, poison, good, refused (a btree index row too large), good.
+    const refusedName = randomBytes(9_000).toString('base64'); // 12,000 characters that do not compress
+    const produced = await world.produce('runs', [
+      flowRun('before'),
+      { key: 'runs', value: '{"specversion": "1.0", "id": ', headers: { 'content-type': 'application/cloudevents+json' } },
+      flowRun('between'),
+      flowRun(refusedName),
+      flowRun('after'),
+    ]);
+    const [, poison, , refused] = produced as [ProducedMessage, ProducedMessage, ProducedMessage, ProducedMessage, ProducedMessage];
+    const { text } = await start();
+    await caughtUp();
+
+    // Everything but the refused event, in the oracle's tables; nothing rolled back with it.
+    expect(await world.tables()).toEqual(world.oracle((p) => p !== refused));
+    expect((await world.tables()).flow_run.map((r) => r.name).sort()).toEqual(['after', 'before', 'between']);
+    expect(await world.checkpoints()).toEqual(new Map([[`${world.topics.runs}:0`, 5n]]));
+
+    const dead = await readAll(world.kafka.kafka, world.kafka.admin, dlqTopic(world.topics.runs));
+    expect(dead.map((m) => [m.headers['dlq-source-offset'], m.headers['dlq-reason']]).sort()).toEqual([
+      [poison.offset, 'invalid_json'],
+      [refused.offset, 'rejected_by_database'],
+    ]);
+    expect(dead.find((m) => m.headers['dlq-reason'] === 'rejected_by_database')!.value!.equals(refused.message.value)).toBe(true);
+    const metrics = await text();
+    expect(metric(metrics, 'ingest_events_dead_lettered_total', { reason: 'invalid_json' })).toBe(1);
+    expect(metric(metrics, 'ingest_events_dead_lettered_total', { reason: 'rejected_by_database' })).toBe(1);
+    expect(metric(metrics, 'ingest_events_applied_total', { type: 'prefect.flow-run.upserted' })).toBe(3);
+  });
+
+  test('redelivery: offsets reset to 0 and no seek on assignment, every message comes again and is skipped by the stored checkpoint', async () => {
+    const first = await start();
+    await world.produce('artifacts', Array.from({ length: 12 }, (_, n) => artifact(n)));
+    await world.produce('runs', [flowRun('a'), flowRun('b')]);
+    await caughtUp();
+    const tables = await world.tables();
+    const checkpoints = await world.checkpoints();
+    expect(tables).toEqual(world.oracle());
+    await first.runner.stop();
+    for (const topic of Object.values(world.topics)) await world.kafka.admin.resetOffsets({ groupId: world.groupId, topic, earliest: true });
+
+    const second = await start(AdapterWithoutSeekShortcut);
+    // Until every message is accounted for, whichever way the runner took it.
+    const handled = (text: string) => ['ingest_messages_redelivered_total', 'ingest_events_applied_total', 'ingest_events_ignored_total', 'ingest_events_dead_lettered_total'].reduce((sum, name) => sum + metric(text, name), 0);
+    await waitFor('all 14 messages handled again', async () => (handled(await second.text()) >= 14 ? true : undefined), 120_000, 100);
+    const text = await second.text();
+    expect(metric(text, 'ingest_events_consumed_total')).toBe(14);
+    expect(metric(text, 'ingest_messages_redelivered_total')).toBe(14);
+    // Skipped before planning: not applied, and not planned again as duplicates either.
+    expect(metric(text, 'ingest_events_applied_total')).toBe(0);
+    expect(metric(text, 'ingest_events_ignored_total')).toBe(0);
+    expect(await world.tables()).toEqual(tables);
+    expect(await world.checkpoints()).toEqual(checkpoints);
+
+    // And it goes on from the checkpoint.
+    await world.produce('artifacts', [artifact(99)]);
+    await caughtUp();
+    expect(metric(await second.text(), 'ingest_events_applied_total')).toBe(1);
+    expect(await world.tables()).toEqual(world.oracle());
+  });
+
+  test('fencing: a batch whose checkpoint another instance moved meanwhile is rolled back whole, and the runner goes on from the moved checkpoint', async () => {
+    const { text } = await start();
+    await world.produce('artifacts', [artifact(0), artifact(1), artifact(2)]);
+    await caughtUp();
+    const partition = `${world.topics.artifacts}:0`;
+    expect((await world.checkpoints()).get(partition)).toBe(3n);
+
+    // "Another instance": a transaction of the test's own that holds the checkpoint row.
+    const other = new Client({ connectionString: world.db.url, application_name: 'runner-spec-other' });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM consumer_checkpoint WHERE group_id = $1 AND topic = $2 FOR UPDATE', [world.groupId, world.topics.artifacts]);
+      // The runner reads checkpoint 3 (a plain read passes the row lock), then waits for the row in its transaction.
+      const [e3, e4] = await world.produce('artifacts', [artifact(3), artifact(4), artifact(5)]);
+      const dbName = new URL(world.db.url).pathname.slice(1);
+      await waitFor(
+        "the runner's batch transaction waiting for the checkpoint row",
+        async () => {
+          // Not through `other`: inside its transaction pg_stat_activity is a snapshot.
+          const rows = (await world.db.dataSource.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND wait_event_type = 'Lock' AND query ILIKE '%consumer_checkpoint%FOR UPDATE%'`,
+            [dbName, APP_NAME],
+          )) as { n: number }[];
+          return rows[0]!.n > 0 ? true : undefined;
+        },
+        30_000,
+        20,
+      );
+      // It applied offsets 3 and 4 (their rows are its business) and moved the checkpoint past them.
+      await other.query('UPDATE consumer_checkpoint SET next_offset = 5 WHERE group_id = $1 AND topic = $2', [world.groupId, world.topics.artifacts]);
+      await other.query('COMMIT');
+      await caughtUp();
+
+      // The runner wrote none of its batch [3..5]; it sought to 5 and applied only that.
+      expect(metric(await text(), 'ingest_batches_fenced_total')).toBe(1);
+      expect(await world.tables()).toEqual(world.oracle((p) => p !== e3 && p !== e4));
+      expect((await world.checkpoints()).get(partition)).toBe(6n);
+    } finally {
+      await other.end();
+    }
+  });
+});
