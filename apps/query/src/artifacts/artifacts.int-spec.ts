@@ -109,6 +109,40 @@ describe('E3 / E6 lookups', () => {
   });
 });
 
+describe('routing as Prefect 3.6.24 on PostgreSQL (issue 12, probed)', () => {
+  async function raw(method: string, path: string) {
+    const response = await fetch(base + path, { method });
+    return { status: response.status, text: await response.text(), allow: response.headers.get('allow'), length: response.headers.get('content-length') };
+  }
+
+  it('routes a key segment of any length (find-my-way stops at 100 characters unless told)', async () => {
+    const key = 'k'.repeat(295);
+    await rows.artifact({ created: '2024-01-01T00:00:00Z', key, data: '1' });
+    const found = await get(`/api/artifacts/${key}/latest`);
+    expect(found.status).toBe(200);
+    expect(JSON.parse(found.text)).toMatchObject({ key, data: 1 });
+    expect(await get(`/api/artifacts/${'k'.repeat(101)}/latest`)).toEqual({ status: 404, text: '{"detail":"Artifact not found."}' });
+  });
+
+  it.each(['%', 'a%', '%E9', '%C3', '%E9%', 'a%zz'])('looks the undecodable key %s up: 404 Artifact not found.', async (segment) => {
+    expect(await get(`/api/artifacts/${segment}/latest`)).toEqual({ status: 404, text: '{"detail":"Artifact not found."}' });
+  });
+
+  it.each(['%', '%E9', '%C3', '%E9/'])('answers GET /api/artifacts/%s (no UUID) with 404 Not Found', async (segment) => {
+    expect(await get(`/api/artifacts/${segment}`)).toEqual({ status: 404, text: '{"detail":"Not Found"}' });
+  });
+
+  it('answers HEAD on GET routes with 405, allow: GET and the length of the body it does not send', async () => {
+    const id = await rows.artifact({ created: '2024-01-01T00:00:00Z', key: 'k' });
+    for (const path of [`/api/artifacts/${id}`, '/api/artifacts/k/latest', '/api/artifacts/%E9/latest', '/api/health', '/api/ready', '/api/admin/version']) {
+      expect({ path, ...(await raw('HEAD', path)) }).toEqual({ path, status: 405, text: '', allow: 'GET', length: '31' });
+    }
+    expect(await raw('HEAD', '/api/artifacts/filter')).toEqual({ status: 405, text: '', allow: 'POST', length: '31' });
+    expect(await raw('PUT', '/api/artifacts/k/latest')).toEqual({ status: 405, text: '{"detail":"Method Not Allowed"}', allow: 'GET', length: '31' });
+    expect(await raw('GET', '/api/artifacts/')).toEqual({ status: 405, text: '{"detail":"Method Not Allowed"}', allow: 'POST', length: '31' });
+  });
+});
+
 describe('paging and order (§5, §6)', () => {
   async function seed() {
     const a = await rows.artifact({ created: '2024-01-01T00:00:03Z', key: 'b' });
@@ -118,12 +152,12 @@ describe('paging and order (§5, §6)', () => {
     return { a, b, c, d };
   }
 
-  it('orders versions, keyless first ascending and last descending, ties by id', async () => {
+  it('orders versions, keyless last ascending and first descending (PostgreSQL), ties by id', async () => {
     const { a, b, c, d } = await seed();
     const [firstTie, secondTie] = [c, d].sort().reverse();
     expect(await ids('/api/artifacts/filter', { sort: 'CREATED_DESC' })).toEqual([a, firstTie, secondTie, b]);
-    expect(await ids('/api/artifacts/filter', { sort: 'KEY_ASC' })).toEqual([c, d, b, a]);
-    expect(await ids('/api/artifacts/filter', { sort: 'KEY_DESC' })).toEqual([a, b, d, c]);
+    expect(await ids('/api/artifacts/filter', { sort: 'KEY_ASC' })).toEqual([d, b, a, c]);
+    expect(await ids('/api/artifacts/filter', { sort: 'KEY_DESC' })).toEqual([c, a, b, d]);
     expect(await ids('/api/artifacts/filter', { sort: 'ID_DESC' })).toEqual([a, b, c, d].sort().reverse());
   });
 

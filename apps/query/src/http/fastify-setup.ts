@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EXCEPTION_BODIES, PrefectHttpError } from './prefect-errors';
 import { sendPrefectError } from './prefect-exception.filter';
 import { decodeBody } from './request-body';
+import { undecodablePathError } from './routes';
 
 export const BODY_LIMIT = 1024 * 1024;
 const COMPRESS_FROM = 500;
@@ -47,6 +48,23 @@ export function configureFastify(fastify: FastifyInstance, options: { authToken?
     reply.header('content-encoding', 'gzip').header('vary', 'Accept-Encoding');
     return gzipAsync(payload);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` handler: a path it cannot decode (`%`, `%E9`) is
+ * routed as Starlette routes it (routes.ts). No hook runs for such a request,
+ * so the bearer check is made here too.
+ */
+export function undecodablePathHandler(options: { authToken?: string }) {
+  const checkAuth = options.authToken === undefined ? undefined : bearerCheck(options.authToken);
+  return (_error: Error, request: FastifyRequest, reply: FastifyReply): void => {
+    if (checkAuth && isProtected(request.url) && !checkAuth(request.headers.authorization)) {
+      reply.header('www-authenticate', 'Bearer');
+      sendPrefectError(reply, new PrefectHttpError(401, EXCEPTION_BODIES.unauthorized));
+      return;
+    }
+    sendPrefectError(reply, undecodablePathError(request.method, request.url, request.headers.host));
+  };
 }
 
 function isProtected(url: string): boolean {
