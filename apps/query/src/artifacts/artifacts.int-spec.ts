@@ -143,6 +143,33 @@ describe('routing as Prefect 3.6.24 on PostgreSQL (issue 12, probed)', () => {
   });
 });
 
+describe('deliberate deviations: where Prefect on PostgreSQL answers 5xx (docs/api.md, last section)', () => {
+  it('answers [] for an offset beyond the signed 64-bit range (Prefect: 503)', async () => {
+    await rows.artifact({ created: '2024-01-01T00:00:00Z', key: 'k' });
+    expect(await post('/api/artifacts/filter', '{"offset": 9223372036854775808}')).toEqual({ status: 200, text: '[]' });
+    expect(await post('/api/artifacts/latest/filter', '{"offset": 9223372036854775808}')).toEqual({ status: 200, text: '[]' });
+  });
+
+  it('answers 422 finite_number for {"limit": NaN} (Prefect: 500)', async () => {
+    expect(await post('/api/artifacts/filter', '{"limit": NaN}')).toEqual({
+      status: 422,
+      text: '{"exception_message":"Invalid request received.","exception_detail":[{"type":"finite_number","loc":["body","limit"],"msg":"Input should be a finite number","input":null}],"request_body":{"limit":null}}',
+    });
+  });
+
+  it('answers 404 Artifact not found. for GET /api/artifacts/%00/latest (Prefect: 503)', async () => {
+    expect(await get('/api/artifacts/%00/latest')).toEqual({ status: 404, text: '{"detail":"Artifact not found."}' });
+  });
+
+  it('answers 422 for a +24:00 offset in an otherwise valid body (Prefect: 503)', async () => {
+    const body = '{"flow_runs":{"start_time":{"after_":"2024-01-01T00:00:00+24:00"}}}';
+    expect(await post('/api/artifacts/latest/count', body)).toEqual({
+      status: 422,
+      text: `{"exception_message":"Invalid request received.","exception_detail":[{"type":"value_error","loc":["body","flow_runs","start_time","after_"],"msg":"Value error, Unable to parse string [2024-01-01T00:00:00+24:00]","input":"2024-01-01T00:00:00+24:00","ctx":{"error":{}}}],"request_body":${body}}`,
+    });
+  });
+});
+
 describe('paging and order (§5, §6)', () => {
   async function seed() {
     const a = await rows.artifact({ created: '2024-01-01T00:00:03Z', key: 'b' });
