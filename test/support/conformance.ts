@@ -222,6 +222,8 @@ export async function runScenarioRequest(base: string, request: ScenarioRequest,
     method: request.method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body,
+    // The server's own answer: a 307 is checked, not followed.
+    redirect: 'manual',
   });
   const text = await response.text();
   let parsed: unknown = null;

@@ -9,7 +9,7 @@ import { ArtifactReadModel } from './artifacts/artifact-read-model';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { ApiPreconditionsGuard } from './http/api-preconditions.guard';
 import { registerDocs } from './http/docs';
-import { BODY_LIMIT, configureFastify, undecodablePathHandler } from './http/fastify-setup';
+import { BODY_LIMIT, configureFastify, invalidHttpRequestHandler, undecodablePathHandler } from './http/fastify-setup';
 import { HealthController } from './http/health.controller';
 import { registerMetrics } from './http/metrics';
 import { registerRequestLog } from './http/request-log';
@@ -54,6 +54,8 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = pino(
       },
       // A path Fastify cannot decode (e.g. "%", "%E9") is routed as Starlette routes it.
       frameworkErrors: undecodablePathHandler({ authToken: config.authToken }),
+      // A request Node cannot parse (a raw non-ASCII byte in the path) answers as uvicorn does.
+      clientErrorHandler: invalidHttpRequestHandler,
       // FastAPI routes answer HEAD with 405 (routes.ts); Fastify would add a HEAD route per GET route.
       exposeHeadRoutes: false,
       // Starlette routes a path segment of any length (a 295-character key); find-my-way stops at 100.

@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { connect } from 'node:net';
 import pino from 'pino';
 import { createTestDatabase, TestDatabase } from '../../../../test/support/database';
 import { ReadModelFixtures } from '../../test/read-model-fixtures';
@@ -122,6 +123,27 @@ describe('routing as Prefect 3.6.24 on PostgreSQL (issue 12, probed)', () => {
     expect(found.status).toBe(200);
     expect(JSON.parse(found.text)).toMatchObject({ key, data: 1 });
     expect(await get(`/api/artifacts/${'k'.repeat(101)}/latest`)).toEqual({ status: 404, text: '{"detail":"Artifact not found."}' });
+  });
+
+  it('redirects a long key path with a trailing slash like any other (307)', async () => {
+    const key = 'long-key-'.repeat(32);
+    const response = await fetch(`${base}/api/artifacts/${key}/latest/`, { redirect: 'manual' });
+    expect({ status: response.status, location: response.headers.get('location')?.replace(/^http:\/\/[^/]+/, '') }).toEqual({
+      status: 307,
+      location: `/api/artifacts/${key}/latest`,
+    });
+  });
+
+  it('answers a request line Node cannot parse (a raw non-ASCII byte) as uvicorn does', async () => {
+    const { port } = new URL(base);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(Buffer.from('GET /api/artifacts/\u00e9/latest HTTP/1.1\r\nHost: x\r\n\r\n', 'utf8')));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toBe('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nInvalid HTTP request received.');
   });
 
   it.each(['%', 'a%', '%E9', '%C3', '%E9%', 'a%zz'])('looks the undecodable key %s up: 404 Artifact not found.', async (segment) => {

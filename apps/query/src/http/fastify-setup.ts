@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -65,6 +66,34 @@ export function undecodablePathHandler(options: { authToken?: string }) {
     }
     sendPrefectError(reply, undecodablePathError(request.method, request.url, request.headers.host));
   };
+}
+
+const UVICORN_INVALID_REQUEST =
+  'HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nInvalid HTTP request received.';
+
+/** Fastify's own answers kept for these two (what its default handler writes). */
+const KEPT_CLIENT_ERRORS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: '{"error":"Request Timeout","message":"Client Timeout","statusCode":408}',
+  HPE_HEADER_OVERFLOW: '{"error":"Request Header Fields Too Large","message":"Exceeded maximum allowed HTTP header size","statusCode":431}',
+};
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (e.g. a
+ * raw non-ASCII byte in the request line) gets uvicorn's answer, byte for byte
+ * as probed on Prefect 3.6.24. Timeouts and oversized headers keep Fastify's
+ * 408 and 431.
+ */
+export function invalidHttpRequestHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const kept = KEPT_CLIENT_ERRORS[err.code ?? ''];
+  if (socket.writable) {
+    if (kept === undefined) socket.write(UVICORN_INVALID_REQUEST);
+    else {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '408 Request Timeout';
+      socket.write(`HTTP/1.1 ${status}\r\nContent-Length: ${kept.length}\r\nContent-Type: application/json\r\n\r\n${kept}`);
+    }
+  }
+  socket.destroy(err);
 }
 
 function isProtected(url: string): boolean {

@@ -73,10 +73,18 @@ function laxBool(input: JsonInput): boolean | Invalid {
     case 'boolean':
       return input;
     case 'number':
-    case 'bigint':
+    case 'bigint': {
       if (input == 0) return false;
       if (input == 1) return true;
-      return invalid('bool_parsing', 'Input should be a valid boolean, unable to interpret input');
+      // pydantic-core 2.50.5 (probed): another integral value within i64 (2, -1, 2.0) cannot be
+      // interpreted; a fraction (0.5) or a number beyond i64 (2**63, 1e20) is no boolean at all.
+      const integral = typeof input === 'bigint' || Number.isInteger(input);
+      const big = BigInt(typeof input === 'bigint' ? input : integral ? input : 0);
+      if (integral && big >= -(2n ** 63n) && big < 2n ** 63n) {
+        return invalid('bool_parsing', 'Input should be a valid boolean, unable to interpret input');
+      }
+      return invalid('bool_type', 'Input should be a valid boolean');
+    }
     case 'string': {
       const s = input.toLowerCase();
       if (input === '0' || ['f', 'n', 'no', 'off', 'false'].includes(s)) return false;
