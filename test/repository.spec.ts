@@ -27,7 +27,7 @@ describe('the repository stands alone', () => {
   it('every conformance scenario file is in the repository and holds scenarios with requests', () => {
     const files = scenarioFiles();
     expect(files).toEqual(
-      ['artifact_by_id', 'artifacts_count', 'artifacts_filter', 'flow_deployment_filters', 'latest_by_key', 'latest_count', 'latest_filter', 'lifecycle', 'run_filters', 'validation'].map((f) => `${f}.json`),
+      ['artifact_by_id', 'artifacts_count', 'artifacts_filter', 'flow_deployment_filters', 'latest_by_key', 'latest_count', 'latest_filter', 'lifecycle', 'parity', 'run_filters', 'validation'].map((f) => `${f}.json`),
     );
     const inRepository = execFileSync('git', ['ls-files', 'test/conformance/scenarios'], { cwd: root, encoding: 'utf8' }).split('\n');
     for (const file of files) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { checkExpectation, encodeEvent, loadScenarios, requestBody, requestPath, scenarioEvents, scenarioFiles } from '../support/conformance';
+import { encodeEvent, loadScenarios, runScenarioRequest, scenarioEvents, scenarioFiles } from '../support/conformance';
 import { AppProcess, freePort, spawnApp, waitForStatus } from '../../infra/local/apps';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { connectKafka, requireBrokers, TestKafka } from '../support/kafka';
@@ -52,19 +52,7 @@ describe('conformance scenarios (Kafka -> ingest -> PostgreSQL -> query)', () =>
           }
           await waitForStatus(ingest, '/ready', 200, 30_000);
           const problems: string[] = [];
-          for (const [i, request] of scenario.requests.entries()) {
-            const body = requestBody(request.body, refs);
-            const response = await fetch(query.url + requestPath(request.path, refs), {
-              method: request.method,
-              headers: body === undefined ? {} : { 'content-type': 'application/json' },
-              body,
-            });
-            const text = await response.text();
-            const parsed: unknown = text === '' ? null : JSON.parse(text);
-            for (const problem of checkExpectation(request, response.status, parsed, refs)) {
-              problems.push(`request ${i} ${request.method} ${request.path} ${body ?? ''}: ${problem}`);
-            }
-          }
+          for (const [i, request] of scenario.requests.entries()) problems.push(...(await runScenarioRequest(query.url, request, i, refs)));
           expect(problems).toEqual([]);
         });
       }

@@ -15,9 +15,11 @@ export interface Operation {
 }
 
 export interface ScenarioRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'HEAD';
   path: string;
   body?: unknown;
+  /** Sent verbatim instead of `body`: bodies a JSON scenario file cannot hold (`NaN`, exact number text). */
+  raw_body?: string;
   expect: Record<string, unknown> & { status: number };
 }
 
@@ -208,6 +210,35 @@ export function requestBody(body: unknown, refs: Map<string, string>): string | 
   return body === undefined ? undefined : losslessStringify(substitute(body, refs));
 }
 
+/** `{ref:x}` in an expected text becomes that ref's UUID. */
+function substituteText(text: string, refs: Map<string, string>): string {
+  return text.replace(/\{ref:([^}]+)\}/g, (_, ref: string) => refs.get(ref) ?? missingRef(`$ref:${ref}`));
+}
+
+/** Sends one scenario request to a server at `base` and checks the answer; returns the mismatches, each naming the request. */
+export async function runScenarioRequest(base: string, request: ScenarioRequest, index: number, refs: Map<string, string>): Promise<string[]> {
+  const body = request.raw_body ?? requestBody(request.body, refs);
+  const response = await fetch(base + requestPath(request.path, refs), {
+    method: request.method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body,
+    // The server's own answer: a 307 is checked, not followed.
+    redirect: 'manual',
+  });
+  const text = await response.text();
+  let parsed: unknown = null;
+  if (text !== '') {
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+  }
+  return checkExpectation(request, response.status, parsed, refs, { text, headers: response.headers }).map(
+    (problem) => `request ${index} ${request.method} ${request.path} ${body ?? ''}: ${problem}`,
+  );
+}
+
 function sameValue(actual: unknown, expected: unknown): boolean {
   if (isLosslessNumber(expected)) return typeof actual === 'number' && actual === expected.valueOf();
   if (typeof expected === 'number') return typeof actual === 'number' && actual === expected;
@@ -222,13 +253,31 @@ function sameValue(actual: unknown, expected: unknown): boolean {
 }
 
 /** Checks one response against a scenario's `expect`; returns the list of mismatches (empty when it conforms). */
-export function checkExpectation(request: ScenarioRequest, status: number, body: unknown, refs: Map<string, string>): string[] {
+export function checkExpectation(
+  request: ScenarioRequest,
+  status: number,
+  body: unknown,
+  refs: Map<string, string>,
+  raw?: { text: string; headers: Headers },
+): string[] {
   const problems: string[] = [];
   const expect = substitute(request.expect, refs) as Record<string, unknown>;
   const byId = new Map([...refs.entries()].map(([ref, uuid]) => [uuid, ref]));
   const num = (v: unknown) => (isLosslessNumber(v) ? v.valueOf() : v);
   if (status !== num(expect.status)) problems.push(`status ${status}, expected ${String(num(expect.status))}: ${JSON.stringify(body).slice(0, 500)}`);
   if (problems.length > 0) return problems;
+  if ('body_text' in request.expect) {
+    // Exact response text (number spellings, member order, error lists); {ref:x} is that ref's UUID.
+    const wanted = substituteText(String(request.expect.body_text), refs);
+    if (!raw) problems.push('body_text: no response text to compare');
+    else if (raw.text !== wanted) problems.push(`body_text: got ${JSON.stringify(raw.text)}, expected ${JSON.stringify(wanted)}`);
+  }
+  if ('headers' in request.expect) {
+    for (const [name, value] of Object.entries(request.expect.headers as Record<string, string | null>)) {
+      const got = raw?.headers.get(name) ?? null;
+      if (got !== value) problems.push(`headers.${name}: got ${JSON.stringify(got)}, expected ${JSON.stringify(value)}`);
+    }
+  }
   const list = Array.isArray(body) ? (body as Record<string, unknown>[]) : undefined;
   if ('count' in expect) {
     const count = list ? list.length : body;

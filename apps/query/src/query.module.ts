@@ -9,14 +9,13 @@ import { ArtifactReadModel } from './artifacts/artifact-read-model';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { ApiPreconditionsGuard } from './http/api-preconditions.guard';
 import { registerDocs } from './http/docs';
-import { BODY_LIMIT, configureFastify } from './http/fastify-setup';
+import { BODY_LIMIT, configureFastify, invalidHttpRequestHandler, undecodablePathHandler } from './http/fastify-setup';
 import { HealthController } from './http/health.controller';
 import { registerMetrics } from './http/metrics';
 import { registerRequestLog } from './http/request-log';
 import { registerWebUi } from './http/web-ui';
 import { openApiDocument } from './http/openapi';
-import { PrefectExceptionFilter, sendPrefectError } from './http/prefect-exception.filter';
-import { notFound } from './http/prefect-errors';
+import { PrefectExceptionFilter } from './http/prefect-exception.filter';
 import { QUERY_CONFIG, QueryConfig } from './query.config';
 import { QueryDatabase } from './query-database';
 
@@ -53,9 +52,15 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = pino(
         const given = request.headers['x-request-id'];
         return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
       },
-      // A path Fastify cannot decode (e.g. "%ZZ") is still "no such route" for Prefect's clients.
-      frameworkErrors: (_error: Error, _request: unknown, reply: unknown) => sendPrefectError(reply as never, notFound()),
-    } as ConstructorParameters<typeof FastifyAdapter>[0]);
+      // A path Fastify cannot decode (e.g. "%", "%E9") is routed as Starlette routes it.
+      frameworkErrors: undecodablePathHandler({ authToken: config.authToken }),
+      // A request Node cannot parse (a raw non-ASCII byte in the path) answers as uvicorn does.
+      clientErrorHandler: invalidHttpRequestHandler,
+      // FastAPI routes answer HEAD with 405 (routes.ts); Fastify would add a HEAD route per GET route.
+      exposeHeadRoutes: false,
+      // Starlette routes a path segment of any length (a 295-character key); find-my-way stops at 100.
+      routerOptions: { maxParamLength: 1 << 20 },
+    } as unknown as ConstructorParameters<typeof FastifyAdapter>[0]);
     const app = await NestFactory.create<NestFastifyApplication>(QueryModule.forRoot(config, db), adapter, {
       bodyParser: false,
       logger: nestLogger(logger),

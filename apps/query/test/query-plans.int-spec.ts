@@ -69,6 +69,10 @@ describe(`query plans on ${VERSIONS} artifact versions`, () => {
     ['latest/filter', { sort: 'CREATED_DESC', offset: Math.floor(VERSIONS / 100), limit: 200 }],
     ['latest/filter', { flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }],
     ['filter', { sort: 'CREATED_DESC', artifacts: { key: { any_: [key(42)] } } }],
+    // Keyless versions last ascending, first descending (PostgreSQL's NULL order): one index, read either way.
+    ['filter', { sort: 'KEY_ASC', limit: 200 }],
+    ['filter', { sort: 'KEY_DESC', limit: 200 }],
+    ['filter', { sort: 'KEY_DESC', offset: Math.floor(VERSIONS / 100), limit: 200 }],
     ['filter', { artifacts: { key: { like_: '00012' } } }],
     ['filter', { artifacts: { flow_run_id: { any_: [run(7)] } } }],
     ['filter', { artifacts: { task_run_id: { any_: [task(7)] } } }],

@@ -89,7 +89,7 @@ describe('decodeMessage: payload normalisation', () => {
       data: rawJson('{"z":1,"a":1.0,"2":1e2,"1":[1.50,-0.0,-0,12345678901234567890123456789,1e16,1.5e-5,NaN,Infinity,-Infinity,1e400],"d":{"x":1,"x":2},"s":"caf\\u00e9"}'),
     });
     expect(success(decodeMessage(message)).data).toMatchObject({
-      data: '{"z":1,"a":1.0,"2":100.0,"1":[1.5,-0.0,0,12345678901234567890123456789,1e+16,1.5e-05,null,null,null,null],"d":{"x":2},"s":"café"}',
+      data: '{"z":1,"a":1.0,"2":100.0,"1":[1.5,-0.0,0,12345678901234567890123456789,1e+16,0.000015,null,null,null,null],"d":{"x":2},"s":"café"}',
     });
   });
 

@@ -11,7 +11,7 @@ export {
 } from './topics';
 export type { ArtifactEventType, RunEventType, EventType, EventStream, TopicNames } from './topics';
 
-export { JsonNumber, JsonSyntaxError, MAX_JSON_DEPTH, canonicalJson, parseJson, pythonFloatRepr, rawJson, RawJson, stringifyJson } from './json';
+export { JsonNumber, JsonSyntaxError, MAX_JSON_DEPTH, canonicalJson, parseJson, pydanticFloatJson, pythonFloatRepr, rawJson, RawJson, stringifyJson } from './json';
 export type { JsonObject, JsonValue } from './json';
 
 export { ARTIFACT_KEY_PATTERN, METADATA_VALUE_MAX_CHARS, normaliseTimestamp, normaliseUuid, truncateMetadataValue } from './scalars';

@@ -271,6 +271,22 @@ class Parser {
 
 /** Python's repr(float): shortest round-trip digits, exponent form when the exponent is < -4 or >= 16, integral values get `.0`. */
 export function pythonFloatRepr(x: number): string {
+  return formatFloat(x, -4, true);
+}
+
+/**
+ * A float as pydantic-core writes it in JSON, which is how Prefect's responses
+ * print floats in `data` (FastAPI serialises response models with pydantic-core):
+ * the digits of repr(float), but the positional window reaches down to 1e-5
+ * (`0.00001`, then `1e-6`) and the exponent is never zero-padded (`1e-7`,
+ * `1e+16`). Probed on Prefect 3.6.24 (pydantic-core 2.41.5).
+ */
+export function pydanticFloatJson(x: number): string {
+  return formatFloat(x, -5, false);
+}
+
+/** Shortest round-trip digits, positional while minExponent <= exponent < 16, else `d.ddde±x`. */
+function formatFloat(x: number, minExponent: number, padExponent: boolean): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
@@ -285,8 +301,8 @@ export function pythonFloatRepr(x: number): string {
   const digits = mantissa.replace('.', '');
   const exponent = Number(exponentText);
   const point = exponent + 1;
-  if (point > 16 || point < -3) {
-    const expDigits = String(Math.abs(exponent)).padStart(2, '0');
+  if (exponent >= 16 || exponent < minExponent) {
+    const expDigits = String(Math.abs(exponent)).padStart(padExponent ? 2 : 1, '0');
     const m = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
     return `${sign}${m}e${exponent < 0 ? '-' : '+'}${expDigits}`;
   }
@@ -299,13 +315,14 @@ function canonicalNumber(n: JsonNumber): string {
   if (!n.isFloat) return n.raw === '-0' ? '0' : n.raw;
   const x = Number(n.raw);
   // Prefect's response encoder turns NaN and ±Infinity (also a float overflow such as 1e400) into null.
-  return Number.isFinite(x) ? pythonFloatRepr(x) : 'null';
+  return Number.isFinite(x) ? pydanticFloatJson(x) : 'null';
 }
 
 /**
- * Canonical compact JSON text of a value, as Prefect would return it: Python's
- * `json.dumps(v, ensure_ascii=False, separators=(',', ':'))` with floats printed
- * by repr(float) and non-finite floats as null. Accepts parsed trees (Map,
+ * Canonical compact JSON text of a value, as Prefect would return it in `data`
+ * and `metadata_`: Python's `json.dumps(v, ensure_ascii=False, separators=(',', ':'))`
+ * layout with floats printed as pydantic-core does (pydanticFloatJson) and
+ * non-finite floats as null. Accepts parsed trees (Map,
  * JsonNumber) and plain JS values (an integral JS number is printed as an int).
  */
 export function canonicalJson(value: unknown): string {
@@ -322,7 +339,7 @@ function canonical(value: unknown, depth: number): string {
       return value ? 'true' : 'false';
     case 'number':
       if (!Number.isFinite(value)) return 'null';
-      return Number.isInteger(value) ? BigInt(value).toString() : pythonFloatRepr(value);
+      return Number.isInteger(value) ? BigInt(value).toString() : pydanticFloatJson(value);
     case 'bigint':
       return value.toString();
     case 'object':

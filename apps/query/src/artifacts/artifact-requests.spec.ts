@@ -153,7 +153,7 @@ describe('nested errors', () => {
       body: envelope(
         [
           '{"type":"enum","loc":["body","flow_runs","operator"],"msg":"Input should be \'and_\' or \'or_\'","input":null,"ctx":{"expected":"\'and_\' or \'or_\'"}}',
-          '{"type":"uuid_parsing","loc":["body","flow_runs","id","any_",0],"msg":"Input should be a valid UUID, invalid character: found `n` at 1","input":"nope","ctx":{"error":"invalid character: found `n` at 1"}}',
+          '{"type":"uuid_parsing","loc":["body","flow_runs","id","any_",0],"msg":"Input should be a valid UUID, invalid character: found `n` at 0","input":"nope","ctx":{"error":"invalid character: found `n` at 0"}}',
           '{"type":"uuid_type","loc":["body","flow_runs","id","any_",1],"msg":"UUID input should be a string, bytes or UUID object","input":null}',
           '{"type":"list_type","loc":["body","flow_runs","tags","any_"],"msg":"Input should be a valid list","input":"x"}',
           '{"type":"extra_forbidden","loc":["body","flow_runs","zzz"],"msg":"Extra inputs are not permitted","input":1}',
@@ -197,6 +197,86 @@ describe('nested errors', () => {
       body: envelope(
         '{"type":"greater_than_equal","loc":["body","offset"],"msg":"Input should be greater than or equal to 0","input":-3.0,"ctx":{"ge":0}}',
         '{"offset":-3.0,"bogus":[1.5,100.0,12345678901234567890123,null]}',
+      ),
+    });
+  });
+});
+
+// Bodies with several errors, datetimes among them, and Prefect 3.6.24's answers on
+// PostgreSQL (probed over HTTP): the same items, in the same order, with the same texts.
+const PROBED_MULTI: [string, string, number, string][] = [
+  [
+    "/api/artifacts/filter",
+    "{\"offset\":\"x\",\"sort\":\"NOPE\",\"artifacts\":{\"key\":{\"any_\":[1]}},\"flow_runs\":{\"start_time\":{\"after_\":\"now\",\"before_\":\"garbage\"}},\"task_runs\":{\"start_time\":{\"after_\":\"P1D\"}}}",
+    422,
+    "{\"exception_message\":\"Invalid request received.\",\"exception_detail\":[{\"type\":\"enum\",\"loc\":[\"body\",\"sort\"],\"msg\":\"Input should be 'CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC' or 'KEY_ASC'\",\"input\":\"NOPE\",\"ctx\":{\"expected\":\"'CREATED_DESC', 'UPDATED_DESC', 'ID_DESC', 'KEY_DESC' or 'KEY_ASC'\"}},{\"type\":\"int_parsing\",\"loc\":[\"body\",\"offset\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"x\"},{\"type\":\"string_type\",\"loc\":[\"body\",\"artifacts\",\"key\",\"any_\",0],\"msg\":\"Input should be a valid string\",\"input\":1},{\"type\":\"value_error\",\"loc\":[\"body\",\"flow_runs\",\"start_time\",\"before_\"],\"msg\":\"Value error, Unable to parse string [garbage]\",\"input\":\"garbage\",\"ctx\":{\"error\":{}}},{\"type\":\"value_error\",\"loc\":[\"body\",\"task_runs\",\"start_time\",\"after_\"],\"msg\":\"Value error, value is not a valid datetime it is a <class 'pendulum.duration.Duration'>\",\"input\":\"P1D\",\"ctx\":{\"error\":{}}}],\"request_body\":{\"offset\":\"x\",\"sort\":\"NOPE\",\"artifacts\":{\"key\":{\"any_\":[1]}},\"flow_runs\":{\"start_time\":{\"after_\":\"now\",\"before_\":\"garbage\"}},\"task_runs\":{\"start_time\":{\"after_\":\"P1D\"}}}}"
+  ],
+  [
+    "/api/artifacts/filter",
+    "{\"flow_runs\":{\"start_time\":{\"after_\":\"2024/01/02 25:00\"},\"expected_start_time\":{\"before_\":\"7:\"}},\"artifacts\":{\"id\":{\"any_\":[\"x\"]}}}",
+    422,
+    "{\"exception_message\":\"Invalid request received.\",\"exception_detail\":[{\"type\":\"uuid_parsing\",\"loc\":[\"body\",\"artifacts\",\"id\",\"any_\",0],\"msg\":\"Input should be a valid UUID, invalid character: found `x` at 0\",\"input\":\"x\",\"ctx\":{\"error\":\"invalid character: found `x` at 0\"}},{\"type\":\"value_error\",\"loc\":[\"body\",\"flow_runs\",\"start_time\",\"after_\"],\"msg\":\"Value error, hour must be in 0..23\",\"input\":\"2024/01/02 25:00\",\"ctx\":{\"error\":{}}},{\"type\":\"value_error\",\"loc\":[\"body\",\"flow_runs\",\"expected_start_time\",\"before_\"],\"msg\":\"value is not a valid datetime\",\"input\":\"7:\"}],\"request_body\":{\"flow_runs\":{\"start_time\":{\"after_\":\"2024/01/02 25:00\"},\"expected_start_time\":{\"before_\":\"7:\"}},\"artifacts\":{\"id\":{\"any_\":[\"x\"]}}}}"
+  ],
+  [
+    "/api/artifacts/filter",
+    "{\"task_runs\":{\"start_time\":{\"after_\":\"2024-01-01/P1D\",\"before_\":\"2024-01-01/2024-01-02\"}},\"flow_runs\":{\"next_scheduled_start_time\":{\"after_\":\"12:00\",\"before_\":\"2024-W01\"}},\"limit\":\"a\"}",
+    422,
+    "{\"exception_message\":\"Invalid request received.\",\"exception_detail\":[{\"type\":\"int_parsing\",\"loc\":[\"body\",\"limit\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"a\"},{\"type\":\"value_error\",\"loc\":[\"body\",\"task_runs\",\"start_time\",\"before_\"],\"msg\":\"Value error, value is not a valid datetime it is a <class 'pendulum.interval.Interval'>\",\"input\":\"2024-01-01/2024-01-02\",\"ctx\":{\"error\":{}}},{\"type\":\"value_error\",\"loc\":[\"body\",\"task_runs\",\"start_time\",\"after_\"],\"msg\":\"value is not a valid datetime\",\"input\":\"2024-01-01/P1D\"}],\"request_body\":{\"task_runs\":{\"start_time\":{\"after_\":\"2024-01-01/P1D\",\"before_\":\"2024-01-01/2024-01-02\"}},\"flow_runs\":{\"next_scheduled_start_time\":{\"after_\":\"12:00\",\"before_\":\"2024-W01\"}},\"limit\":\"a\"}}"
+  ],
+  [
+    "/api/artifacts/filter",
+    "{\"artifacts\":{\"key\":{\"like_\":5}},\"flow_runs\":{\"start_time\":{\"after_\":\"2024-01-02T12:00:00+24:00\"}}}",
+    422,
+    "{\"exception_message\":\"Invalid request received.\",\"exception_detail\":[{\"type\":\"string_type\",\"loc\":[\"body\",\"artifacts\",\"key\",\"like_\"],\"msg\":\"Input should be a valid string\",\"input\":5}],\"request_body\":{\"artifacts\":{\"key\":{\"like_\":5}},\"flow_runs\":{\"start_time\":{\"after_\":\"2024-01-02T12:00:00+24:00\"}}}}"
+  ],
+  [
+    "/api/artifacts/latest/count",
+    "{\"offset\":\"x\",\"sort\":\"NOPE\",\"artifacts\":{\"key\":{\"any_\":[1]}},\"flow_runs\":{\"start_time\":{\"after_\":\"now\",\"before_\":\"garbage\"}},\"task_runs\":{\"start_time\":{\"after_\":\"P1D\"}}}",
+    422,
+    "{\"exception_message\":\"Invalid request received.\",\"exception_detail\":[{\"type\":\"string_type\",\"loc\":[\"body\",\"artifacts\",\"key\",\"any_\",0],\"msg\":\"Input should be a valid string\",\"input\":1},{\"type\":\"value_error\",\"loc\":[\"body\",\"flow_runs\",\"start_time\",\"before_\"],\"msg\":\"Value error, Unable to parse string [garbage]\",\"input\":\"garbage\",\"ctx\":{\"error\":{}}},{\"type\":\"value_error\",\"loc\":[\"body\",\"task_runs\",\"start_time\",\"after_\"],\"msg\":\"Value error, value is not a valid datetime it is a <class 'pendulum.duration.Duration'>\",\"input\":\"P1D\",\"ctx\":{\"error\":{}}}],\"request_body\":{\"offset\":\"x\",\"sort\":\"NOPE\",\"artifacts\":{\"key\":{\"any_\":[1]}},\"flow_runs\":{\"start_time\":{\"after_\":\"now\",\"before_\":\"garbage\"}},\"task_runs\":{\"start_time\":{\"after_\":\"P1D\"}}}}"
+  ],
+  [
+    "/api/artifacts/latest/count",
+    "{\"flow_runs\":{\"start_time\":{\"after_\":\"2024/01/02 25:00\"},\"expected_start_time\":{\"before_\":\"7:\"}},\"artifacts\":{\"id\":{\"any_\":[\"x\"]}}}",
+    422,
+    "{\"exception_message\":\"Invalid request received.\",\"exception_detail\":[{\"type\":\"extra_forbidden\",\"loc\":[\"body\",\"artifacts\",\"id\"],\"msg\":\"Extra inputs are not permitted\",\"input\":{\"any_\":[\"x\"]}},{\"type\":\"value_error\",\"loc\":[\"body\",\"flow_runs\",\"start_time\",\"after_\"],\"msg\":\"Value error, hour must be in 0..23\",\"input\":\"2024/01/02 25:00\",\"ctx\":{\"error\":{}}},{\"type\":\"value_error\",\"loc\":[\"body\",\"flow_runs\",\"expected_start_time\",\"before_\"],\"msg\":\"value is not a valid datetime\",\"input\":\"7:\"}],\"request_body\":{\"flow_runs\":{\"start_time\":{\"after_\":\"2024/01/02 25:00\"},\"expected_start_time\":{\"before_\":\"7:\"}},\"artifacts\":{\"id\":{\"any_\":[\"x\"]}}}}"
+  ],
+  [
+    "/api/artifacts/latest/count",
+    "{\"task_runs\":{\"start_time\":{\"after_\":\"2024-01-01/P1D\",\"before_\":\"2024-01-01/2024-01-02\"}},\"flow_runs\":{\"next_scheduled_start_time\":{\"after_\":\"12:00\",\"before_\":\"2024-W01\"}},\"limit\":\"a\"}",
+    422,
+    "{\"exception_message\":\"Invalid request received.\",\"exception_detail\":[{\"type\":\"value_error\",\"loc\":[\"body\",\"task_runs\",\"start_time\",\"before_\"],\"msg\":\"Value error, value is not a valid datetime it is a <class 'pendulum.interval.Interval'>\",\"input\":\"2024-01-01/2024-01-02\",\"ctx\":{\"error\":{}}},{\"type\":\"value_error\",\"loc\":[\"body\",\"task_runs\",\"start_time\",\"after_\"],\"msg\":\"value is not a valid datetime\",\"input\":\"2024-01-01/P1D\"}],\"request_body\":{\"task_runs\":{\"start_time\":{\"after_\":\"2024-01-01/P1D\",\"before_\":\"2024-01-01/2024-01-02\"}},\"flow_runs\":{\"next_scheduled_start_time\":{\"after_\":\"12:00\",\"before_\":\"2024-W01\"}},\"limit\":\"a\"}}"
+  ],
+  [
+    "/api/artifacts/latest/count",
+    "{\"artifacts\":{\"key\":{\"like_\":5}},\"flow_runs\":{\"start_time\":{\"after_\":\"2024-01-02T12:00:00+24:00\"}}}",
+    422,
+    "{\"exception_message\":\"Invalid request received.\",\"exception_detail\":[{\"type\":\"string_type\",\"loc\":[\"body\",\"artifacts\",\"key\",\"like_\"],\"msg\":\"Input should be a valid string\",\"input\":5}],\"request_body\":{\"artifacts\":{\"key\":{\"like_\":5}},\"flow_runs\":{\"start_time\":{\"after_\":\"2024-01-02T12:00:00+24:00\"}}}}"
+  ]
+];
+
+describe('several errors at once, datetimes among them (issue 12, probed)', () => {
+  it.each(PROBED_MULTI)('POST %s %s → %d', (route, body, status, text) => {
+    const decoded = () => decodeBody(JSON_TYPE, Buffer.from(body));
+    const ours =
+      route === '/api/artifacts/filter'
+        ? answer(() => parseListRequest('artifact', decoded(), 200))
+        : answer(() => parseCountRequest('artifact_collection', decoded()));
+    expect(ours).toEqual({ status, body: text });
+  });
+
+  it('accepts the strings only pendulum reads ("now", ISO weeks, bare times)', () => {
+    const body = '{"flow_runs":{"start_time":{"after_":"now","before_":"2024-W01"},"next_scheduled_start_time":{"after_":"12:00"}},"task_runs":{"start_time":{"before_":"20240101T120000Z"}}}';
+    expect(count(body)).toBe('ok');
+  });
+
+  it('answers 422 for an offset of a day or more only when nothing else is wrong (Prefect: 503)', () => {
+    const body = '{"flow_runs":{"start_time":{"after_":"2024-01-02T12:00:00+24:00"}}}';
+    expect(count(body)).toEqual({
+      status: 422,
+      body: envelope(
+        '{"type":"value_error","loc":["body","flow_runs","start_time","after_"],"msg":"Value error, Unable to parse string [2024-01-02T12:00:00+24:00]","input":"2024-01-02T12:00:00+24:00","ctx":{"error":{}}}',
+        body,
       ),
     });
   });

@@ -10,6 +10,7 @@ import {
   listRequest,
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
+  deferredDateTimeErrors,
   toPydanticErrors,
 } from '@app/filters';
 import { z } from 'zod';
@@ -56,9 +57,11 @@ function validationInput(body: DecodedBody, parameters: readonly string[]): obje
 
 function validate<S extends z.ZodType>(schema: S, input: object | undefined, body: DecodedBody): z.output<S> {
   const result = schema.safeParse(input ?? {});
-  if (result.success) return result.data;
   const root: JsonValue = body.kind === 'json' ? body.value : null;
-  const errors = toPydanticErrors(result.error.issues, { loc: ['body'], keysAt: (path) => keysAt(root, path) });
+  // Offsets of a day or more pass Prefect's validation and then fail it (503): 422 once all else is valid.
+  const deferred = result.success ? deferredDateTimeErrors(result.data, ['body']) : [];
+  if (result.success && deferred.length === 0) return result.data;
+  const errors = result.success ? deferred : toPydanticErrors(result.error.issues, { loc: ['body'], keysAt: (path) => keysAt(root, path) });
   throw validationError(
     errors.map((e) => ({ ...e, input: valueAt(root, e.loc.slice(1)) })),
     root,

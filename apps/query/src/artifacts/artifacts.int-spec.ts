@@ -1,4 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { connect } from 'node:net';
 import pino from 'pino';
 import { createTestDatabase, TestDatabase } from '../../../../test/support/database';
 import { ReadModelFixtures } from '../../test/read-model-fixtures';
@@ -109,6 +110,88 @@ describe('E3 / E6 lookups', () => {
   });
 });
 
+describe('routing as Prefect 3.6.24 on PostgreSQL (issue 12, probed)', () => {
+  async function raw(method: string, path: string) {
+    const response = await fetch(base + path, { method });
+    return { status: response.status, text: await response.text(), allow: response.headers.get('allow'), length: response.headers.get('content-length') };
+  }
+
+  it('routes a key segment of any length (find-my-way stops at 100 characters unless told)', async () => {
+    const key = 'k'.repeat(295);
+    await rows.artifact({ created: '2024-01-01T00:00:00Z', key, data: '1' });
+    const found = await get(`/api/artifacts/${key}/latest`);
+    expect(found.status).toBe(200);
+    expect(JSON.parse(found.text)).toMatchObject({ key, data: 1 });
+    expect(await get(`/api/artifacts/${'k'.repeat(101)}/latest`)).toEqual({ status: 404, text: '{"detail":"Artifact not found."}' });
+  });
+
+  it('redirects a long key path with a trailing slash like any other (307)', async () => {
+    const key = 'long-key-'.repeat(32);
+    const response = await fetch(`${base}/api/artifacts/${key}/latest/`, { redirect: 'manual' });
+    expect({ status: response.status, location: response.headers.get('location')?.replace(/^http:\/\/[^/]+/, '') }).toEqual({
+      status: 307,
+      location: `/api/artifacts/${key}/latest`,
+    });
+  });
+
+  it('answers a request line Node cannot parse (a raw non-ASCII byte) as uvicorn does', async () => {
+    const { port } = new URL(base);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write(Buffer.from('GET /api/artifacts/\u00e9/latest HTTP/1.1\r\nHost: x\r\n\r\n', 'utf8')));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer).toBe('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nInvalid HTTP request received.');
+  });
+
+  it.each(['%', 'a%', '%E9', '%C3', '%E9%', 'a%zz'])('looks the undecodable key %s up: 404 Artifact not found.', async (segment) => {
+    expect(await get(`/api/artifacts/${segment}/latest`)).toEqual({ status: 404, text: '{"detail":"Artifact not found."}' });
+  });
+
+  it.each(['%', '%E9', '%C3', '%E9/'])('answers GET /api/artifacts/%s (no UUID) with 404 Not Found', async (segment) => {
+    expect(await get(`/api/artifacts/${segment}`)).toEqual({ status: 404, text: '{"detail":"Not Found"}' });
+  });
+
+  it('answers HEAD on GET routes with 405, allow: GET and the length of the body it does not send', async () => {
+    const id = await rows.artifact({ created: '2024-01-01T00:00:00Z', key: 'k' });
+    for (const path of [`/api/artifacts/${id}`, '/api/artifacts/k/latest', '/api/artifacts/%E9/latest', '/api/health', '/api/ready', '/api/admin/version']) {
+      expect({ path, ...(await raw('HEAD', path)) }).toEqual({ path, status: 405, text: '', allow: 'GET', length: '31' });
+    }
+    expect(await raw('HEAD', '/api/artifacts/filter')).toEqual({ status: 405, text: '', allow: 'POST', length: '31' });
+    expect(await raw('PUT', '/api/artifacts/k/latest')).toEqual({ status: 405, text: '{"detail":"Method Not Allowed"}', allow: 'GET', length: '31' });
+    expect(await raw('GET', '/api/artifacts/')).toEqual({ status: 405, text: '{"detail":"Method Not Allowed"}', allow: 'POST', length: '31' });
+  });
+});
+
+describe('deliberate deviations: where Prefect on PostgreSQL answers 5xx (docs/api.md, last section)', () => {
+  it('answers [] for an offset beyond the signed 64-bit range (Prefect: 503)', async () => {
+    await rows.artifact({ created: '2024-01-01T00:00:00Z', key: 'k' });
+    expect(await post('/api/artifacts/filter', '{"offset": 9223372036854775808}')).toEqual({ status: 200, text: '[]' });
+    expect(await post('/api/artifacts/latest/filter', '{"offset": 9223372036854775808}')).toEqual({ status: 200, text: '[]' });
+  });
+
+  it('answers 422 finite_number for {"limit": NaN} (Prefect: 500)', async () => {
+    expect(await post('/api/artifacts/filter', '{"limit": NaN}')).toEqual({
+      status: 422,
+      text: '{"exception_message":"Invalid request received.","exception_detail":[{"type":"finite_number","loc":["body","limit"],"msg":"Input should be a finite number","input":null}],"request_body":{"limit":null}}',
+    });
+  });
+
+  it('answers 404 Artifact not found. for GET /api/artifacts/%00/latest (Prefect: 503)', async () => {
+    expect(await get('/api/artifacts/%00/latest')).toEqual({ status: 404, text: '{"detail":"Artifact not found."}' });
+  });
+
+  it('answers 422 for a +24:00 offset in an otherwise valid body (Prefect: 503)', async () => {
+    const body = '{"flow_runs":{"start_time":{"after_":"2024-01-01T00:00:00+24:00"}}}';
+    expect(await post('/api/artifacts/latest/count', body)).toEqual({
+      status: 422,
+      text: `{"exception_message":"Invalid request received.","exception_detail":[{"type":"value_error","loc":["body","flow_runs","start_time","after_"],"msg":"Value error, Unable to parse string [2024-01-01T00:00:00+24:00]","input":"2024-01-01T00:00:00+24:00","ctx":{"error":{}}}],"request_body":${body}}`,
+    });
+  });
+});
+
 describe('paging and order (§5, §6)', () => {
   async function seed() {
     const a = await rows.artifact({ created: '2024-01-01T00:00:03Z', key: 'b' });
@@ -118,12 +201,12 @@ describe('paging and order (§5, §6)', () => {
     return { a, b, c, d };
   }
 
-  it('orders versions, keyless first ascending and last descending, ties by id', async () => {
+  it('orders versions, keyless last ascending and first descending (PostgreSQL), ties by id', async () => {
     const { a, b, c, d } = await seed();
     const [firstTie, secondTie] = [c, d].sort().reverse();
     expect(await ids('/api/artifacts/filter', { sort: 'CREATED_DESC' })).toEqual([a, firstTie, secondTie, b]);
-    expect(await ids('/api/artifacts/filter', { sort: 'KEY_ASC' })).toEqual([c, d, b, a]);
-    expect(await ids('/api/artifacts/filter', { sort: 'KEY_DESC' })).toEqual([a, b, d, c]);
+    expect(await ids('/api/artifacts/filter', { sort: 'KEY_ASC' })).toEqual([d, b, a, c]);
+    expect(await ids('/api/artifacts/filter', { sort: 'KEY_DESC' })).toEqual([c, a, b, d]);
     expect(await ids('/api/artifacts/filter', { sort: 'ID_DESC' })).toEqual([a, b, c, d].sort().reverse());
   });
 

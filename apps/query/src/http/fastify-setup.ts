@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EXCEPTION_BODIES, PrefectHttpError } from './prefect-errors';
 import { sendPrefectError } from './prefect-exception.filter';
 import { decodeBody } from './request-body';
+import { undecodablePathError } from './routes';
 
 export const BODY_LIMIT = 1024 * 1024;
 const COMPRESS_FROM = 500;
@@ -47,6 +49,51 @@ export function configureFastify(fastify: FastifyInstance, options: { authToken?
     reply.header('content-encoding', 'gzip').header('vary', 'Accept-Encoding');
     return gzipAsync(payload);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors` handler: a path it cannot decode (`%`, `%E9`) is
+ * routed as Starlette routes it (routes.ts). No hook runs for such a request,
+ * so the bearer check is made here too.
+ */
+export function undecodablePathHandler(options: { authToken?: string }) {
+  const checkAuth = options.authToken === undefined ? undefined : bearerCheck(options.authToken);
+  return (_error: Error, request: FastifyRequest, reply: FastifyReply): void => {
+    if (checkAuth && isProtected(request.url) && !checkAuth(request.headers.authorization)) {
+      reply.header('www-authenticate', 'Bearer');
+      sendPrefectError(reply, new PrefectHttpError(401, EXCEPTION_BODIES.unauthorized));
+      return;
+    }
+    sendPrefectError(reply, undecodablePathError(request.method, request.url, request.headers.host));
+  };
+}
+
+const UVICORN_INVALID_REQUEST =
+  'HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nInvalid HTTP request received.';
+
+/** Fastify's own answers kept for these two (what its default handler writes). */
+const KEPT_CLIENT_ERRORS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: '{"error":"Request Timeout","message":"Client Timeout","statusCode":408}',
+  HPE_HEADER_OVERFLOW: '{"error":"Request Header Fields Too Large","message":"Exceeded maximum allowed HTTP header size","statusCode":431}',
+};
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (e.g. a
+ * raw non-ASCII byte in the request line) gets uvicorn's answer, byte for byte
+ * as probed on Prefect 3.6.24. Timeouts and oversized headers keep Fastify's
+ * 408 and 431.
+ */
+export function invalidHttpRequestHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const kept = KEPT_CLIENT_ERRORS[err.code ?? ''];
+  if (socket.writable) {
+    if (kept === undefined) socket.write(UVICORN_INVALID_REQUEST);
+    else {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '408 Request Timeout';
+      socket.write(`HTTP/1.1 ${status}\r\nContent-Length: ${kept.length}\r\nContent-Type: application/json\r\n\r\n${kept}`);
+    }
+  }
+  socket.destroy(err);
 }
 
 function isProtected(url: string): boolean {

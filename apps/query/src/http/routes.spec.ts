@@ -1,24 +1,32 @@
 import { checkApiVersion } from './api-preconditions.guard';
 import { PrefectHttpError } from './prefect-errors';
-import { lenientDecode, unroutedError } from './routes';
+import { lenientDecode, undecodablePathError, unroutedError } from './routes';
 
 // Starlette's routing answers for requests no handler took (§3.1).
 const answer = (method: string, url: string) => {
   const e = unroutedError(method, url, 'example.test:4200');
-  return { status: e.status, body: e.body, location: e.headers.location };
+  return { status: e.status, body: e.body, location: e.headers.location, allow: e.headers.allow };
 };
 
 describe('unroutedError', () => {
+  // The `allow` values as Prefect 3.6.24 sends them (probed).
   it.each([
-    ['GET', '/api/artifacts/filter'],
-    ['GET', '/api/artifacts/latest/filter'],
-    ['PATCH', '/api/artifacts/6f9619ff-8b86-d011-b42d-00c04fc964ff'],
-    ['DELETE', '/api/artifacts/6F9619FF8B86D011B42D00C04FC964FF'],
-    ['POST', '/api/artifacts/filter/latest'],
-    ['GET', '/api/artifacts/'],
-    ['POST', '/api/health'],
-  ])('%s %s is 405', (method, url) => {
-    expect(answer(method, url)).toEqual({ status: 405, body: '{"detail":"Method Not Allowed"}', location: undefined });
+    ['GET', '/api/artifacts/filter', 'POST'],
+    ['HEAD', '/api/artifacts/filter', 'POST'],
+    ['GET', '/api/artifacts/latest/filter', 'POST'],
+    ['PATCH', '/api/artifacts/6f9619ff-8b86-d011-b42d-00c04fc964ff', 'GET'],
+    ['DELETE', '/api/artifacts/6F9619FF8B86D011B42D00C04FC964FF', 'GET'],
+    ['HEAD', '/api/artifacts/6f9619ff-8b86-d011-b42d-00c04fc964ff', 'GET'],
+    ['POST', '/api/artifacts/filter/latest', 'GET'],
+    ['HEAD', '/api/artifacts/some-key/latest', 'GET'],
+    ['GET', '/api/artifacts/', 'POST'],
+    ['HEAD', '/api/artifacts/', 'POST'],
+    ['POST', '/api/health', 'GET'],
+    ['HEAD', '/api/health', 'GET'],
+    ['HEAD', '/api/ready', 'GET'],
+    ['HEAD', '/api/admin/version', 'GET'],
+  ])('%s %s is 405 with allow: %s', (method, url, allow) => {
+    expect(answer(method, url)).toEqual({ status: 405, body: '{"detail":"Method Not Allowed"}', location: undefined, allow });
   });
 
   it.each([
@@ -28,7 +36,7 @@ describe('unroutedError', () => {
     ['GET', '/api/artifacts/a%20b/latest/', 'http://example.test:4200/api/artifacts/a%20b/latest'],
     ['GET', '/api/health/', 'http://example.test:4200/api/health'],
   ])('%s %s is 307 to %s', (method, url, location) => {
-    expect(answer(method, url)).toEqual({ status: 307, body: '', location });
+    expect(answer(method, url)).toEqual({ status: 307, body: '', location, allow: undefined });
   });
 
   it.each([
@@ -39,11 +47,35 @@ describe('unroutedError', () => {
     ['GET', '/api/flows/filter'],
     ['GET', '/'],
   ])('%s %s is 404', (method, url) => {
-    expect(answer(method, url)).toEqual({ status: 404, body: '{"detail":"Not Found"}', location: undefined });
+    expect(answer(method, url)).toEqual({ status: 404, body: '{"detail":"Not Found"}', location: undefined, allow: undefined });
   });
 
-  it('decodes like urllib.parse.unquote', () => {
-    expect(lenientDecode('/a%20b/%ZZ/%e2%82%ac/%ff')).toBe('/a b/%ZZ/€/%ff');
+  it('decodes like urllib.parse.unquote (invalid escapes kept, bytes that are not UTF-8 as U+FFFD)', () => {
+    expect(lenientDecode('/a%20b/%ZZ/%e2%82%ac/%ff')).toBe('/a b/%ZZ/€/\uFFFD');
+    expect(lenientDecode('/%/a%/%E9/%C3/%C3%A9/%E9%')).toBe('/%/a%/\uFFFD/\uFFFD/é/\uFFFD%');
+  });
+});
+
+describe('undecodablePathError (paths Fastify cannot decode)', () => {
+  const undecodable = (method: string, url: string) => {
+    const e = undecodablePathError(method, url, 'example.test:4200');
+    return { status: e.status, body: e.body, allow: e.headers.allow };
+  };
+
+  // Prefect 3.6.24 looks the key up ("%", "a%", "\uFFFD") and finds nothing.
+  it.each(['/api/artifacts/%/latest', '/api/artifacts/a%/latest', '/api/artifacts/%E9/latest', '/api/artifacts/%C3/latest', '/api/artifacts/%E9%/latest?x=%'])(
+    'GET %s is 404 Artifact not found.',
+    (url) => {
+      expect(undecodable('GET', url)).toEqual({ status: 404, body: '{"detail":"Artifact not found."}', allow: undefined });
+    },
+  );
+
+  it.each(['/api/artifacts/%E9', '/api/artifacts/%', '/api/artifacts/%/', '/api/%E9/latest'])('GET %s is 404 Not Found (no route)', (url) => {
+    expect(undecodable('GET', url)).toEqual({ status: 404, body: '{"detail":"Not Found"}', allow: undefined });
+  });
+
+  it('HEAD on the key route is 405 as for any key', () => {
+    expect(undecodable('HEAD', '/api/artifacts/%E9/latest')).toEqual({ status: 405, body: '{"detail":"Method Not Allowed"}', allow: 'GET' });
   });
 });
 

@@ -11,36 +11,58 @@ export const UUID_SEGMENT = '[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-
 
 interface Route {
   pattern: RegExp;
+  /** The methods this app serves on the path. */
   methods: readonly string[];
+  /** Prefect's `allow` header for a 405 there: the methods of its first route on the path. */
+  allow: string;
 }
 
-const GET = ['GET', 'HEAD'];
+// FastAPI routes take exactly their methods: HEAD is not added to GET routes (405).
+const GET = ['GET'];
 const POST = ['POST'];
 
 const ROUTES: Route[] = [
   // Prefect's create route. Writes reach this read model through Kafka, so no
   // method is served here, but the path exists (405, and 307 from /api/artifacts).
-  { pattern: /^\/api\/artifacts\/$/, methods: [] },
-  { pattern: new RegExp(`^/api/artifacts/${UUID_SEGMENT}$`), methods: GET },
-  { pattern: /^\/api\/artifacts\/[^/]+\/latest$/, methods: GET },
-  { pattern: /^\/api\/artifacts\/filter$/, methods: POST },
-  { pattern: /^\/api\/artifacts\/latest\/filter$/, methods: POST },
-  { pattern: /^\/api\/artifacts\/count$/, methods: POST },
-  { pattern: /^\/api\/artifacts\/latest\/count$/, methods: POST },
-  { pattern: /^\/api\/health$/, methods: GET },
-  { pattern: /^\/api\/ready$/, methods: GET },
-  { pattern: /^\/api\/admin\/version$/, methods: GET },
+  { pattern: /^\/api\/artifacts\/$/, methods: [], allow: 'POST' },
+  { pattern: new RegExp(`^/api/artifacts/${UUID_SEGMENT}$`), methods: GET, allow: 'GET' },
+  { pattern: /^\/api\/artifacts\/[^/]+\/latest$/, methods: GET, allow: 'GET' },
+  { pattern: /^\/api\/artifacts\/filter$/, methods: POST, allow: 'POST' },
+  { pattern: /^\/api\/artifacts\/latest\/filter$/, methods: POST, allow: 'POST' },
+  { pattern: /^\/api\/artifacts\/count$/, methods: POST, allow: 'POST' },
+  { pattern: /^\/api\/artifacts\/latest\/count$/, methods: POST, allow: 'POST' },
+  { pattern: /^\/api\/health$/, methods: GET, allow: 'GET' },
+  { pattern: /^\/api\/ready$/, methods: GET, allow: 'GET' },
+  { pattern: /^\/api\/admin\/version$/, methods: GET, allow: 'GET' },
 ];
 
-/** Python's urllib.parse.unquote: invalid escapes stay as they are. */
+const UTF8 = new TextDecoder('utf-8');
+
+/**
+ * The path as uvicorn hands it to Starlette: Python's urllib.parse.unquote,
+ * where an escape that is not `%` and two hex digits stays as written and
+ * bytes that are not UTF-8 become U+FFFD (`/%E9` is `/\uFFFD`, `/a%` is `/a%`).
+ */
 export function lenientDecode(path: string): string {
   return path.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => {
-    try {
-      return decodeURIComponent(run);
-    } catch {
-      return run;
-    }
+    const bytes = Uint8Array.from(run.slice(1).split('%'), (hex) => parseInt(hex, 16));
+    return UTF8.decode(bytes);
   });
+}
+
+const LATEST_BY_KEY = /^\/api\/artifacts\/[^/]+\/latest$/;
+
+/**
+ * The answer for a path Fastify cannot decode (`%`, `a%`, `%E9`, `%C3`...).
+ * Starlette routes on the leniently decoded path, so GET /api/artifacts/{key}/latest
+ * looks such a key up: it holds `%` or U+FFFD, which no stored key can (keys are
+ * lowercase letters, digits and dashes), hence "Artifact not found.". Anything
+ * else is answered as an unrouted request.
+ */
+export function undecodablePathError(method: string, url: string, host: string | undefined): PrefectHttpError {
+  const rawPath = url.split('?', 1)[0] as string;
+  if (method === 'GET' && LATEST_BY_KEY.test(lenientDecode(rawPath))) return detailError(404, 'Artifact not found.');
+  return unroutedError(method, url, host);
 }
 
 /** The answer for a request no handler took: 405, 307 or 404. */
@@ -51,7 +73,8 @@ export function unroutedError(method: string, url: string, host: string | undefi
   const path = lenientDecode(rawPath);
   const matches = ROUTES.filter((r) => r.pattern.test(path));
   if (matches.length > 0) {
-    return matches.some((r) => r.methods.includes(method)) ? detailError(404, 'Not Found') : detailError(405, 'Method Not Allowed');
+    if (matches.some((r) => r.methods.includes(method))) return detailError(404, 'Not Found');
+    return detailError(405, 'Method Not Allowed', { allow: (matches[0] as Route).allow });
   }
   if (path !== '/') {
     const alternative = path.endsWith('/') ? path.replace(/\/+$/, '') : `${path}/`;

@@ -77,12 +77,14 @@ describe('bool (is_null_, exists_, eq_)', () => {
     expect(check(bool, input)).toEqual({ ok: expected });
   });
 
-  it.each([['maybe'], [2], [' true'], [0.5]])('refuses %p with bool_parsing', (input) => {
+  // pydantic-core 2.50.5, probed through Prefect 3.6.24: integral values within i64 are
+  // "unable to interpret", fractions and values beyond i64 are no boolean at all.
+  it.each([['maybe'], [2], [2.0], [-1], [' true'], [2n ** 63n - 1n], [-(2n ** 63n)], [9007199254740993n]])('refuses %p with bool_parsing', (input) => {
     expect(check(bool, input)).toEqual([{ type: 'bool_parsing', msg: 'Input should be a valid boolean, unable to interpret input' }]);
   });
 
-  it('refuses lists and objects with bool_type', () => {
-    expect(check(bool, [])).toEqual([{ type: 'bool_type', msg: 'Input should be a valid boolean' }]);
+  it.each([[[]], [{}], [0.5], [1.5], [2n ** 63n], [-(2n ** 63n) - 1n], [1e20]])('refuses %p with bool_type', (input) => {
+    expect(check(bool, input)).toEqual([{ type: 'bool_type', msg: 'Input should be a valid boolean' }]);
   });
 });
 
@@ -105,14 +107,17 @@ describe('uuid', () => {
   });
 
   const parsing = (detail: string) => [{ type: 'uuid_parsing', msg: `Input should be a valid UUID, ${detail}`, ctx: { error: detail } }];
+  // The texts of pydantic-core 2.50.5 (Prefect 3.6.24 installed today), probed on 419 strings.
   it.each([
-    ['not-a-uuid', 'invalid character: found `n` at 1'],
+    ['not-a-uuid', 'invalid character: found `n` at 0'],
     ['6f9619ff-8b86-d011-b42d', 'invalid group count: expected 5, found 4'],
-    ['abc', 'invalid length: expected length 32 for simple format, found 3'],
+    ['abc', 'invalid length: found 3'],
     ['6f9619ff-8b86-d011-b42d-00c04fc964f', 'invalid group length in group 4: expected 12, found 11'],
     ['6f9619f-f8b86-d011-b42d-00c04fc964ff', 'invalid group length in group 0: expected 8, found 7'],
-    ['6f9619ff-8b86-d011-b42d-00c04fc964fg', 'invalid character: found `g` at 36'],
-    ['', 'invalid length: expected length 32 for simple format, found 0'],
+    ['6f9619ff-8b86-d011-b42d-00c04fc964fg', 'invalid character: found `g` at 35'],
+    ['00000000-0000-0000-0000-0000000000é', 'invalid character: found `é` at 34'],
+    ['{00000000000000000000000000000000}', 'invalid group count: expected 5, found 1'],
+    ['', 'invalid length: found 0'],
   ])('refuses %p: %s', (input, detail) => {
     expect(check(uuid, input)).toEqual(parsing(detail));
   });

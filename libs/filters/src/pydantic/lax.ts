@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseInstant } from './datetime';
+import { parseDateTimeText, parseInstant } from './datetime';
 import { parseUuid } from './uuid';
 
 /**
@@ -73,10 +73,18 @@ function laxBool(input: JsonInput): boolean | Invalid {
     case 'boolean':
       return input;
     case 'number':
-    case 'bigint':
+    case 'bigint': {
       if (input == 0) return false;
       if (input == 1) return true;
-      return invalid('bool_parsing', 'Input should be a valid boolean, unable to interpret input');
+      // pydantic-core 2.50.5 (probed): another integral value within i64 (2, -1, 2.0) cannot be
+      // interpreted; a fraction (0.5) or a number beyond i64 (2**63, 1e20) is no boolean at all.
+      const integral = typeof input === 'bigint' || Number.isInteger(input);
+      const big = BigInt(typeof input === 'bigint' ? input : integral ? input : 0);
+      if (integral && big >= -(2n ** 63n) && big < 2n ** 63n) {
+        return invalid('bool_parsing', 'Input should be a valid boolean, unable to interpret input');
+      }
+      return invalid('bool_type', 'Input should be a valid boolean');
+    }
     case 'string': {
       const s = input.toLowerCase();
       if (input === '0' || ['f', 'n', 'no', 'off', 'false'].includes(s)) return false;
@@ -142,12 +150,40 @@ export const enumField = <const V extends readonly [string, ...string[]]>(values
   );
 };
 
-/** Prefect's `DateTime`: ISO 8601 (naive = UTC), date-only, or Unix seconds/milliseconds. Output: a UTC instant text. */
+/**
+ * A datetime whose offset is 24 hours or more ("+24:00"): valid for Prefect's
+ * validation, which therefore reports the body's other errors without it, but
+ * Prefect then fails (503). We answer 422 for it once the body is otherwise
+ * valid (deferredDateTimeErrors); it never reaches SQL.
+ */
+export class DayOrMoreOffset {
+  constructor(readonly input: string) {}
+}
+
+/** The DayOrMoreOffset values of a validated body, as Pydantic-style errors at their paths (empty: none). */
+export function deferredDateTimeErrors(value: unknown, path: (string | number)[] = []): { type: string; loc: (string | number)[]; msg: string; ctx: Record<string, unknown> }[] {
+  if (value instanceof DayOrMoreOffset) {
+    return [{ type: 'value_error', loc: path, msg: `Value error, Unable to parse string [${value.input}]`, ctx: { error: {} } }];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => deferredDateTimeErrors(v, [...path, i]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => deferredDateTimeErrors(v, [...path, k]));
+  return [];
+}
+
+/** Prefect's `DateTime`: Pydantic's ISO 8601 (naive = UTC), date-only or Unix seconds/milliseconds, then pendulum's formats. Output: a UTC instant text. */
 export const dateTimeField = (description: string) =>
   leaf(
     (input) => {
       if (typeof input === 'string') {
-        return parseInstant(input) ?? invalid('value_error', `Value error, Unable to parse string [${input}]`, { error: {} });
+        const instant = parseInstant(input);
+        if (instant !== undefined) return instant;
+        // What Pydantic refuses, pendulum may take ("now", "2024-W01", "12:00"...).
+        const parsed = parseDateTimeText(input);
+        if ('instant' in parsed) {
+          // Typed as the instant text: request parsing turns it into a 422 before any SQL (deferredDateTimeErrors).
+          return parsed.dayOrMoreOffset ? (new DayOrMoreOffset(input) as unknown as string) : parsed.instant;
+        }
+        return parsed.valueError ? invalid('value_error', parsed.msg, { error: {} }) : invalid('value_error', parsed.msg);
       }
       if (typeof input === 'number' || typeof input === 'bigint') {
         const instant = parseInstant(Number(input));

@@ -1,4 +1,5 @@
-// Python's uuid.UUID as Pydantic 2.13 (pydantic-core 2.46, uuid crate 1.23.0)
+// Python's uuid.UUID as Pydantic 2.14 (pydantic-core 2.50.5, which a fresh
+// `pip install prefect==3.6.24` brings; probed through Prefect's filter models)
 // validates a string: simple, hyphenated, {braced} and urn:uuid: forms; on
 // failure the crate's diagnostic text, which Prefect puts in the 422 body.
 
@@ -27,7 +28,7 @@ export function parseUuid(s: string): { uuid: string } | { error: string } {
   return { error: uuidError(failed) };
 }
 
-/** uuid 1.23.0's InvalidUuid::into_err: positions are 1-based byte offsets, lengths in bytes. */
+/** The uuid crate's InvalidUuid::into_err as pydantic-core 2.50.5 reports it: positions are 0-based byte offsets, lengths in bytes. */
 function uuidError(failed: string): string {
   let inner = failed;
   let offset = 0;
@@ -49,12 +50,12 @@ function uuidError(failed: string): string {
       if (hyphens < 4) bounds[hyphens] = byteIndex;
       hyphens++;
     } else if (!/^[0-9a-fA-F]$/.test(ch)) {
-      return `invalid character: found \`${ch}\` at ${byteIndex + offset + 1}`;
+      return `invalid character: found \`${ch}\` at ${byteIndex + offset}`;
     }
     byteIndex += Buffer.byteLength(ch);
   }
   if (hyphens === 0 && simple) {
-    return `invalid length: expected length 32 for simple format, found ${Buffer.byteLength(failed)}`;
+    return `invalid length: found ${Buffer.byteLength(failed)}`;
   }
   if (hyphens !== 4) return `invalid group count: expected 5, found ${hyphens + 1}`;
   const starts = [0, 9, 14, 19, 24];

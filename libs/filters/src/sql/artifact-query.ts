@@ -50,9 +50,9 @@ export function artifactWhere<T extends ArtifactTable>(table: T, filters: Artifa
 
 /**
  * ORDER BY for a sort value, with `id` as the hidden final tie-breaker (§6).
- * NULL keys (keyless versions) sort as on SQLite, Prefect's default back end:
- * first ascending, last descending. Collection keys are unique and NOT NULL,
- * so KEY_* needs no tie-breaker there.
+ * NULL keys (keyless versions) sort as Prefect on PostgreSQL sorts them (the
+ * production back end; PostgreSQL's default): last ascending, first descending.
+ * Collection keys are unique and NOT NULL, so KEY_* needs no tie-breaker there.
  */
 export function artifactOrderBy(table: ArtifactTable, sort: ArtifactSort, t: string): string {
   switch (sort) {
@@ -63,8 +63,8 @@ export function artifactOrderBy(table: ArtifactTable, sort: ArtifactSort, t: str
     case 'ID_DESC':
       return `${t}.id DESC`;
     case 'KEY_DESC':
-      return table === 'artifact' ? `${t}.key DESC NULLS LAST, ${t}.id DESC` : `${t}.key DESC`;
+      return table === 'artifact' ? `${t}.key DESC, ${t}.id DESC` : `${t}.key DESC`;
     case 'KEY_ASC':
-      return table === 'artifact' ? `${t}.key ASC NULLS FIRST, ${t}.id ASC` : `${t}.key ASC`;
+      return table === 'artifact' ? `${t}.key ASC, ${t}.id ASC` : `${t}.key ASC`;
   }
 }
