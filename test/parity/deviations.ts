@@ -33,8 +33,14 @@ function validationError(ours: Answer): string[] {
   }
 }
 
+/** A NaN / Infinity literal, or a number whose exponent overflows a double, outside strings. */
+function nonFinite(body: string): boolean {
+  const outsideStrings = body.replace(/"(?:[^"\\]|\\.)*"/g, '""');
+  if (/(^|[^A-Za-z])(NaN|Infinity)/.test(outsideStrings)) return true;
+  return [...outsideStrings.matchAll(/\d(?:\.\d*)?[eE]\+?(\d+)/g)].some((m) => Number(m[1]) > 308);
+}
+
 const isFilter = (r: ParityRequest) => r.method === 'POST' && /\/filter$/.test(r.path);
-const isCount = (r: ParityRequest) => r.method === 'POST' && /\/count$/.test(r.path);
 
 export const DEVIATIONS: Deviation[] = [
   {
@@ -45,9 +51,11 @@ export const DEVIATIONS: Deviation[] = [
     probe: post('/api/artifacts/filter', '{"offset": 9223372036854775808}'),
   },
   {
-    id: 'non-finite-limit-offset',
-    what: 'limit or offset NaN / Infinity: Prefect answers 500; we answer 422 (not a valid integer)',
-    matches: (r) => (isFilter(r) || isCount(r)) && /"(limit|offset)"\s*:\s*-?(NaN|Infinity)/.test(r.body ?? ''),
+    id: 'non-finite-number-in-invalid-body',
+    what:
+      'a body holding NaN, Infinity or a number beyond the float range (1e400) that fails validation (NaN as limit, in a filter, or beside any other error): ' +
+      "Prefect's 422 response cannot serialise the non-finite input it echoes and it answers 500; we answer the 422 (non-finite inputs echoed as null)",
+    matches: (r) => r.method === 'POST' && nonFinite(r.body ?? ''),
     checkOurs: validationError,
     probe: post('/api/artifacts/filter', '{"limit": NaN}'),
   },

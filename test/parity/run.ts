@@ -1,4 +1,4 @@
-// npm run parity -- [--requests N] [--seed S]... [--history-seed H] [--operations K] [--concurrency C] [--findings file.md] [--json file.json]
+// npm run parity -- [--requests N] [--seed S]... [--history-seed H] [--operations K] [--concurrency C] [--findings file.md] [--json file.json] [--serve]
 // The differential test against the real Prefect server, standalone: uses KAFKA_BROKERS and
 // DATABASE_URL when set, else starts a throw-away Kafka and PostgreSQL (infra/local) and
 // stops them at the end. Needs the built apps (the npm script builds them first).
@@ -12,7 +12,7 @@ import { startParity } from './support/harness';
 import { failures, markdownReport } from './support/report';
 
 function args(argv: string[]) {
-  const out = { requests: 2000, seeds: [] as number[], historySeed: 12, operations: 480, concurrency: 4, findings: '', json: '' };
+  const out = { requests: 2000, seeds: [] as number[], historySeed: 12, operations: 480, concurrency: 4, findings: '', json: '', serve: false };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1] ?? '';
     const int = () => {
@@ -29,6 +29,7 @@ function args(argv: string[]) {
       case '--concurrency': out.concurrency = Math.max(1, int()); break;
       case '--findings': out.findings = value; i++; break;
       case '--json': out.json = value; i++; break;
+      case '--serve': out.serve = true; break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
@@ -50,6 +51,12 @@ async function main(): Promise<number> {
   try {
     const parity = await startParity({ historySeed: options.historySeed, operations: options.operations, log });
     try {
+      if (options.serve) {
+        // Both sides stay up with the history loaded, for probing by hand, until interrupted.
+        process.stdout.write(`PREFECT=${parity.prefect.url}/api\nOURS=${parity.queryUrl}/api\n`);
+        await new Promise<void>((resolve) => ['SIGINT', 'SIGTERM'].forEach((signal) => process.once(signal, () => resolve())));
+        return 0;
+      }
       const results = [];
       for (const seed of options.seeds) {
         log(`seed ${seed}: ${options.requests} requests`);

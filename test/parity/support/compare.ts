@@ -21,7 +21,8 @@ function parse(text: string): { ok: true; value: unknown } | { ok: false } {
 /** A short signature of an error answer: 404's detail, 422's first error type. */
 function signature(answer: Answer): string {
   const parsed = parse(answer.body);
-  if (!parsed.ok || !parsed.value || typeof parsed.value !== 'object') return answer.body === '' ? '' : 'non-JSON';
+  if (!parsed.ok) return answer.body === '' ? '' : 'non-JSON';
+  if (!parsed.value || typeof parsed.value !== 'object') return answer.status === 200 ? 'value' : '';
   const v = parsed.value as Record<string, unknown>;
   if (answer.status === 422 && Array.isArray(v.exception_detail)) {
     const first = v.exception_detail[0] as Record<string, unknown> | undefined;
@@ -29,6 +30,7 @@ function signature(answer: Answer): string {
   }
   if (typeof v.detail === 'string') return JSON.stringify(v.detail);
   if (answer.status === 200) return Array.isArray(v) ? 'list' : 'object';
+  if (answer.status === 200) return 'value';
   return '';
 }
 
@@ -77,14 +79,17 @@ function sortOf(request: ParityRequest): string {
   return match ? match[1]!.replace(/"/g, '') : 'default';
 }
 
-/** undefined when the answers agree; else the disagreement's class. */
-export function classify(request: ParityRequest, prefect: Answer, ours: Answer): string | undefined {
-  if (prefect.status === ours.status && prefect.body === ours.body) return undefined;
+/**
+ * The disagreement classes of one answer pair: none when they agree; one per kind of
+ * difference otherwise (a list can differ both in row order and in number text).
+ */
+export function classify(request: ParityRequest, prefect: Answer, ours: Answer): string[] {
+  if (prefect.status === ours.status && prefect.body === ours.body) return [];
   const route = request.route;
-  if (prefect.status !== ours.status) return `${route}: status ${prefect.status} ${signature(prefect)} vs ours ${ours.status} ${signature(ours)}`.replace(/ +/g, ' ');
+  if (prefect.status !== ours.status) return [`${route}: status ${prefect.status} ${signature(prefect)} vs ours ${ours.status} ${signature(ours)}`.replace(/ +/g, ' ').trim()];
   const p = parse(prefect.body);
   const o = parse(ours.body);
-  if (!p.ok || !o.ok) return `${route}: ${prefect.status}: body text differs (not JSON)`;
+  if (!p.ok || !o.ok) return [`${route}: ${prefect.status}: body text differs (not JSON)`];
   const kinds = new Set<string>();
   if (Array.isArray(p.value) && Array.isArray(o.value)) {
     const pi = p.value.map(rowId);
@@ -102,6 +107,5 @@ export function classify(request: ParityRequest, prefect: Answer, ours: Answer):
     diff(p.value, o.value, [], kinds);
   }
   if (kinds.size === 0) kinds.add('same JSON, different text');
-  const listed = [...kinds].sort();
-  return `${route}: ${prefect.status}: ${listed.slice(0, 3).join('; ')}${listed.length > 3 ? ` (+${listed.length - 3})` : ''}`;
+  return [...kinds].sort().map((kind) => `${route}: ${prefect.status}: ${kind}`);
 }

@@ -70,8 +70,10 @@ export class RequestGenerator {
       const body = this.random.pick(['[]', '"x"', '1', 'null', 'true', '{', '{"limit": 1,}', '{"sort":}', '', '[{"limit":1}]', '{"limit":1}{}', "{'limit': 1}", '{"limit": 01}']);
       return { method: 'POST', path, route, headers, body };
     }
-    const schema = this.deref(this.openapi.paths[apiPath]!.post!.requestBody as Schema);
-    const body = this.object(this.deref((schema.content as Schema)['application/json'] as Schema), [], 0) as Record<string, unknown>;
+    const content = (this.openapi.paths[apiPath]!.post!.requestBody as Schema).content as Record<string, Schema>;
+    const schema = this.deref(content['application/json']!.schema as Schema);
+    if (!schema.properties) throw new Error(`no body schema for ${apiPath} in Prefect's OpenAPI document`);
+    const body = this.object(schema, [], 0);
     if (this.random.chance(0.25)) this.mutate(body, []);
     if (this.random.chance(0.03)) headers['content-type'] = this.random.pick(['text/plain', 'application/vnd.api+json', 'application/json; charset=utf-8', 'application/x-www-form-urlencoded']);
     if (this.random.chance(0.02)) delete headers['content-type'];

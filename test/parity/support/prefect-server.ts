@@ -9,6 +9,8 @@ import { ensurePrefect } from '../../support/prefect';
 export interface PrefectServer {
   /** e.g. http://127.0.0.1:4321 (the REST API is under /api). */
   url: string;
+  /** Its database (postgres://...), for the harness's one out-of-band change (collection ids). */
+  databaseUrl: string;
   output(): string;
   stop(): Promise<void>;
 }
@@ -99,5 +101,7 @@ export async function startPrefectServer(serverUrl: string): Promise<PrefectServ
     await stop();
     throw error;
   }
-  return { url, output: () => output, stop };
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = `/${database}`;
+  return { url, databaseUrl: databaseUrl.toString(), output: () => output, stop };
 }

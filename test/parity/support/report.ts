@@ -17,6 +17,17 @@ export function describeRequest(r: ParityRequest): string {
 
 const answer = (a: Outcome['prefect']) => `${a.status} ${a.body}`;
 
+/** Where two long bodies first differ: a few characters of each around that place. */
+export function firstDifference(o: Outcome): string {
+  const a = o.prefect.body;
+  const b = o.ours.body;
+  if (o.prefect.status !== o.ours.status || (a.length < 200 && b.length < 200)) return '';
+  let i = 0;
+  while (i < a.length && a[i] === b[i]) i++;
+  const from = Math.max(0, i - 40);
+  return `at ${i}: Prefect …${a.slice(from, i + 40)}… ours …${b.slice(from, i + 40)}…`;
+}
+
 /** The disagreement table (markdown): class, count, minimal request, Prefect's answer, ours. */
 export function markdownReport(results: ParityResult[]): string {
   const lines: string[] = [];
@@ -29,9 +40,12 @@ export function markdownReport(results: ParityResult[]): string {
       `History: ${r.history.versions} versions created (${r.history.liveVersions} live) over ${r.history.keys} keys, ${r.history.events} events. ` +
         `Collection ids: ${r.collectionIdsDiffer ? "ours (UUID v5 of the key) differ from Prefect's random ones, so Prefect's are mapped to ours by key before comparing" : 'identical'}.`,
       '',
-      '| class | count | minimal request | Prefect | ours |',
-      '| --- | --- | --- | --- | --- |',
-      ...r.classes.map((c) => `| ${c.name.replace(/\|/g, '\\|')} | ${c.count} | ${cell(describeRequest(c.example.request))} | ${cell(answer(c.example.prefect))} | ${cell(answer(c.example.ours))} |`),
+      '| class | count | minimal request | Prefect | ours | first difference |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...r.classes.map(
+        (c) =>
+          `| ${c.name.replace(/\|/g, '\\|')} | ${c.count} | ${cell(describeRequest(c.example.request))} | ${cell(answer(c.example.prefect))} | ${cell(answer(c.example.ours))} | ${firstDifference(c.example) ? cell(firstDifference(c.example), 400) : ''} |`,
+      ),
       '',
       'Deliberate deviations (Prefect 5xx, ours better; test/parity/deviations.ts):',
       '',
@@ -50,7 +64,11 @@ export function markdownReport(results: ParityResult[]): string {
 /** Failures: classes outside the deviations, and deviations where ours is not what is written down. */
 export function failures(result: ParityResult): string[] {
   return [
-    ...result.classes.map((c) => `${c.count} × ${c.name}\n    e.g. ${describeRequest(c.example.request).slice(0, 400)}\n    Prefect: ${answer(c.example.prefect).slice(0, 300)}\n    ours:    ${answer(c.example.ours).slice(0, 300)}`),
+    ...result.classes.map(
+      (c) =>
+        `${c.count} × ${c.name}\n    e.g. ${describeRequest(c.example.request).slice(0, 400)}\n    Prefect: ${answer(c.example.prefect).slice(0, 300)}\n    ours:    ${answer(c.example.ours).slice(0, 300)}` +
+        (firstDifference(c.example) ? `\n    ${firstDifference(c.example)}` : ''),
+    ),
     ...result.deviations.flatMap((d) => d.broken.slice(0, 1).map((b) => `deviation ${d.id} (${d.broken.length}×): ${b.problems.join('; ')}\n    e.g. ${describeRequest(b.outcome.request).slice(0, 400)}`)),
   ];
 }
