@@ -22,7 +22,7 @@ function parse(text: string): { ok: true; value: unknown } | { ok: false } {
 function signature(answer: Answer): string {
   const parsed = parse(answer.body);
   if (!parsed.ok) return answer.body === '' ? '' : 'non-JSON';
-  if (!parsed.value || typeof parsed.value !== 'object') return answer.status === 200 ? 'value' : '';
+  if (!parsed.value || typeof parsed.value !== 'object' || isLosslessNumber(parsed.value)) return answer.status === 200 ? 'value' : '';
   const v = parsed.value as Record<string, unknown>;
   if (answer.status === 422 && Array.isArray(v.exception_detail)) {
     const first = v.exception_detail[0] as Record<string, unknown> | undefined;
@@ -30,7 +30,6 @@ function signature(answer: Answer): string {
   }
   if (typeof v.detail === 'string') return JSON.stringify(v.detail);
   if (answer.status === 200) return Array.isArray(v) ? 'list' : 'object';
-  if (answer.status === 200) return 'value';
   return '';
 }
 
