@@ -276,8 +276,11 @@ export async function buildHistory(prefectUrl: string, options: HistoryOptions):
     if (typeof d.work_queue_name === 'string') h.workQueueNames.push(d.work_queue_name);
     upsert('deployment', pick(d, ['id', 'flow_id', 'name', 'tags', 'work_queue_name', 'paused', 'concurrency_limit', 'created', 'updated']));
   }
+  // Deleted are the snapshotted runs Prefect no longer has (the flow run, and whatever it took along).
+  const gone = new Set<string>();
   for (const id of h.flowRunIds) {
     const got = await api.call('GET', `/flow_runs/${id}`);
+    if (got.status !== 200) gone.add(id);
     const run = got.status === 200 ? pick(got.value as Obj, runFields) : snapshots.get(id)!.data;
     h.names.push(String(run.name));
     h.tags.push(...(run.tags as string[]));
@@ -288,6 +291,7 @@ export async function buildHistory(prefectUrl: string, options: HistoryOptions):
   }
   for (const id of h.taskRunIds) {
     const got = await api.call('GET', `/task_runs/${id}`);
+    if (got.status !== 200) gone.add(id);
     const task = got.status === 200 ? pick(got.value as Obj, taskFields) : snapshots.get(id)?.data;
     if (!task) throw new Error(`task run ${id} is gone from Prefect and was not snapshotted`);
     h.names.push(String(task.name));
@@ -295,7 +299,7 @@ export async function buildHistory(prefectUrl: string, options: HistoryOptions):
     upsert('task-run', task);
   }
   const deletedAt = new Date().toISOString();
-  for (const [id, { type }] of snapshots) emit('runs', `prefect.${type}.deleted`, id, deletedAt, { id, updated: deletedAt });
+  for (const [id, { type }] of snapshots) if (gone.has(id)) emit('runs', `prefect.${type}.deleted`, id, deletedAt, { id, updated: deletedAt });
 
   h.artifactIds = [...live.keys()];
   h.keys = [...new Set([...live.values()].map((a) => a.key).filter((k): k is string => typeof k === 'string'))];
