@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { freePort, waitFor } from '../../../infra/local/apps';
+import { ensurePrefect } from '../../support/prefect';
+
+export interface PrefectServer {
+  /** e.g. http://127.0.0.1:4321 (the REST API is under /api). */
+  url: string;
+  /** Its database (postgres://...), for the harness's one out-of-band change (collection ids). */
+  databaseUrl: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real Prefect server as users run it in production: `prefect server start` on a
+ * fresh PostgreSQL database of `serverUrl` (postgres://...), bound to 127.0.0.1, with
+ * its UI, telemetry and background services off (none of them touches artifacts, and
+ * the services would change runs behind the history's back: late runs, cancellation
+ * cleanup, the database vacuum).
+ */
+export async function startPrefectServer(serverUrl: string): Promise<PrefectServer> {
+  const bin = ensurePrefect();
+  const database = `prefect_parity_${process.pid}_${Date.now().toString(36)}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${database}"`);
+  } finally {
+    await admin.end();
+  }
+  const dbUrl = new URL(serverUrl);
+  dbUrl.pathname = `/${database}`;
+  dbUrl.protocol = 'postgresql+asyncpg:';
+  const home = mkdtempSync(join(tmpdir(), 'prefect-parity-home-'));
+  const port = await freePort();
+  const child = spawn(
+    join(bin, 'prefect'),
+    ['server', 'start', '--host', '127.0.0.1', '--port', String(port), '--no-ui', '--no-services', '--analytics-off', '--workers', '1'],
+    {
+      cwd: home,
+      // Its own process group, so stop() reaches anything it forks.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        HOME: home,
+        PREFECT_HOME: home,
+        PREFECT_API_DATABASE_CONNECTION_URL: dbUrl.toString(),
+        PREFECT_UI_ENABLED: 'false',
+        PREFECT_SERVER_ANALYTICS_ENABLED: 'false',
+        PREFECT_SERVER_LOGGING_LEVEL: 'WARNING',
+        PREFECT_LOGGING_LEVEL: 'WARNING',
+        PYTHONUNBUFFERED: '1',
+        NO_COLOR: '1',
+        COLUMNS: '200',
+      },
+    },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      process.kill(-child.pid, 'SIGTERM');
+      const timer = setTimeout(() => child.pid && process.kill(-child.pid, 'SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(home, { recursive: true, force: true });
+    const client = new Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
+    } finally {
+      await client.end();
+    }
+  };
+  try {
+    // Migrations of a fresh database run at start-up: minutes on a busy machine.
+    await waitFor(
+      'the Prefect server',
+      async () => {
+        if (child.exitCode !== null) throw new Error(`prefect server exited with ${child.exitCode}: ${output.slice(-3000)}`);
+        const response = await fetch(`${url}/api/health`);
+        await response.arrayBuffer();
+        return response.status === 200 ? true : undefined;
+      },
+      600_000,
+      500,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const databaseUrl = new URL(serverUrl);
+  databaseUrl.pathname = `/${database}`;
+  return { url, databaseUrl: databaseUrl.toString(), output: () => output, stop };
+}
