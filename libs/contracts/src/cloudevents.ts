@@ -38,6 +38,10 @@ export type DecodedEvent<T extends EventType = EventType> = EventOf<T> & { posit
 export const DECODE_FAILURE_REASONS = ['invalid_json', 'not_cloudevent', 'unknown_type', 'invalid_payload', 'wrong_topic'] as const;
 export type DecodeFailureReason = (typeof DECODE_FAILURE_REASONS)[number];
 
+/** Every `dlq-reason` the ingest app writes: the decoder's, and `rejected_by_database` (PostgreSQL refused the event's data). */
+export const DEAD_LETTER_REASONS = [...DECODE_FAILURE_REASONS, 'rejected_by_database'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
 export type DecodeResult =
   | { ok: true; event: ContractEvent }
   | { ok: false; reason: DecodeFailureReason; message: string; type?: string };
