@@ -83,6 +83,62 @@ describe('events publish: one NDJSON line', () => {
     expect(result.message).toMatch(message);
   });
 
+  it('reports every problem of a line: its shape and its payload', () => {
+    const result = parseLine(`{"type":"prefect.artifact.created","data":{"id":"nope","key":"Bad Key"},"typo":1,"other":2,"id":5}`, defaults);
+    if (result.ok) throw new Error('expected a rejection');
+    expect(result.reason).toBe('invalid_line');
+    expect(result.message).toBe(
+      'unknown fields "typo", "other" (a line has type, data, id, source, time, subject, mode; or is a CloudEvent with specversion); id must be a string; ' +
+        'invalid prefect.artifact.created data: id: invalid uuid "nope"; key: Artifact key must only contain lowercase letters, numbers, and dashes.; created: required',
+    );
+    const payload = parseLine(`{"type":"prefect.artifact.created","data":{"id":"nope","key":"Bad Key"}}`, defaults);
+    expect(payload).toMatchObject({ ok: false, reason: 'invalid_payload', message: expect.stringMatching(/^invalid prefect\.artifact\.created data: id: .*; key: .*; created: required$/) });
+  });
+
+  it('takes a structured CloudEvent as on the topic and sends it byte for byte, extensions included', () => {
+    const text = `{"specversion":"1.0","id":"evt-2","source":"/kcat","type":"prefect.artifact.created","time":"${T}","traceid":"t1","data":{"id":"${ID}","key":"k","data":{"x":1.0},"created":"${T}"}}`;
+    const result = parseLine(text, defaults);
+    if (!result.ok) throw new Error(result.message);
+    expect(result.event).toMatchObject({ type: 'prefect.artifact.created', id: 'evt-2', topic: 'a', key: 'k' });
+    expect(result.event.message.value.toString()).toBe(text);
+    expect(result.event.message.headers).toEqual({ 'content-type': 'application/cloudevents+json' });
+    const bad = parseLine(`{"specversion":"0.3","source":"","type":"prefect.artifact.created","time":"later","data":{"id":"${ID}"}}`, defaults);
+    expect(bad).toEqual({
+      ok: false,
+      reason: 'not_cloudevent',
+      message: 'specversion must be "1.0"; id: required non-empty string attribute; source: required non-empty string attribute; time: invalid RFC 3339 datetime "later"; invalid prefect.artifact.created data: created: required',
+    });
+    // The topic follows the type, wherever the event was captured.
+    expect(parseLine(`{"specversion":"1.0","id":"e","source":"/s","type":"prefect.flow.deleted","time":"${T}","data":{"id":"${ID}","updated":"${T}"}}`, defaults)).toMatchObject({
+      ok: true,
+      event: { topic: 'r', key: ID },
+    });
+    expect(parseLine(`{"specversion":"1.0","id":"e","source":"/s","type":"acme.thing","time":"${T}","data":{}}`, defaults)).toMatchObject({ ok: false, reason: 'unknown_type' });
+  });
+
+  it('takes a line of tail --json back: key, value and headers (binary mode too), without the dlq-* headers', () => {
+    const binary: MessageView = {
+      topic: 'r.dlq',
+      partition: 0,
+      offset: '3',
+      timestamp: String(Date.parse(T)),
+      key: Buffer.from(ID),
+      value: Buffer.from(`{"id":"${ID}","name":"etl","updated":"${T}","n":1.0}`),
+      headers: { ce_specversion: '1.0', ce_id: 'evt-3', ce_source: '/s', ce_type: 'prefect.flow.upserted', ce_time: T, 'content-type': 'application/json', 'dlq-reason': 'wrong_topic' },
+    };
+    const result = parseLine(describeJsonLine(binary), defaults);
+    if (!result.ok) throw new Error(result.message);
+    expect(result.event).toMatchObject({ type: 'prefect.flow.upserted', id: 'evt-3', topic: 'r', key: ID });
+    expect(result.event.message.value.toString()).toBe(binary.value!.toString());
+    expect(Object.keys(result.event.message.headers)).toEqual(['ce_specversion', 'ce_id', 'ce_source', 'ce_type', 'ce_time', 'content-type']);
+    expect(decodeMessage(result.event.message, 'runs').ok).toBe(true);
+
+    const structured = parseLine(describeJsonLine({ ...binary, headers: { 'content-type': 'application/cloudevents+json' }, value: Buffer.from(`{"specversion":"1.0","id":"e4","source":"/s","type":"prefect.flow.deleted","time":"${T}","data":{"id":"${ID}","updated":"${T}"}}`) }), defaults);
+    expect(structured).toMatchObject({ ok: true, event: { id: 'e4', topic: 'r' } });
+    const garbage = parseLine(describeJsonLine({ ...binary, headers: {}, value: Buffer.from('nope') }), defaults);
+    expect(garbage).toMatchObject({ ok: false, reason: 'not_cloudevent' });
+  });
+
   it('--no-validate sends what the ingest app will dead-letter, on the topic its type names', () => {
     const bad = parseLine(`{"type":"prefect.artifact.created","data":{"id":"x","key":"Bad Key","created":"${T}"}}`, { ...defaults, validate: false });
     if (!bad.ok) throw new Error(bad.message);

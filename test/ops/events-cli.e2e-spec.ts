@@ -64,7 +64,7 @@ describe('ops: the events CLI', () => {
       'rejected: 4',
       expect.stringMatching(/^ {2}line 2: invalid_payload: invalid prefect\.artifact\.created data: key: Artifact key must only contain lowercase letters/),
       expect.stringMatching(/^ {2}line 4: invalid_line: not JSON/),
-      '  line 9: invalid_line: unknown field "typo" (a line has type, data, id, source, time, subject, mode)',
+      '  line 9: invalid_line: unknown field "typo" (a line has type, data, id, source, time, subject, mode; or is a CloudEvent with specversion)',
       '  line 10: unknown_type: unknown event type "prefect.artifact.created.v2"',
       '',
     ]);
@@ -143,8 +143,10 @@ describe('ops: the events CLI', () => {
     expect([bad.code, bad.stderr]).toEqual([2, 'events: --since must be an RFC 3339 time (2026-11-28T10:00:00Z) or an age (90s, 15m, 2h, 1d), got "yesterday"\n']);
   });
 
+  let ingest: Awaited<ReturnType<OpsWorld['startIngest']>>;
+
   it('replay-dlq after the fix: the read model fills up, and replaying again changes nothing', async () => {
-    const ingest = await world.startIngest();
+    ingest = await world.startIngest();
     await waitForStatus(ingest, '/ready', 200);
     // A genuinely bad event, dead-lettered by the fixed instance: --filter leaves it alone.
     const bad = await runCli(['publish', '-', '--no-validate'], cliEnv, JSON.stringify({ type: 'prefect.artifact.created', data: { id: randomUUID(), key: 'Bad Key', created: T(8) } }));
@@ -215,6 +217,38 @@ describe('ops: the events CLI', () => {
     const report = JSON.parse(json.stdout) as { caught_up: boolean; partitions: { lag: string; freshness_seconds: number | null }[] };
     expect(report.caught_up).toBe(true);
     expect(report.partitions.every((p) => p.lag === '0' && p.freshness_seconds === 0)).toBe(true);
+  });
+
+  it('publish takes CloudEvents as on the topic and lines of tail --json back, e.g. a dead letter fixed by hand', async () => {
+    // What kcat would print: a structured CloudEvent, sent as it is.
+    const fromKcat = randomUUID();
+    const cloudEvent = JSON.stringify({ specversion: '1.0', id: `evt-${fromKcat}`, source: '/kcat', type: 'prefect.artifact.created', time: T(9), datacontenttype: 'application/json', data: { id: fromKcat, key: 'from-kcat', created: T(9) } });
+    // The binary-mode flow-run dead letter, captured, given a new run id and published again.
+    const captured = await runCli(['tail', '--dlq', '--topic', 'runs', '--from-beginning', '--type', 'prefect.flow-run.upserted', '--json', '--max', '1', '--idle-exit', '20'], cliEnv);
+    const record = JSON.parse(captured.stdout) as { headers: Record<string, string>; value: { id: string; name: string } };
+    expect(record.headers.ce_specversion).toBe('1.0');
+    const secondRun = randomUUID();
+    record.value.id = secondRun;
+    record.value.name = 'edited-by-hand';
+    record.headers.ce_id = `evt-${secondRun}`;
+    const broken = JSON.stringify({ specversion: '1.0', id: 'x', source: '/kcat', type: 'prefect.artifact.created', time: 'soon', data: { id: 'nope', created: T(9) } });
+    const published = await runCli(['publish', '-'], cliEnv, [cloudEvent, JSON.stringify(record), broken].join('\n'));
+    expect(published.stdout.split('\n')).toEqual([
+      `published: 2 events (${world.topics.artifacts}: 1, ${world.topics.runs}: 1) from 3 lines`,
+      'rejected: 1',
+      '  line 3: not_cloudevent: time: invalid RFC 3339 datetime "soon"; invalid prefect.artifact.created data: id: invalid uuid "nope"',
+      '',
+    ]);
+    expect(published.code).toBe(1);
+    await waitForStatus(ingest, '/ready', 200);
+    expect(await world.db.dataSource.query(`SELECT key FROM artifact WHERE id = $1`, [fromKcat])).toEqual([{ key: 'from-kcat' }]);
+    expect(await world.db.dataSource.query(`SELECT name, flow_id::text FROM flow_run WHERE id = $1`, [secondRun])).toEqual([{ name: 'edited-by-hand', flow_id: flow }]);
+
+    for (const command of ['publish', 'tail', 'replay-dlq', 'lag']) {
+      const help = await runCli([command, '--help'], {});
+      expect([help.code, help.stderr]).toEqual([0, '']);
+      expect(help.stdout).toMatch(new RegExp(`^events ${command} `));
+    }
   });
 
   it('fails with one line and a non-zero code: missing file, unreachable broker or app, bad usage', async () => {

@@ -140,16 +140,29 @@ function decode(message: KafkaMessageLike, stream: EventStream | undefined): Dec
 
 /** The zod schema's verdict: decides every payload the fast path did not accept, and words the failure. */
 export function schemaPayload(type: EventType, data: JsonObject): PayloadTypes[EventType] | ParseFailure {
+  const parsed = payloadSchemas[type].safeParse(plainPayload(type, data), { error: payloadErrorMap });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  return new ParseFailure(fail('invalid_payload', `invalid ${type} data: ${issue ? issueText(issue) : 'invalid'}`, type));
+}
+
+/** Every problem the payload schema finds, worded as in `dlq-error` (the decoder stops at the first); empty when valid. */
+export function payloadProblems(type: EventType, data: JsonObject): string[] {
+  const parsed = payloadSchemas[type].safeParse(plainPayload(type, data), { error: payloadErrorMap });
+  return parsed.success ? [] : parsed.error.issues.map(issueText);
+}
+
+function plainPayload(type: EventType, data: JsonObject): Record<string, unknown> {
   const plain: Record<string, unknown> = Object.create(null);
   for (const field of payloadFields[type]) {
     const value = data.get(field);
     if (value !== undefined) plain[field] = LOSSLESS_FIELDS.has(field) ? value : toPlain(value);
   }
-  const parsed = payloadSchemas[type].safeParse(plain, { error: payloadErrorMap });
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-  return new ParseFailure(fail('invalid_payload', `invalid ${type} data: ${path}${issue?.message ?? 'invalid'}`, type));
+  return plain;
+}
+
+function issueText(issue: { path: PropertyKey[]; message: string }): string {
+  return `${issue.path.length ? `${issue.path.map(String).join('.')}: ` : ''}${issue.message}`;
 }
 
 function structured(root: JsonObject): { envelope: Envelope; data: JsonValue | undefined } {
