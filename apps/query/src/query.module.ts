@@ -12,6 +12,7 @@ import { registerDocs } from './http/docs';
 import { BODY_LIMIT, configureFastify } from './http/fastify-setup';
 import { HealthController } from './http/health.controller';
 import { registerMetrics } from './http/metrics';
+import { registerReadOnlyWrites } from './http/read-only';
 import { registerRequestLog } from './http/request-log';
 import { registerWebUi } from './http/web-ui';
 import { openApiDocument } from './http/openapi';
@@ -66,6 +67,7 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = creat
     configureFastify(fastify, { authToken: config.authToken });
     registerRequestLog(fastify, logger);
     registerMetrics(fastify, () => db.poolStats());
+    registerReadOnlyWrites(fastify);
     registerDocs(fastify, openApiDocument({ defaultLimit: config.defaultLimit, auth: config.authToken !== undefined }));
     registerWebUi(fastify, { ingestUrl: config.ingestUrl ?? 'http://127.0.0.1:4201', authToken: config.authToken });
     app.useGlobalFilters(new PrefectExceptionFilter(logger));
