@@ -93,7 +93,11 @@ function readOnly(verb: string, event: string, auth: Json, parameters?: Json[]):
     summary: `${verb[0]!.toUpperCase()}${verb.slice(1)} an artifact: not here, publish ${event}`,
     description: `Prefect's route exists, but this server is a read model: it always answers 405. Publish a \`${event}\` event to the artifacts topic instead.`,
     ...(parameters ? { parameters } : {}),
-    responses: { ...auth, 405: json({ type: 'object', required: ['detail'], properties: { detail: { type: 'string' } }, example: { detail } }, 'Read-only: the body names the event to publish.') },
+    responses: {
+      ...auth,
+      ...(parameters ? { 404: DETAIL('The id does not look like a UUID: no such route.') } : {}),
+      405: json({ type: 'object', required: ['detail'], properties: { detail: { type: 'string' } }, example: { detail } }, 'Read-only: the body names the event to publish.'),
+    },
   };
 }
 
