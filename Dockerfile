@@ -1,16 +1,21 @@
-# Builds both apps; pick one with the command (see docker-compose.yml).
-FROM node:20-bookworm-slim AS build
+# Builds both apps and the operator tools; pick one with the command (see docker-compose.yml):
+#   node dist/apps/ingest/main.js | node dist/apps/query/main.js
+#   node dist/tools/events.js <command> (npm run events) | node dist/tools/rebuild.js (npm run rebuild)
+# Node 22: the oldest line that every dependency's `engines` accepts (content-disposition 3,
+# under @fastify/static, wants >= 22; test/ops/compose.spec.ts checks the whole lockfile).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY . .
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist ./dist
 USER node
+EXPOSE 4200 4201
 CMD ["node", "dist/apps/query/main.js"]

@@ -1,14 +1,16 @@
 // npm run events -- <command>: the tools a producer team and an operator reach for.
 // Exit codes: 0 done, 1 failed (or some lines rejected), 2 bad usage.
 import { CliError, readEnv } from './events/cli';
-import { LAG_USAGE, lagCommand } from './events/lag';
-import { PUBLISH_USAGE, publishCommand } from './events/publish';
-import { REPLAY_USAGE, replayCommand } from './events/replay-dlq';
-import { TAIL_USAGE, tailCommand } from './events/tail';
+import { LAG_HELP, LAG_USAGE, lagCommand } from './events/lag';
+import { PUBLISH_HELP, PUBLISH_USAGE, publishCommand } from './events/publish';
+import { REPLAY_HELP, REPLAY_USAGE, replayCommand } from './events/replay-dlq';
+import { TAIL_HELP, TAIL_USAGE, tailCommand } from './events/tail';
 
-const USAGE = `usage:
+const HELP: Record<string, string> = { publish: PUBLISH_HELP, tail: TAIL_HELP, 'replay-dlq': REPLAY_HELP, lag: LAG_HELP };
+
+const USAGE = `usage (events <command> --help for one command):
   ${PUBLISH_USAGE}
-      one event per line: {"type": "...", "data": {...}, "id"?, "source"?, "time"?, "subject"?, "mode"?: "structured"|"binary"}
+      one event per line: {"type": "...", "data": {...}, ...}, a CloudEvent as on the topic, or a line of tail --json
   ${TAIL_USAGE}
   ${REPLAY_USAGE}
   ${LAG_USAGE}
@@ -21,6 +23,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     (command === undefined ? process.stderr : process.stdout).write(USAGE);
     return command === undefined ? 2 : 0;
+  }
+  if (HELP[command] !== undefined && rest.some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(HELP[command]);
+    return 0;
   }
   const env = readEnv(process.env);
   const io = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };

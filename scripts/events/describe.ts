@@ -1,6 +1,8 @@
 // One readable line per Kafka message, for `tail` and `replay-dlq --dry-run`. It
 // must work on anything, dead letters included, so it reads leniently instead of
 // using the contract's decoder.
+import { isUtf8 } from 'node:buffer';
+import { JsonNumber, JsonValue, parseJson, stringifyJson } from '@app/contracts';
 
 export type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
 
@@ -43,7 +45,13 @@ function attributes(message: MessageView): { type?: string; id?: string; time?: 
   return {};
 }
 
-function kafkaTime(timestamp: string): string {
+/** The CloudEvents type a message carries, if any (`tail --type`). */
+export function messageType(message: MessageView): string | undefined {
+  return attributes(message).type;
+}
+
+/** The message's Kafka timestamp (producer or broker time) as ISO text, `-` when absent. */
+export function kafkaTime(timestamp: string): string {
   const ms = Number(timestamp);
   return Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : '-';
 }
@@ -53,11 +61,71 @@ function printable(text: string, max = 120): string {
   return /[\s"\\]|[^\x20-\x7e]/.test(clipped) || clipped === '' ? JSON.stringify(clipped) : clipped;
 }
 
-/** Machine-readable view (`tail --json`). */
+/** The value as a lossless JSON tree, or undefined when it is not JSON (or not UTF-8). */
+export function jsonValue(value: Buffer | null): JsonValue | undefined {
+  if (value === null || value.length === 0 || !isUtf8(value)) return undefined;
+  try {
+    return parseJson(value.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes as printable text: UTF-8 kept, control characters, backslashes and invalid bytes escaped (\n, \t, \xNN). */
+export function escapeBytes(value: Buffer): string {
+  const escape = (code: number) => (code === 0x0a ? '\\n' : code === 0x09 ? '\\t' : code === 0x0d ? '\\r' : code === 0x5c ? '\\\\' : `\\x${code.toString(16).padStart(2, '0')}`);
+  if (isUtf8(value)) {
+    let out = '';
+    for (const ch of value.toString('utf8')) {
+      const code = ch.codePointAt(0)!;
+      out += code < 0x20 || code === 0x7f || code === 0x5c ? escape(code) : ch;
+    }
+    return out;
+  }
+  let out = '';
+  for (const byte of value) out += byte >= 0x20 && byte < 0x7f && byte !== 0x5c ? String.fromCharCode(byte) : escape(byte);
+  return out;
+}
+
+/** Indented JSON text of a lossless tree: numbers exactly as written, keys in their order. */
+export function prettyJson(value: JsonValue, indent = ''): string {
+  if (value instanceof JsonNumber) return value.raw;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : `[\n${value.map((v) => inner + prettyJson(v, inner)).join(',\n')}\n${indent}]`;
+  if (value.size === 0) return '{}';
+  return `{\n${[...value].map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`).join(',\n')}\n${indent}}`;
+}
+
+/** `tail --value`: pretty JSON, or the raw bytes escaped; `<null>` for a tombstone. */
+export function renderValue(value: Buffer | null): string {
+  if (value === null) return '<null>';
+  if (value.length === 0) return '<empty>';
+  const tree = jsonValue(value);
+  return tree === undefined ? escapeBytes(value) : prettyJson(tree);
+}
+
+function headersText(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    const last = Array.isArray(v) ? v[v.length - 1] : v;
+    if (last !== undefined) out[name] = last.toString();
+  }
+  return out;
+}
+
+/**
+ * Machine-readable view (`tail --json`): the position, both times, key, type, id,
+ * the headers and the value (`value` when it is JSON, kept lossless; else
+ * `value_text` for UTF-8, `value_base64` for other bytes), plus `dlq` for a dead
+ * letter. `events publish` reads such a line back (see publish.ts).
+ */
 export function describeJson(message: MessageView): Record<string, unknown> {
   const a = attributes(message);
   const out: Record<string, unknown> = {
-    time: a.time ?? kafkaTime(message.timestamp),
+    time: a.time ?? null,
+    kafka_time: kafkaTime(message.timestamp),
     topic: message.topic,
     partition: message.partition,
     offset: message.offset,
@@ -77,18 +145,29 @@ export function describeJson(message: MessageView): Record<string, unknown> {
       truncated: header(message.headers, 'dlq-truncated') ?? null,
     };
   }
+  out.headers = headersText(message.headers);
+  const tree = jsonValue(message.value);
+  if (message.value === null || tree !== undefined) out.value = tree ?? null;
+  else if (isUtf8(message.value)) out.value_text = message.value.toString('utf8');
+  else out.value_base64 = message.value.toString('base64');
   return out;
 }
 
+/** One NDJSON line of describeJson, numbers of the value as written. */
+export function describeJsonLine(message: MessageView): string {
+  return stringifyJson(describeJson(message));
+}
+
 /**
- * `<time> <topic>[<partition>]@<offset> <type> key=<key> id=<id>`, and for a dead
- * letter ` reason=<reason> source=<topic>[<p>]@<offset> error=<error>`. The time is
- * the CloudEvent's, else the Kafka timestamp.
+ * `<event time> <Kafka time> <topic>[<partition>]@<offset> <type> key=<key> id=<id>`,
+ * and for a dead letter ` reason=<reason> source=<topic>[<p>]@<offset> error=<error>`.
+ * The event time is the CloudEvent's `time` (`-` when it has none).
  */
 export function describe(message: MessageView): string {
   const a = attributes(message);
   const parts = [
-    a.time ?? kafkaTime(message.timestamp),
+    a.time === undefined ? '-' : printable(a.time),
+    kafkaTime(message.timestamp),
     `${message.topic}[${message.partition}]@${message.offset}`,
     a.type === undefined ? (message.value === null ? '<empty>' : '<not a CloudEvent>') : printable(a.type),
     `key=${message.key === null ? '<none>' : printable(message.key.toString('utf8'))}`,

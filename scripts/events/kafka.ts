@@ -3,7 +3,7 @@ import { kafkaClientConfig, KafkaSecurity } from '@app/contracts';
 import { Admin, Consumer, Kafka, KafkaConfig, Partitioners, Producer } from 'kafkajs';
 import { CliError, CliEnv } from './cli';
 
-export type { Message } from 'kafkajs';
+export type { Admin, Message } from 'kafkajs';
 
 /** How long connecting may take before the CLI gives up with one line. */
 export const CONNECT_TIMEOUT_MS = 5_000;

@@ -2,6 +2,11 @@ import { CliEnv, CliError, parseArgs } from './cli';
 
 export const LAG_USAGE = 'events lag [--json]   (reads INGEST_URL, default http://127.0.0.1:4201)';
 
+export const LAG_HELP = `${LAG_USAGE}
+  Per topic-partition: high-water mark, the ingest app's stored checkpoint, lag and freshness (from its /ready and /metrics).
+  --json   the same as one JSON object
+`;
+
 const HTTP_TIMEOUT_MS = 5_000;
 
 interface ReadyPartition {

@@ -1,10 +1,45 @@
 import { randomUUID } from 'node:crypto';
+import { DEAD_LETTER_REASONS } from '@app/contracts';
 import { CliEnv, CliError, parseArgs, resolveTopics } from './cli';
 import { describe, header, Headers } from './describe';
 import { connect, createKafka, createProducer, Message, requireTopics } from './kafka';
 import { dlqTopics } from './tail';
 
-export const REPLAY_USAGE = 'events replay-dlq [--topic artifacts|runs|<name>] [--filter reason[,reason...]] [--dry-run]';
+export const REPLAY_USAGE = 'events replay-dlq [--topic artifacts|runs|<name>] [--filter reason[,reason...]] [--force] [--dry-run]';
+
+/**
+ * Reasons that depend only on the message's bytes (and the database's limits):
+ * replayed unchanged, such a dead letter is dead-lettered again. unknown_type and
+ * wrong_topic depend on the ingest app's version and configuration, so replaying
+ * them after an upgrade or a fix is the point.
+ */
+export const UNREPLAYABLE_REASONS: ReadonlySet<string> = new Set(['invalid_json', 'not_cloudevent', 'invalid_payload', 'rejected_by_database']);
+
+export const REPLAY_HELP = `${REPLAY_USAGE}
+  Re-publishes the dead letters present now to their source topic, with the original key, value and headers.
+  --filter R[,R]  only these reasons: ${DEAD_LETTER_REASONS.join(', ')}
+  --force         also replay ${[...UNREPLAYABLE_REASONS].join(', ')}: unchanged, they are only dead-lettered again
+                  (to fix one: tail --dlq --json > f.ndjson, edit the value, publish f.ndjson)
+  --dry-run       list what would be replayed, send nothing
+`;
+
+/** `--filter`: known reasons only; without `--force`, none that can only dead-letter again. */
+export function parseReasonFilter(text: string | undefined, force: boolean): Set<string> | undefined {
+  if (text === undefined) return undefined;
+  const reasons = new Set(text.split(',').map((r) => r.trim()).filter((r) => r !== ''));
+  const known: ReadonlySet<string> = new Set(DEAD_LETTER_REASONS);
+  const unknown = [...reasons].filter((r) => !known.has(r));
+  if (unknown.length > 0) throw new CliError(`unknown reason${unknown.length > 1 ? 's' : ''} ${unknown.map((r) => JSON.stringify(r)).join(', ')} in --filter; valid reasons: ${DEAD_LETTER_REASONS.join(', ')}`, 2);
+  if (reasons.size === 0) throw new CliError(`--filter needs at least one reason: ${DEAD_LETTER_REASONS.join(', ')}`, 2);
+  const refused = [...reasons].filter((r) => UNREPLAYABLE_REASONS.has(r));
+  if (refused.length > 0 && !force) {
+    throw new CliError(
+      `${refused.join(', ')} dead letters would only be dead-lettered again: fix them and publish them (tail --dlq --json, edit, publish), or pass --force to replay them unchanged`,
+      2,
+    );
+  }
+  return reasons;
+}
 
 const STALL_MS = 30_000;
 
@@ -21,6 +56,8 @@ export interface ReplayReport {
   read: number;
   replayed: Map<string, number>;
   skippedByFilter: Map<string, number>;
+  /** Left alone without --force: reasons that can only dead-letter again. */
+  skippedUnreplayable: Map<string, number>;
   skippedNoSource: number;
   /** Dead letters whose value the ingest app cut to fit the broker (`dlq-truncated`): the original is only at its source position. */
   skippedTruncated: string[];
@@ -31,10 +68,11 @@ export function formatReplay(report: ReplayReport, dlqs: string[], dryRun: boole
   const list = (m: Map<string, number>) => [...m].map(([k, n]) => `${k}: ${n}`).join(', ');
   const lines = [`read ${report.read} dead letter${report.read === 1 ? '' : 's'} from ${dlqs.join(', ')}`];
   lines.push(`${dryRun ? 'would replay' : 'replayed'} ${sum(report.replayed)}${report.replayed.size ? ` (${list(report.replayed)})` : ''}`);
-  const skipped = sum(report.skippedByFilter) + report.skippedNoSource + report.skippedTruncated.length;
+  const skipped = sum(report.skippedByFilter) + sum(report.skippedUnreplayable) + report.skippedNoSource + report.skippedTruncated.length;
   if (skipped > 0) {
     const why = [];
     if (report.skippedByFilter.size) why.push(`reason not in --filter: ${list(report.skippedByFilter)}`);
+    if (report.skippedUnreplayable.size) why.push(`would only be dead-lettered again: ${list(report.skippedUnreplayable)}; fix and publish them, or --force`);
     if (report.skippedNoSource) why.push(`no dlq-source-topic header: ${report.skippedNoSource}`);
     if (report.skippedTruncated.length) why.push(`value truncated, the original is at ${report.skippedTruncated.slice(0, 5).join(', ')}${report.skippedTruncated.length > 5 ? ', ...' : ''}`);
     lines.push(`skipped ${skipped} (${why.join('; ')})`);
@@ -49,12 +87,13 @@ export function formatReplay(report: ReplayReport, dlqs: string[], dryRun: boole
  * change at most once (artifact versions by id, snapshots by `updated`).
  */
 export async function replayCommand(argv: string[], env: CliEnv, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<number> {
-  const { positional, options } = parseArgs(argv, { topic: 'string', filter: 'string', 'dry-run': 'flag' });
+  const { positional, options } = parseArgs(argv, { topic: 'string', filter: 'string', force: 'flag', 'dry-run': 'flag' });
   if (positional.length > 0) throw new CliError(`usage: ${REPLAY_USAGE}`, 2);
   const dlqs = dlqTopics(resolveTopics(env, options.topic as string | undefined));
-  const filter = options.filter === undefined ? undefined : new Set(String(options.filter).split(',').map((r) => r.trim()).filter((r) => r !== ''));
+  const force = options.force === true;
+  const filter = parseReasonFilter(options.filter as string | undefined, force);
   const dryRun = options['dry-run'] === true;
-  const report: ReplayReport = { read: 0, replayed: new Map(), skippedByFilter: new Map(), skippedNoSource: 0, skippedTruncated: [] };
+  const report: ReplayReport = { read: 0, replayed: new Map(), skippedByFilter: new Map(), skippedUnreplayable: new Map(), skippedNoSource: 0, skippedTruncated: [] };
 
   const kafka = createKafka(env, 'events-cli-replay');
   const admin = await connect(kafka.admin(), env);
@@ -105,6 +144,8 @@ export async function replayCommand(argv: string[], env: CliEnv, io: { stdout: N
                 const source = header(headers, 'dlq-source-topic');
                 if (filter && !filter.has(reason)) {
                   report.skippedByFilter.set(reason, (report.skippedByFilter.get(reason) ?? 0) + 1);
+                } else if (!force && UNREPLAYABLE_REASONS.has(reason)) {
+                  report.skippedUnreplayable.set(reason, (report.skippedUnreplayable.get(reason) ?? 0) + 1);
                 } else if (!source) {
                   report.skippedNoSource++;
                 } else if (header(headers, 'dlq-truncated') !== undefined) {

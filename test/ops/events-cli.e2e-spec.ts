@@ -64,7 +64,7 @@ describe('ops: the events CLI', () => {
       'rejected: 4',
       expect.stringMatching(/^ {2}line 2: invalid_payload: invalid prefect\.artifact\.created data: key: Artifact key must only contain lowercase letters/),
       expect.stringMatching(/^ {2}line 4: invalid_line: not JSON/),
-      '  line 9: invalid_line: unknown field "typo" (a line has type, data, id, source, time, subject, mode)',
+      '  line 9: invalid_line: unknown field "typo" (a line has type, data, id, source, time, subject, mode; or is a CloudEvent with specversion)',
       '  line 10: unknown_type: unknown event type "prefect.artifact.created.v2"',
       '',
     ]);
@@ -92,17 +92,80 @@ describe('ops: the events CLI', () => {
     expect(text.code).toBe(0);
     const shown = text.stdout.trim().split('\n');
     expect(shown).toHaveLength(2);
-    expect(shown).toContainEqual(expect.stringMatching(new RegExp(`^${T(2).replace(/[.]/g, '\\.')} ${world.topics.runs}\\.dlq\\[\\d\\]@\\d+ prefect\\.flow-run\\.upserted key=${flowRun} id=\\S+ reason=wrong_topic source=${world.topics.runs}\\[\\d\\]@\\d+ error="prefect\\.flow-run\\.upserted belongs on the runs topic`)));
+    // The event time, then the Kafka timestamp of the dead letter.
+    expect(shown).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^${T(2).replace(/[.]/g, '\\.')} \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${world.topics.runs}\\.dlq\\[\\d\\]@\\d+ prefect\\.flow-run\\.upserted key=${flowRun} id=\\S+ reason=wrong_topic source=${world.topics.runs}\\[\\d\\]@\\d+ error="prefect\\.flow-run\\.upserted belongs on the runs topic`,
+        ),
+      ),
+    );
   });
 
+  it('tail: --value shows the payload, --json includes it; --key, --type, --partition, --offset and --since select', async () => {
+    // A binary-mode event: its value is the data alone, pretty-printed under the line.
+    const value = await runCli(['tail', '--dlq', '--topic', 'runs', '--from-beginning', '--type', 'prefect.flow-run.upserted', '--value', '--max', '1', '--idle-exit', '20'], cliEnv);
+    expect(value.code).toBe(0);
+    const [line, ...payload] = value.stdout.trimEnd().split('\n');
+    expect(line).toMatch(/ prefect\.flow-run\.upserted key=/);
+    expect(payload[0]).toBe('  {');
+    expect(payload).toContain(`    "id": "${flowRun}",`);
+    expect(payload).toContain('    "state_type": "COMPLETED",');
+
+    // By key: the three artifact events keyed daily-report; the value keeps 1.0 and the big integer as published.
+    const byKey = await runCli(['tail', '--dlq', '--from-beginning', '--key', 'daily-report', '--json', '--max', '3', '--idle-exit', '20'], cliEnv);
+    const keyed = byKey.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { partition: number; offset: string; kafka_time: string; key: string; value: { specversion: string; source: string; data: { id: string } }; headers: Record<string, string> });
+    expect(keyed).toHaveLength(3);
+    expect(keyed.every((l) => l.key === 'daily-report' && l.headers['dlq-reason'] === 'wrong_topic')).toBe(true);
+    const first = keyed.find((l) => l.value.data.id === artifacts[0])!;
+    expect(first).toMatchObject({ value: { specversion: '1.0', source: '/ops/cli-test' } });
+    expect(Date.parse(first.kafka_time)).toBeGreaterThan(Date.parse('2026-01-01T00:00:00Z'));
+    expect(byKey.stdout).toContain('"data":{"x":1.0,"n":12345678901234567890}');
+    const byType = await runCli(['tail', '--dlq', '--from-beginning', '--key', 'daily-report', '--type', 'prefect.artifact.updated', '--idle-exit', '5'], cliEnv);
+    expect(byType.stdout.trim().split('\n')).toEqual([expect.stringMatching(/ prefect\.artifact\.updated key=daily-report /)]);
+
+    // Straight to one message by partition and offset.
+    const { partition, offset } = first;
+    const exact = await runCli(['tail', '--dlq', '--topic', 'artifacts', '--partition', String(partition), '--offset', offset, '--max', '1', '--json', '--idle-exit', '20'], cliEnv);
+    expect(exact.code).toBe(0);
+    expect(JSON.parse(exact.stdout)).toMatchObject({ partition, offset, value: { data: { id: artifacts[0] } } });
+
+    // --since: every dead letter is from the last hour, none from the future.
+    const recent = await runCli(['tail', '--dlq', '--since', '1h', '--max', '6', '--idle-exit', '20'], cliEnv);
+    expect(recent.stdout.trim().split('\n')).toHaveLength(6);
+    const future = await runCli(['tail', '--dlq', '--since', new Date(Date.now() + 3_600_000).toISOString(), '--idle-exit', '3'], cliEnv);
+    expect([future.code, future.stdout]).toEqual([0, '']);
+
+    const bad = await runCli(['tail', '--since', 'yesterday'], cliEnv);
+    expect([bad.code, bad.stderr]).toEqual([2, 'events: --since must be an RFC 3339 time (2026-11-28T10:00:00Z) or an age (90s, 15m, 2h, 1d), got "yesterday"\n']);
+  });
+
+  let ingest: Awaited<ReturnType<OpsWorld['startIngest']>>;
+
   it('replay-dlq after the fix: the read model fills up, and replaying again changes nothing', async () => {
-    const ingest = await world.startIngest();
+    ingest = await world.startIngest();
     await waitForStatus(ingest, '/ready', 200);
     // A genuinely bad event, dead-lettered by the fixed instance: --filter leaves it alone.
     const bad = await runCli(['publish', '-', '--no-validate'], cliEnv, JSON.stringify({ type: 'prefect.artifact.created', data: { id: randomUUID(), key: 'Bad Key', created: T(8) } }));
     expect(bad.code).toBe(0);
     await waitForStatus(ingest, '/ready', 200);
     expect(metric(await scrape(ingest), 'ingest_events_dead_lettered_total', { reason: 'invalid_payload' })).toBe(1);
+
+    // Without --filter, the invalid payload is left alone: replayed unchanged, it would only be dead-lettered again.
+    const all = await runCli(['replay-dlq', '--dry-run'], cliEnv);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toContain('would replay 6');
+    expect(all.stdout).toContain('skipped 1 (would only be dead-lettered again: invalid_payload: 1; fix and publish them, or --force)');
+    const refused = await runCli(['replay-dlq', '--filter', 'invalid_payload'], cliEnv);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^events: invalid_payload dead letters would only be dead-lettered again: .* or pass --force to replay them unchanged\n$/);
+    const forced = await runCli(['replay-dlq', '--filter', 'invalid_payload', '--force', '--dry-run'], cliEnv);
+    expect(forced.stdout).toContain('would replay 1');
+    const typo = await runCli(['replay-dlq', '--filter', 'wrong-topic'], cliEnv);
+    expect([typo.code, typo.stderr]).toEqual([2, 'events: unknown reason "wrong-topic" in --filter; valid reasons: invalid_json, not_cloudevent, unknown_type, invalid_payload, wrong_topic, rejected_by_database\n']);
 
     const dry = await runCli(['replay-dlq', '--filter', 'wrong_topic', '--dry-run'], cliEnv);
     expect(dry.code).toBe(0);
@@ -154,6 +217,38 @@ describe('ops: the events CLI', () => {
     const report = JSON.parse(json.stdout) as { caught_up: boolean; partitions: { lag: string; freshness_seconds: number | null }[] };
     expect(report.caught_up).toBe(true);
     expect(report.partitions.every((p) => p.lag === '0' && p.freshness_seconds === 0)).toBe(true);
+  });
+
+  it('publish takes CloudEvents as on the topic and lines of tail --json back, e.g. a dead letter fixed by hand', async () => {
+    // What kcat would print: a structured CloudEvent, sent as it is.
+    const fromKcat = randomUUID();
+    const cloudEvent = JSON.stringify({ specversion: '1.0', id: `evt-${fromKcat}`, source: '/kcat', type: 'prefect.artifact.created', time: T(9), datacontenttype: 'application/json', data: { id: fromKcat, key: 'from-kcat', created: T(9) } });
+    // The binary-mode flow-run dead letter, captured, given a new run id and published again.
+    const captured = await runCli(['tail', '--dlq', '--topic', 'runs', '--from-beginning', '--type', 'prefect.flow-run.upserted', '--json', '--max', '1', '--idle-exit', '20'], cliEnv);
+    const record = JSON.parse(captured.stdout) as { headers: Record<string, string>; value: { id: string; name: string } };
+    expect(record.headers.ce_specversion).toBe('1.0');
+    const secondRun = randomUUID();
+    record.value.id = secondRun;
+    record.value.name = 'edited-by-hand';
+    record.headers.ce_id = `evt-${secondRun}`;
+    const broken = JSON.stringify({ specversion: '1.0', id: 'x', source: '/kcat', type: 'prefect.artifact.created', time: 'soon', data: { id: 'nope', created: T(9) } });
+    const published = await runCli(['publish', '-'], cliEnv, [cloudEvent, JSON.stringify(record), broken].join('\n'));
+    expect(published.stdout.split('\n')).toEqual([
+      `published: 2 events (${world.topics.artifacts}: 1, ${world.topics.runs}: 1) from 3 lines`,
+      'rejected: 1',
+      '  line 3: not_cloudevent: time: invalid RFC 3339 datetime "soon"; invalid prefect.artifact.created data: id: invalid uuid "nope"',
+      '',
+    ]);
+    expect(published.code).toBe(1);
+    await waitForStatus(ingest, '/ready', 200);
+    expect(await world.db.dataSource.query(`SELECT key FROM artifact WHERE id = $1`, [fromKcat])).toEqual([{ key: 'from-kcat' }]);
+    expect(await world.db.dataSource.query(`SELECT name, flow_id::text FROM flow_run WHERE id = $1`, [secondRun])).toEqual([{ name: 'edited-by-hand', flow_id: flow }]);
+
+    for (const command of ['publish', 'tail', 'replay-dlq', 'lag']) {
+      const help = await runCli([command, '--help'], {});
+      expect([help.code, help.stderr]).toEqual([0, '']);
+      expect(help.stdout).toMatch(new RegExp(`^events ${command} `));
+    }
   });
 
   it('fails with one line and a non-zero code: missing file, unreachable broker or app, bad usage', async () => {

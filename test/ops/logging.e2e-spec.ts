@@ -102,6 +102,56 @@ describe('ops: ingest logs', () => {
     for (const secret of forbidden) expect(everything).not.toContain(secret);
   });
 
+  it('warns of each dead letter with reason, topic, partition and offset, never its payload, rate-limited', async () => {
+    const app = spawnApp('ingest', world.env({ INGEST_PORT: String(await freePort()), LOG_LEVEL: 'info' }));
+    world.apps.push(app);
+    let stdout = '';
+    app.child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await waitForStatus(app, '/health', 200);
+    const marker = `payload-${randomUUID()}`;
+    const poison = Array.from({ length: 14 }, (_, i) => ({ key: `k${i}`, value: `{"specversion": "${marker}"` }));
+    await world.kafka.send(world.topics.artifacts, poison);
+    await waitForStatus(app, '/ready', 200);
+    expect(await app.stop()).toBe(0);
+
+    const lines = jsonLines(stdout);
+    expect(lines.every((l) => l.name === 'ingest')).toBe(true);
+    const each = lines.filter((l) => l.msg === 'message dead-lettered');
+    expect(each.length).toBeGreaterThan(0);
+    expect(each.length).toBeLessThanOrEqual(10);
+    for (const line of each) {
+      expect(line).toMatchObject({ level: 40, reason: 'invalid_json', topic: world.topics.artifacts, dlqTopic: `${world.topics.artifacts}.dlq` });
+      expect(typeof line.partition).toBe('number');
+      expect(line.offset).toMatch(/^\d+$/);
+    }
+    // What the limit held back is reported in one line per window, by reason.
+    const held = lines.filter((l) => typeof l.msg === 'string' && l.msg.endsWith('more messages dead-lettered (not logged one by one)'));
+    expect(held.every((l) => l.level === 40)).toBe(true);
+    expect(each.length + held.reduce((sum, l) => sum + (l.byReason as { invalid_json: number }).invalid_json, 0)).toBe(14);
+    expect(stdout).not.toContain(marker);
+  });
+
+  it('the query app: JSON lines named "query" from the first one; an x-request-id that is not a sane token is replaced', async () => {
+    const port = await freePort();
+    const app = spawnApp('query', { DATABASE_URL: world.db.url, QUERY_PORT: String(port), LOG_LEVEL: 'info' });
+    world.apps.push(app);
+    let stdout = '';
+    app.child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await waitForStatus(app, '/api/health', 200);
+    const kept = await fetch(`${app.url}/api/artifacts/count`, { method: 'POST', headers: { 'x-request-id': 'trace-1.a_b' } });
+    expect(kept.headers.get('x-request-id')).toBe('trace-1.a_b');
+    for (const insane of ['has spaces', 'x'.repeat(65), 'quote"s', 'ütf-8']) {
+      const response = await fetch(`${app.url}/api/artifacts/count`, { method: 'POST', headers: { 'x-request-id': Buffer.from(insane).toString('latin1') } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+    expect(await app.stop()).toBe(0);
+    const lines = jsonLines(stdout);
+    expect(lines[0]).toMatchObject({ name: 'query', level: 30, msg: 'query started', port });
+    expect(lines.every((l) => l.name === 'query')).toBe(true);
+    expect(lines.filter((l) => l.msg === 'request').map((l) => l.reqId)).toContain('trace-1.a_b');
+  });
+
   it('honours LOG_LEVEL: at warn, no info or debug lines', async () => {
     const app = spawnApp('ingest', world.env({ INGEST_PORT: String(await freePort()), LOG_LEVEL: 'warn' }));
     world.apps.push(app);

@@ -28,6 +28,18 @@ describe('ops: ingest metrics after a known sequence of events', () => {
     await world?.close();
   });
 
+  it('starts labelled counters at 0 for their known label values, before any event', async () => {
+    const text = await scrape(ingest);
+    const A = world.topics.artifacts;
+    const R = world.topics.runs;
+    expect(metric(text, 'ingest_events_dead_lettered_total', { topic: A, type: 'unknown', reason: 'invalid_json' })).toBe(0);
+    expect(metric(text, 'ingest_events_dead_lettered_total', { topic: R, type: 'prefect.flow-run.upserted', reason: 'invalid_payload' })).toBe(0);
+    expect(metric(text, 'ingest_events_applied_total', { topic: A, type: 'prefect.artifact.created' })).toBe(0);
+    expect(metric(text, 'ingest_events_ignored_total', { topic: A, reason: 'stale' })).toBe(0);
+    expect(metric(text, 'ingest_events_consumed_total', { topic: R })).toBe(0);
+    expect(metric(text, 'ingest_transaction_retries_total', { topic: A })).toBe(0);
+  });
+
   it('reports lag per partition while the read model cannot commit, and 0 once it has', async () => {
     // Holding a lock on the artifact table stops every artifact batch before its
     // commit, so the stored checkpoints (and thus the lag) cannot move meanwhile.

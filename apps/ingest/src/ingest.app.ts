@@ -30,7 +30,7 @@ export async function startIngest(config: IngestConfig, logger: Logger = createI
     });
     const topics = [config.artifactTopic, config.runTopic];
     await kafka.ensureTopics([...topics, ...topics.map(dlqTopic)], config.topicPartitions);
-    const metrics = new IngestMetrics();
+    const metrics = new IngestMetrics({ artifacts: config.artifactTopic, runs: config.runTopic });
     const runner = new ProjectionRunner({
       partitionConcurrency: config.partitionConcurrency,
       dataSource,

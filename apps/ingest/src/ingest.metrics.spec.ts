@@ -107,3 +107,27 @@ describe('IngestMetrics: lag and freshness per topic-partition', () => {
     expect(await value(metrics, 'ingest_projection_freshness_seconds', { partition: '1' })).toBeUndefined();
   });
 });
+
+describe('IngestMetrics: labelled counters start at 0', () => {
+  it('creates every known topic, type and reason series at 0, and only possible combinations', async () => {
+    const metrics = new IngestMetrics({ artifacts: 'a', runs: 'r' });
+    const series = async (name: string) => ((await metrics.registry.getSingleMetric(name)?.get())?.values ?? []).map((v) => ({ ...(v.labels as Record<string, string>), value: v.value }));
+    expect(await series('ingest_events_consumed_total')).toEqual([{ topic: 'a', value: 0 }, { topic: 'r', value: 0 }]);
+    expect(await series('ingest_events_applied_total')).toContainEqual({ topic: 'a', type: 'prefect.artifact.created', value: 0 });
+    expect(await series('ingest_events_applied_total')).not.toContainEqual(expect.objectContaining({ topic: 'a', type: 'prefect.flow.upserted' }));
+    expect(await series('ingest_events_ignored_total')).toContainEqual({ topic: 'r', reason: 'superseded', value: 0 });
+    const dead = await series('ingest_events_dead_lettered_total');
+    expect(dead).toContainEqual({ topic: 'a', type: 'unknown', reason: 'invalid_json', value: 0 });
+    expect(dead).toContainEqual({ topic: 'a', type: 'prefect.artifact.created', reason: 'invalid_payload', value: 0 });
+    expect(dead).toContainEqual({ topic: 'a', type: 'prefect.flow.deleted', reason: 'wrong_topic', value: 0 });
+    expect(dead).not.toContainEqual(expect.objectContaining({ topic: 'a', type: 'prefect.artifact.created', reason: 'wrong_topic' }));
+    expect(dead.every((s) => s.value === 0)).toBe(true);
+    expect(await value(metrics, 'ingest_transaction_retries_total', { topic: 'r' })).toBe(0);
+    expect(await value(metrics, 'ingest_batch_size_messages', { topic: 'a' })).toBe(0);
+    // A real increment adds to the zeroed series.
+    const tally = new BatchTally();
+    tally.addDeadLetter(undefined, 'invalid_json');
+    metrics.recordBatch('a', 0, tally);
+    expect(await value(metrics, 'ingest_events_dead_lettered_total', { topic: 'a', type: 'unknown', reason: 'invalid_json' })).toBe(1);
+  });
+});

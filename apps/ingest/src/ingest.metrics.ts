@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { isEventType } from '@app/contracts';
+import { ARTIFACT_EVENT_TYPES, isEventType, RUN_EVENT_TYPES, TopicNames } from '@app/contracts';
+import { IGNORE_REASONS } from '@app/projections';
 
 /**
  * What one batch attempt did. Kept apart from the counters and added to them only
@@ -135,8 +136,31 @@ export class IngestMetrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  /** With the topics: every label value known in advance starts at 0 (see startAtZero). */
+  constructor(topics?: TopicNames) {
     collectDefaultMetrics({ register: this.registry });
+    if (topics) this.startAtZero(topics);
+  }
+
+  /**
+   * Creates the series of every label combination that can occur, at 0, so that
+   * panels and alerts (increase, rate) see 0 rather than no data before the first
+   * such event. Dead letters: a type is only known from a decodable envelope.
+   */
+  private startAtZero(topics: TopicNames): void {
+    const streams = [
+      { topic: topics.artifacts, own: ARTIFACT_EVENT_TYPES, other: RUN_EVENT_TYPES },
+      { topic: topics.runs, own: RUN_EVENT_TYPES, other: ARTIFACT_EVENT_TYPES },
+    ];
+    for (const { topic, own, other } of streams) {
+      for (const counter of [this.consumed, this.skippedSeen, this.retries, this.fenced]) counter.inc({ topic }, 0);
+      for (const histogram of [this.batchSize, this.batchDuration]) histogram.zero({ topic });
+      for (const type of own) this.applied.inc({ topic, type }, 0);
+      for (const reason of IGNORE_REASONS) this.ignored.inc({ topic, reason }, 0);
+      for (const reason of ['invalid_json', 'not_cloudevent', 'unknown_type']) this.deadLettered.inc({ topic, type: 'unknown', reason }, 0);
+      for (const type of own) for (const reason of ['invalid_payload', 'rejected_by_database']) this.deadLettered.inc({ topic, type, reason }, 0);
+      for (const type of other) this.deadLettered.inc({ topic, type, reason: 'wrong_topic' }, 0);
+    }
   }
 
   /** Adds a committed batch attempt to the counters. */

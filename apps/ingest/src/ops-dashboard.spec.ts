@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { parse as parseYaml } from 'yaml';
 import { IngestMetrics } from './ingest.metrics';
 
 // The Grafana dashboard (ops/grafana/dashboards) must only query series that the
@@ -68,7 +69,8 @@ export function selectors(expr: string): Selector[] {
   const text = expr
     .replace(/\$\{?\w+\}?/g, 'VAR')
     .replace(/"(?:[^"\\]|\\.)*"/g, (s) => s.replace(/[{}()]/g, ''))
-    .replace(/\[[^\]]*\]/g, '');
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\boffset\s+-?(\d+(ms|[smhdwy]))+/g, ' ');
   const out: Selector[] = [];
   const withoutMatchers = text.replace(/([a-zA-Z_:][a-zA-Z0-9_:]*)?\s*\{([^}]*)\}/g, (_, name: string | undefined, body: string) => {
     const labels = [...body.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)/g)].map((m) => m[1]!);
@@ -113,6 +115,9 @@ const expressions = [
     .map((v) => ({ where: `variable $${v.name}`, expr: String((v.query as { query?: string }).query ?? v.query).replace(/^label_values\((.*),\s*\w+\)$/, '$1') })),
 ];
 
+const alerts = parseYaml(read('ops/prometheus/alerts.yml')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+const alertExpressions = alerts.groups.flatMap((g) => g.rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })));
+
 const ingest = series(families(new IngestMetrics().registry));
 const defaults = new Registry();
 collectDefaultMetrics({ register: defaults });
@@ -126,9 +131,10 @@ describe('the Grafana dashboard only queries what the apps export', () => {
     ]);
     expect(selectors('sum(up{job="ingest"}) / count(ingest_y) - time()').map((s) => s.name)).toEqual(['up', 'ingest_y']);
     expect(selectors('sum by (state) (z{topic=~"$topic"})')).toEqual([{ name: 'z', labels: ['topic'] }]);
+    expect(selectors('max(a offset 5m) > b{x="1"} offset 1h30m').map((s) => s.name)).toEqual(['b', 'a']);
   });
 
-  it.each(expressions.map((e) => [e.where, e.expr] as const))('%s: %s', (_, expr) => {
+  it.each([...expressions, ...alertExpressions].map((e) => [e.where, e.expr] as const))('%s: %s', (_, expr) => {
     const found = selectors(expr);
     expect(found.length).toBeGreaterThan(0);
     for (const selector of found) {
@@ -162,6 +168,23 @@ describe('the Grafana dashboard only queries what the apps export', () => {
 });
 
 describe('the dashboard, Grafana provisioning and Prometheus fit together', () => {
+  it('selects jobs and instances through variables, never by a hard-coded job name', () => {
+    const names = dashboard.templating.list.map((v) => v.name);
+    expect(names).toEqual(expect.arrayContaining(['ingest_job', 'query_job', 'instance']));
+    for (const { where, expr } of expressions.filter((e) => e.where.startsWith('panel'))) {
+      expect([where, /\bjob\s*=~?\s*"(?!\$)/.test(expr)]).toEqual([where, false]);
+      expect([where, expr.includes('instance=~"$instance"')]).toEqual([where, true]);
+    }
+  });
+
+  it('Prometheus loads the alerting rules that docker-compose.yml mounts next to its configuration', () => {
+    expect(read('ops/prometheus/prometheus.yml')).toMatch(/rule_files:\s*\n\s*- alerts\.yml/);
+    expect(read('docker-compose.yml')).toContain('./ops/prometheus/alerts.yml:/etc/prometheus/alerts.yml');
+    expect(alertExpressions.map((a) => a.where.slice(6)).sort()).toEqual(
+      ['DeadLettersArriving', 'IngestDown', 'IngestLagGrowing', 'QueryDatabasePoolExhausted', 'QueryErrors', 'QueryLatencyHigh', 'ReadModelStale'].sort(),
+    );
+  });
+
   it('every panel and target uses the provisioned Prometheus through the datasource variable', () => {
     const variable = dashboard.templating.list.find((v) => v.name === 'datasource');
     const provisionedUid = /^\s*uid:\s*(\S+)\s*$/m.exec(read('ops/grafana/provisioning/datasources/prometheus.yml'))?.[1];

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { advanceCheckpoint, DataSource, inTransaction, lockCheckpoint, readCheckpoint, readCheckpoints, Sql, sqlOf } from '@app/persistence';
-import { decodeMessage, DecodedEvent, dlqTopic } from '@app/contracts';
+import { DeadLetterReason, decodeMessage, DecodedEvent, dlqTopic } from '@app/contracts';
 import { projectBatch } from '@app/projections';
+import { DeadLetterLog } from './dead-letter-log';
 import { BatchTally, IngestMetrics } from './ingest.metrics';
 import { BatchControl, InboundBatch, InboundMessage, KafkaAdapter, MessageTooLargeError, OutboundMessage } from './kafka/kafka.adapter';
 import { BatchRef, TestHooks, TestHooksConfig } from './test-hooks';
@@ -68,9 +69,11 @@ export class ProjectionRunner {
   // at the same place means the log no longer holds those offsets (retention).
   private readonly soughtTo = new Map<string, bigint>();
   private readonly hooks: TestHooks;
+  private readonly deadLetterLog: DeadLetterLog;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.hooks = new TestHooks(options.testHooks);
+    this.deadLetterLog = new DeadLetterLog(options.logger);
   }
 
   isConsuming(): boolean {
@@ -109,6 +112,7 @@ export class ProjectionRunner {
     this.stopping = true;
     await this.options.kafka.disconnect();
     await Promise.allSettled([...this.inFlight]);
+    this.deadLetterLog.flush();
     this.consuming = false;
   }
 
@@ -285,6 +289,12 @@ export class ProjectionRunner {
     const dead = all.filter((m) => !sent.has(String(m.headers['dlq-source-offset'])));
     if (dead.length === 0 || this.options.publishDeadLetters === false) return;
     const topic = dlqTopic(sourceTopic);
+    // Logged once it is on the dead-letter topic (a retried batch does not send, nor log, it again).
+    const markSent = (m: OutboundMessage) => {
+      sent.add(String(m.headers['dlq-source-offset']));
+      const h = m.headers;
+      this.deadLetterLog.note({ reason: String(h['dlq-reason']), topic: sourceTopic, partition: Number(String(h['dlq-source-partition'])), offset: String(h['dlq-source-offset']) }, topic);
+    };
     let chunk: OutboundMessage[] = [];
     let bytes = 0;
     const flush = async () => {
@@ -294,13 +304,13 @@ export class ProjectionRunner {
       bytes = 0;
       try {
         await this.options.kafka.produce(topic, sending);
-        for (const m of sending) sent.add(String(m.headers['dlq-source-offset']));
+        for (const m of sending) markSent(m);
       } catch (error) {
         if (!(error instanceof MessageTooLargeError)) throw error;
         for (const message of sending) {
           if (sending.length > 1) await this.options.kafka.produce(topic, [message]).catch((e: unknown) => this.produceTruncated(topic, message, e));
           else await this.produceTruncated(topic, message, error);
-          sent.add(String(message.headers['dlq-source-offset']));
+          markSent(message);
         }
       }
     };
@@ -346,7 +356,7 @@ function cut(value: Buffer | string | null, max: number): Buffer | string | null
   return (typeof value === 'string' ? Buffer.from(value) : value).subarray(0, max);
 }
 
-function deadLetter(message: InboundMessage, batch: InboundBatch, reason: string, error: string): OutboundMessage {
+function deadLetter(message: InboundMessage, batch: InboundBatch, reason: DeadLetterReason, error: string): OutboundMessage {
   const headers: Record<string, Buffer | string> = {};
   for (const [name, value] of Object.entries(message.headers)) {
     if (value === undefined) continue;

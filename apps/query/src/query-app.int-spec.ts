@@ -9,6 +9,7 @@ import { createTestDatabase, TestDatabase } from '../../../test/support/database
 import { ReadModelFixtures } from '../test/read-model-fixtures';
 import { QueryConfig } from './query.config';
 import { QueryDatabase, StartupError } from './query-database';
+import { readOnlyDetail } from './http/read-only';
 import { createQueryApp, startQueryApp } from './query.module';
 
 // The HTTP behaviour around the routes (§3.1, §3.2, docs/operations.md): routing
@@ -80,7 +81,10 @@ describe('routing (§3.1)', () => {
 
   it.each([
     ['GET', '/api/artifacts/latest/filter', 405, '{"detail":"Method Not Allowed"}'],
-    ['PATCH', '/api/artifacts/6f9619ff-8b86-d011-b42d-00c04fc964ff', 405, '{"detail":"Method Not Allowed"}'],
+    ['PATCH', '/api/artifacts/6f9619ff-8b86-d011-b42d-00c04fc964ff', 405, JSON.stringify({ detail: readOnlyDetail('update', 'prefect.artifact.updated') })],
+    ['DELETE', '/api/artifacts/6F9619FF8B86D011B42D00C04FC964FF', 405, JSON.stringify({ detail: readOnlyDetail('delete', 'prefect.artifact.deleted') })],
+    ['POST', '/api/artifacts/', 405, JSON.stringify({ detail: readOnlyDetail('create', 'prefect.artifact.created') })],
+    ['DELETE', '/api/artifacts/not-a-uuid', 404, '{"detail":"Not Found"}'],
     ['GET', '/api/artifacts/not-a-uuid', 404, '{"detail":"Not Found"}'],
     // Starlette routes the leniently decoded path: "%ZZ" is a key (never a stored one) as Prefect 3.6.24 answers.
     ['GET', '/api/artifacts/%ZZ/latest', 404, '{"detail":"Artifact not found."}'],

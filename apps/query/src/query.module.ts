@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import type { AddressInfo } from 'node:net';
-import pino, { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ArtifactReadModel } from './artifacts/artifact-read-model';
 import { ArtifactsController } from './artifacts/artifacts.controller';
 import { ApiPreconditionsGuard } from './http/api-preconditions.guard';
@@ -12,12 +12,14 @@ import { registerDocs } from './http/docs';
 import { BODY_LIMIT, configureFastify, invalidHttpRequestHandler, undecodablePathHandler } from './http/fastify-setup';
 import { HealthController } from './http/health.controller';
 import { registerMetrics } from './http/metrics';
+import { registerReadOnlyWrites } from './http/read-only';
 import { registerRequestLog } from './http/request-log';
 import { registerWebUi } from './http/web-ui';
 import { openApiDocument } from './http/openapi';
 import { PrefectExceptionFilter } from './http/prefect-exception.filter';
 import { QUERY_CONFIG, QueryConfig } from './query.config';
 import { QueryDatabase } from './query-database';
+import { createQueryLogger } from './query.logger';
 
 @Module({})
 export class QueryModule {
@@ -41,13 +43,13 @@ export class QueryModule {
  * initialises Nest. It does not listen; see startQueryApp. Closing the app
  * closes the pool. Throws StartupError when PostgreSQL is unusable.
  */
-export async function createQueryApp(config: QueryConfig, logger: Logger = pino({ level: config.logLevel })): Promise<NestFastifyApplication> {
+export async function createQueryApp(config: QueryConfig, logger: Logger = createQueryLogger(config.logLevel)): Promise<NestFastifyApplication> {
   const db = await QueryDatabase.open(config.databaseUrl);
   try {
     const adapter = new FastifyAdapter({
       bodyLimit: BODY_LIMIT,
-      // A caller's own x-request-id (letters, digits, dashes; at most 64) is kept, else a UUID.
-      requestIdHeader: 'x-request-id',
+      // A caller's own x-request-id (letters, digits, dots, dashes, underscores; at most 64) is kept, else a
+      // UUID. No requestIdHeader: with one, Fastify would take any header value as it is, skipping this check.
       genReqId: (request: { headers: Record<string, unknown> }) => {
         const given = request.headers['x-request-id'];
         return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
@@ -70,6 +72,7 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = pino(
     configureFastify(fastify, { authToken: config.authToken });
     registerRequestLog(fastify, logger);
     registerMetrics(fastify, () => db.poolStats());
+    registerReadOnlyWrites(fastify);
     registerDocs(fastify, openApiDocument({ defaultLimit: config.defaultLimit, auth: config.authToken !== undefined }));
     registerWebUi(fastify, { ingestUrl: config.ingestUrl ?? 'http://127.0.0.1:4201', authToken: config.authToken });
     app.useGlobalFilters(new PrefectExceptionFilter(logger));

@@ -38,6 +38,10 @@ export type DecodedEvent<T extends EventType = EventType> = EventOf<T> & { posit
 export const DECODE_FAILURE_REASONS = ['invalid_json', 'not_cloudevent', 'unknown_type', 'invalid_payload', 'wrong_topic'] as const;
 export type DecodeFailureReason = (typeof DECODE_FAILURE_REASONS)[number];
 
+/** Every `dlq-reason` the ingest app writes: the decoder's, and `rejected_by_database` (PostgreSQL refused the event's data). */
+export const DEAD_LETTER_REASONS = [...DECODE_FAILURE_REASONS, 'rejected_by_database'] as const;
+export type DeadLetterReason = (typeof DEAD_LETTER_REASONS)[number];
+
 export type DecodeResult =
   | { ok: true; event: ContractEvent }
   | { ok: false; reason: DecodeFailureReason; message: string; type?: string };
@@ -136,16 +140,29 @@ function decode(message: KafkaMessageLike, stream: EventStream | undefined): Dec
 
 /** The zod schema's verdict: decides every payload the fast path did not accept, and words the failure. */
 export function schemaPayload(type: EventType, data: JsonObject): PayloadTypes[EventType] | ParseFailure {
+  const parsed = payloadSchemas[type].safeParse(plainPayload(type, data), { error: payloadErrorMap });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  return new ParseFailure(fail('invalid_payload', `invalid ${type} data: ${issue ? issueText(issue) : 'invalid'}`, type));
+}
+
+/** Every problem the payload schema finds, worded as in `dlq-error` (the decoder stops at the first); empty when valid. */
+export function payloadProblems(type: EventType, data: JsonObject): string[] {
+  const parsed = payloadSchemas[type].safeParse(plainPayload(type, data), { error: payloadErrorMap });
+  return parsed.success ? [] : parsed.error.issues.map(issueText);
+}
+
+function plainPayload(type: EventType, data: JsonObject): Record<string, unknown> {
   const plain = Object.create(null) as Record<string, unknown>;
   for (const field of payloadFields[type]) {
     const value = data.get(field);
     if (value !== undefined) plain[field] = LOSSLESS_FIELDS.has(field) ? value : toPlain(value);
   }
-  const parsed = payloadSchemas[type].safeParse(plain, { error: payloadErrorMap });
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const path = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-  return new ParseFailure(fail('invalid_payload', `invalid ${type} data: ${path}${issue?.message ?? 'invalid'}`, type));
+  return plain;
+}
+
+function issueText(issue: { path: PropertyKey[]; message: string }): string {
+  return `${issue.path.length ? `${issue.path.map(String).join('.')}: ` : ''}${issue.message}`;
 }
 
 function structured(root: JsonObject): { envelope: Envelope; data: JsonValue | undefined } {

@@ -30,8 +30,8 @@ export type {
   TaskRunUpserted,
 } from './payloads';
 
-export { DECODE_FAILURE_REASONS, decodeMessage } from './cloudevents';
-export type { CloudEventAttributes, ContractEvent, DecodedEvent, DecodeFailureReason, SourcePosition, DecodeResult, EventOf, HeaderValue, KafkaMessageLike } from './cloudevents';
+export { DEAD_LETTER_REASONS, DECODE_FAILURE_REASONS, decodeMessage, payloadProblems } from './cloudevents';
+export type { CloudEventAttributes, ContractEvent, DeadLetterReason, DecodedEvent, DecodeFailureReason, SourcePosition, DecodeResult, EventOf, HeaderValue, KafkaMessageLike } from './cloudevents';
 
 export { encodeEvent, messageKey } from './encode';
 export type { CloudEventMode, EncodedMessage, EncodeOptions, WirePayloads } from './encode';

@@ -1,5 +1,6 @@
 export type { Row, SqlExecutor } from './sql';
 export type { BatchStats, IgnoreReason } from './stats';
+export { IGNORE_REASONS } from './stats';
 export { COLLECTION_ID_NAMESPACE, collectionId } from './collection-id';
 
 export { loadQueries, planBatch, projectBatch } from './batch';

@@ -10,7 +10,8 @@ export interface BatchStats {
  * `unknown_id` (an update or delete of an artifact never seen), `superseded` (a run event
  * folded away by a newer one for the same entity in the batch; its effect is still correct).
  */
-export type IgnoreReason = 'duplicate' | 'tombstoned' | 'stale' | 'unknown_id' | 'superseded';
+export const IGNORE_REASONS = ['duplicate', 'tombstoned', 'stale', 'unknown_id', 'superseded'] as const;
+export type IgnoreReason = (typeof IGNORE_REASONS)[number];
 
 export function emptyStats(): BatchStats {
   return { applied: {}, ignored: {} };

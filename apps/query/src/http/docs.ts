@@ -42,6 +42,9 @@ const INITIALIZER = `window.onload = function () {
     deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: 'StandaloneLayout',
+    // The bearer token given to Authorize survives a reload of the page.
+    persistAuthorization: true,
+    displayRequestDuration: true,
   });
 };
 `;

@@ -1,4 +1,5 @@
-import { createQueryMetrics } from './metrics';
+import { UUID_SEGMENT } from './routes';
+import { createQueryMetrics, routePattern } from './metrics';
 
 // The Grafana dashboard (ops/grafana) queries these names and labels.
 describe('query app metrics', () => {
@@ -11,5 +12,15 @@ describe('query app metrics', () => {
     expect(text).toContain('query_db_pool_connections{state="idle"} 3');
     expect(text).toContain('query_db_pool_connections{state="waiting"} 1');
     expect(text).toContain('process_cpu_seconds_total');
+  });
+});
+
+describe('the route label', () => {
+  it('is the route pattern, without the regular expressions of its parameters', () => {
+    expect(routePattern(`/api/artifacts/:id(^${UUID_SEGMENT}$)`)).toBe('/api/artifacts/:id');
+    expect(routePattern('/api/artifacts/:key/latest')).toBe('/api/artifacts/:key/latest');
+    expect(routePattern('/x/:a(\\d+(?:-\\d+)?)/:b([a-z]+)')).toBe('/x/:a/:b');
+    expect(routePattern('/api/artifacts/filter')).toBe('/api/artifacts/filter');
+    expect(routePattern(undefined)).toBe('unrouted');
   });
 });

@@ -27,11 +27,21 @@ export function createQueryMetrics(poolStats: PoolStats): { registry: Registry; 
   return { registry, duration };
 }
 
+/**
+ * The route a request matched, as its pattern: Fastify's url with each
+ * parameter's regular expression dropped (`/api/artifacts/:id(^[0-9a-f]...$)`
+ * is `/api/artifacts/:id`); `unrouted` when no route matched.
+ */
+export function routePattern(url: string | undefined): string {
+  if (url === undefined) return 'unrouted';
+  return url.replace(/:(\w+)\((?:[^()\\]|\\.|\((?:[^()\\]|\\.)*\))*\)/g, ':$1');
+}
+
 /** GET /metrics (Prometheus text). */
 export function registerMetrics(fastify: FastifyInstance, poolStats: PoolStats): void {
   const { registry, duration } = createQueryMetrics(poolStats);
   fastify.addHook('onResponse', async (request, reply) => {
-    const route = request.routeOptions.url ?? 'unrouted';
+    const route = routePattern(request.routeOptions.url);
     duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   fastify.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));

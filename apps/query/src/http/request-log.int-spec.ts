@@ -40,4 +40,16 @@ describe('query app request log', () => {
     expect(requests.some((l) => l.reqId === generated.headers.get('x-request-id'))).toBe(true);
     expect(lines.join('\n')).not.toContain('s3cret-token');
   });
+
+  it('labels requests by route pattern in the log and in /metrics, never by a regular expression', async () => {
+    const auth = { authorization: 'Bearer s3cret-token' };
+    const id = '6f9619ff-8b86-4d01-b42d-00c04fc964ff';
+    expect((await fetch(`${base}/api/artifacts/${id}`, { headers: { ...auth, 'x-request-id': 'by-id-1' } })).status).toBe(404);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/api\/artifacts\/:id",status_code="404"\} 1/);
+    expect(metrics).not.toContain('route="/api/artifacts/:id(');
+    const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.reqId === 'by-id-1');
+    expect(line).toMatchObject({ route: '/api/artifacts/:id', status: 404 });
+  });
 });
+

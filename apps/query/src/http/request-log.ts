@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { routePattern } from './metrics';
 
 // Probes and scrapes are polled every few seconds: logged at debug, not info.
 const QUIET = new Set(['/api/health', '/api/ready', '/metrics', '/ui/pipeline-status']);
@@ -13,7 +14,7 @@ export function registerRequestLog(fastify: FastifyInstance, logger: Logger): vo
     const line = {
       reqId: request.id,
       method: request.method,
-      route: request.routeOptions.url ?? 'unrouted',
+      route: routePattern(request.routeOptions.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 100) / 100,
     };
