@@ -30,6 +30,10 @@ const ROUTES: Route[] = [
   { pattern: /^\/api\/health$/, methods: GET },
   { pattern: /^\/api\/ready$/, methods: GET },
   { pattern: /^\/api\/admin\/version$/, methods: GET },
+  // The web page's own routes (not Prefect's), answered the same way.
+  { pattern: /^\/ui-api\/artifacts\/latest$/, methods: POST },
+  { pattern: new RegExp(`^/ui-api/artifacts/${UUID_SEGMENT}$`), methods: GET },
+  { pattern: new RegExp(`^/ui-api/runs/${UUID_SEGMENT}$`), methods: GET },
 ];
 
 /** Python's urllib.parse.unquote: invalid escapes stay as they are. */
