@@ -100,7 +100,8 @@
     return ' <span class="state-badge state-' + esc(String(stateType || 'none').toLowerCase()) + '">' + esc(stateName || stateType) + '</span>';
   }
   function copyButton(value, what) {
-    return '<button type="button" class="copy" data-copy="' + esc(value) + '" aria-label="Copy ' + esc(what) + '">Copy</button>';
+    // The visible word is part of the accessible name ("Copy id"), so speech users can say what they see.
+    return '<button type="button" class="copy" data-copy="' + esc(value) + '" data-what="' + esc(what) + '"><span class="copy-label">Copy</span><span class="visually-hidden"> ' + esc(what) + '</span></button>';
   }
   function runLink(run, fallbackId) {
     if (run) return '<a href="#/run/' + esc(run.id) + '">' + esc(run.name) + '</a>' + stateBadge(run.state_type, run.state_name);
@@ -578,9 +579,10 @@
     if (!button) return;
     copyText(button.getAttribute('data-copy')).then(
       function () {
-        button.textContent = 'Copied';
-        announce('Copied to the clipboard');
-        setTimeout(function () { button.textContent = 'Copy'; }, 1500);
+        var label = button.querySelector('.copy-label');
+        label.textContent = 'Copied';
+        announce('Copied the ' + button.getAttribute('data-what') + ' to the clipboard');
+        setTimeout(function () { label.textContent = 'Copy'; }, 1500);
       },
       function () { announce('The browser did not allow copying; select the text instead.'); },
     );

@@ -291,11 +291,11 @@ describe('web page', () => {
     expect(JSON.parse(await textOf('#raw-data pre'))).toContain('# daily summary');
     // Copy buttons put the id and the key on the clipboard.
     const id = /#\/artifact\/(.+)$/.exec(page.url())?.[1];
-    await page.click('button.copy[aria-label="Copy id"]');
-    await waitText('button.copy[aria-label="Copy id"]', 'Copied');
+    await page.click('button.copy[data-what="id"]');
+    await waitText('button.copy[data-what="id"]', 'Copied');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(id);
-    await page.click('button.copy[aria-label="Copy key"]');
-    await waitText('button.copy[aria-label="Copy key"]', 'Copied');
+    await page.click('button.copy[data-what="key"]');
+    await waitText('button.copy[data-what="key"]', 'Copied');
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('daily-summary');
     // The timeline: 7 versions, newest first, this one the latest and shown.
     expect(await page.locator('#history-body li').count()).toBe(7);
