@@ -607,12 +607,12 @@
     var i = s.ingest;
     var w = i.window;
     var younger = Date.parse(i.started_at) > Date.parse(w.to) - w.seconds * 1000;
-    var windowText = younger ? 'since the ingest app started ' + when(i.started_at) : 'last ' + minutes(w.seconds);
+    var windowText = younger ? 'Since the ingest app started (' + when(i.started_at) + ')' : 'Last ' + minutes(w.seconds);
     var lag = i.partitions.reduce(function (sum, p) { return sum + Number(p.lag); }, 0);
     var fresh = i.partitions.reduce(function (max, p) { return p.freshness_seconds === null ? max : Math.max(max, p.freshness_seconds); }, 0);
     return '<p id="pipeline-state" class="state ' + (i.caught_up ? 'ok' : 'behind') + '">' + (i.caught_up === null ? 'Progress unknown' : i.caught_up ? 'Caught up' : 'Catching up') + '</p>' +
       (i.error ? '<p class="small">' + esc(i.error) + '</p>' : '') +
-      '<h3 class="small-title" id="pipeline-window">In the ' + windowText + '</h3>' +
+      '<h3 class="small-title" id="pipeline-window">' + windowText + '</h3>' +
       '<dl class="stats">' +
       '<dt>Events applied</dt><dd id="pipeline-applied-window">' + num(w.applied) + '</dd>' +
       '<dt>Dead letters</dt><dd id="pipeline-dead">' + num(w.dead_lettered) + '</dd>' +

@@ -155,7 +155,7 @@ describe('web page', () => {
     expect(await textOf('#pipeline-dead-durable')).toBe('3');
     expect(await textOf('#pipeline-lag')).toBe('0');
     // The ingest process is younger than the 15-minute window, and the panel says so.
-    expect(await textOf('#pipeline-window')).toMatch(/since the ingest app started/);
+    expect(await textOf('#pipeline-window')).toMatch(/^Since the ingest app started \(.+\)$/);
     expect(await page.locator('#pipeline-body table.partitions tbody tr').count()).toBe(4);
     for (const lag of await page.locator('#pipeline-body td.lag').allTextContents()) expect(lag).toBe('0');
     await page.locator('#pipeline').screenshot({ path: join(SHOTS, 'pipeline.png') });
