@@ -344,12 +344,12 @@
         var a = row.artifact;
         var fr = row.flow_run;
         return '<tr><td class="key-cell"><a href="#/artifact/' + esc(a.latest_id) + '">' + esc(a.key) + '</a></td>' +
-          '<td>' + typeBadge(a.type) + '</td>' +
-          '<td class="wrap">' + excerpt(a.description, 90) + '</td>' +
-          '<td class="run-cell">' + runLink(fr, a.flow_run_id) + '</td>' +
-          '<td class="run-cell">' + runLink(row.task_run, a.task_run_id) + '</td>' +
-          '<td class="wrap">' + (fr ? filterLink('flow', fr.flow) + (fr.deployment ? ' · ' + filterLink('deployment', fr.deployment) : '') : none()) + '</td>' +
-          '<td class="nowrap">' + when(a.updated) + '</td></tr>';
+          '<td data-label="Type">' + typeBadge(a.type) + '</td>' +
+          '<td class="wrap" data-label="Description">' + excerpt(a.description, 90) + '</td>' +
+          '<td class="run-cell" data-label="Flow run">' + runLink(fr, a.flow_run_id) + '</td>' +
+          '<td class="run-cell" data-label="Task run">' + runLink(row.task_run, a.task_run_id) + '</td>' +
+          '<td class="wrap" data-label="Flow · deployment">' + (fr ? filterLink('flow', fr.flow) + (fr.deployment ? ' · ' + filterLink('deployment', fr.deployment) : '') : none()) + '</td>' +
+          '<td class="nowrap" data-label="Updated">' + when(a.updated) + '</td></tr>';
       }).join('') +
       '</tbody></table></div>' +
       '<nav class="pager" aria-label="Pages">' +
@@ -520,9 +520,9 @@
               var a = r.artifact;
               return '<tr><td class="key-cell"><a href="#/artifact/' + esc(a.id) + '">' + (a.key ? esc(a.key) : '<em>Keyless ' + esc(a.type || 'artifact') + '</em>') + '</a>' +
                 (a.key ? (r.is_latest ? ' <span class="badge">latest</span>' : ' <span class="badge badge-old">older</span>') : '') + '</td>' +
-                '<td>' + typeBadge(a.type) + '</td><td class="wrap">' + excerpt(a.description, 90) + '</td>' +
-                (answer.kind === 'task_run' ? '' : '<td class="run-cell">' + runLink(r.task_run, a.task_run_id) + '</td>') +
-                '<td class="nowrap">' + when(a.created) + '</td></tr>';
+                '<td data-label="Type">' + typeBadge(a.type) + '</td><td class="wrap" data-label="Description">' + excerpt(a.description, 90) + '</td>' +
+                (answer.kind === 'task_run' ? '' : '<td class="run-cell" data-label="Task run">' + runLink(r.task_run, a.task_run_id) + '</td>') +
+                '<td class="nowrap" data-label="Created">' + when(a.created) + '</td></tr>';
             }).join('') + '</tbody></table></div>';
         var html = '<p>' + backLink() + '</p>' +
           '<h2 id="view-title" tabindex="-1" class="wrap">' + esc(name) + (run ? stateBadge(run.state_type, run.state_name) : '') + '</h2>' +
