@@ -68,42 +68,57 @@ function withLimitRange(schemas: Json, maxLimit: number): Json {
 }
 
 // The web page's routes (/ui-api, /ui/pipeline-status): not Prefect's, documented so clients and the fuzz know them.
-const nullable = (schema: Json) => ({ anyOf: [schema, { type: 'null' }] });
-const NAMED = { type: 'object', required: ['id', 'name'], properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' } } };
+const nullable = (schema: Json, description: string) => ({ anyOf: [schema, { type: 'null' }], description });
+const NAMED = {
+  type: 'object',
+  required: ['id', 'name'],
+  properties: { id: { type: 'string', format: 'uuid', description: 'Its id.' }, name: { type: 'string', description: 'Its name.' } },
+};
 const RUN_MEMBERS = {
-  id: { type: 'string', format: 'uuid' },
-  name: { type: 'string' },
-  state_type: nullable({ type: 'string' }),
-  state_name: nullable({ type: 'string' }),
-  tags: { type: 'array', items: { type: 'string' } },
-  start_time: nullable({ type: 'string', format: 'date-time' }),
-  end_time: nullable({ type: 'string', format: 'date-time' }),
+  id: { type: 'string', format: 'uuid', description: 'The run id.' },
+  name: { type: 'string', description: 'The run name.' },
+  state_type: nullable({ type: 'string' }, 'The state type, e.g. COMPLETED; null before the first state.'),
+  state_name: nullable({ type: 'string' }, 'The state name, e.g. Completed.'),
+  tags: { type: 'array', items: { type: 'string' }, description: 'The run tags.' },
+  start_time: nullable({ type: 'string', format: 'date-time' }, 'When the run started.'),
+  end_time: nullable({ type: 'string', format: 'date-time' }, 'When the run ended.'),
 };
 const UI_SCHEMAS: Json = {
   UiFlowRun: {
     type: 'object',
     description: 'A flow run with the names of its flow and deployment.',
     required: [...Object.keys(RUN_MEMBERS), 'flow', 'deployment'],
-    properties: { ...RUN_MEMBERS, flow: nullable(NAMED), deployment: nullable(NAMED) },
+    properties: {
+      ...RUN_MEMBERS,
+      flow: nullable(NAMED, 'The flow (null when the read model has no row for it).'),
+      deployment: nullable(NAMED, 'The deployment (null when the run has none, or the read model has no row for it).'),
+    },
   },
   UiTaskRun: {
     type: 'object',
     description: 'A task run; in a run view also its flow run (`flow_run`).',
     required: Object.keys(RUN_MEMBERS),
-    properties: { ...RUN_MEMBERS, flow_run: nullable(ref('UiFlowRun')) },
+    properties: { ...RUN_MEMBERS, flow_run: nullable(ref('UiFlowRun'), 'In a run view: the flow run of this task run.') },
   },
   UiLatestRow: {
     type: 'object',
+    description: 'One row of the list view.',
     required: ['artifact', 'flow_run', 'task_run', 'is_latest'],
-    properties: { artifact: ref('ArtifactCollection'), flow_run: nullable(ref('UiFlowRun')), task_run: nullable(ref('UiTaskRun')), is_latest: { const: true } },
+    properties: {
+      artifact: { ...ref('ArtifactCollection'), description: 'The latest artifact of the key, as POST /api/artifacts/latest/filter gives it.' },
+      flow_run: nullable(ref('UiFlowRun'), 'Its flow run, when the read model has it.'),
+      task_run: nullable(ref('UiTaskRun'), 'Its task run, when the read model has it.'),
+      is_latest: { const: true, description: 'Always true here.' },
+    },
   },
   UiVersionRow: {
     type: 'object',
+    description: 'One artifact version with the names of its runs.',
     required: ['artifact', 'flow_run', 'task_run', 'is_latest'],
     properties: {
-      artifact: ref('Artifact'),
-      flow_run: nullable(ref('UiFlowRun')),
-      task_run: nullable(ref('UiTaskRun')),
+      artifact: { ...ref('Artifact'), description: 'The version, as GET /api/artifacts/{id} gives it.' },
+      flow_run: nullable(ref('UiFlowRun'), 'Its flow run, when the read model has it.'),
+      task_run: nullable(ref('UiTaskRun'), 'Its task run, when the read model has it.'),
       is_latest: { type: 'boolean', description: 'Whether this version is the latest of its key (false for a keyless artifact).' },
     },
   },
@@ -151,9 +166,9 @@ const UI_ROUTES: Json = {
                     id: { type: 'string', format: 'uuid' },
                     created: { type: 'string', format: 'date-time' },
                     updated: { type: 'string', format: 'date-time' },
-                    type: nullable({ type: 'string' }),
-                    description: nullable({ type: 'string' }),
-                    flow_run_id: nullable({ type: 'string', format: 'uuid' }),
+                    type: nullable({ type: 'string' }, 'The type.'),
+                    description: nullable({ type: 'string' }, 'The description.'),
+                    flow_run_id: nullable({ type: 'string', format: 'uuid' }, 'The flow run it was created in.'),
                     is_latest: { type: 'boolean' },
                   },
                 },
@@ -200,7 +215,7 @@ const UI_ROUTES: Json = {
           {
             type: 'object',
             required: ['ingest_url', 'reachable', 'ingest', 'read_at'],
-            properties: { ingest_url: { type: 'string' }, reachable: { type: 'boolean' }, error: { type: 'string' }, ingest: nullable({ type: 'object' }), read_at: { type: 'string', format: 'date-time' } },
+            properties: { ingest_url: { type: 'string' }, reachable: { type: 'boolean' }, error: { type: 'string' }, ingest: nullable({ type: 'object' }, "The ingest app's GET /status answer."), read_at: { type: 'string', format: 'date-time' } },
           },
           'The status.',
         ),
