@@ -361,6 +361,25 @@ describe('web page', () => {
     expect(await page.locator('table.run-artifacts a:has-text("daily-summary")').count()).toBe(1);
   });
 
+  test('a loading state is shown while a view\'s request is on its way', async () => {
+    await page.goto(`${query.url}/`);
+    await listed();
+    // The page renders the loading state in its own hashchange handler, before the answer can arrive: read it right after.
+    const shownWhileLoading = (hash: string, selector: string) =>
+      page.evaluate(
+        ([h, s]) =>
+          new Promise<string>((resolve) => {
+            window.addEventListener('hashchange', () => resolve(document.querySelector(s)?.textContent ?? ''), { once: true });
+            location.hash = h;
+          }),
+        [hash, selector] as const,
+      );
+    expect(await shownWhileLoading('#/?key=etl', '#list-results')).toBe('Loading artifacts…');
+    await listed();
+    expect(await shownWhileLoading(`#/run/${randomUUID()}`, 'main .loading')).toBe('Loading the run…');
+    await waitText('#not-found h2', 'Run not found');
+  });
+
   test('not-found and error states are written for people, with a way back', async () => {
     await page.goto(`${query.url}/#/?type=table`);
     await listed();
