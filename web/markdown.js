@@ -66,7 +66,7 @@
         i++;
         while (i < lines.length && !/^\s*```/.test(lines[i])) code.push(lines[i++]);
         i++;
-        out.push('<pre><code>' + code.join('\n') + '</code></pre>');
+        out.push('<pre tabindex="0"><code>' + code.join('\n') + '</code></pre>'); // focusable: keyboard users can scroll it
         continue;
       }
       if ((m = /^(#{1,6})\s+(.*?)\s*#*\s*$/.exec(line))) {
@@ -84,7 +84,7 @@
       if (line.indexOf('|') >= 0 && i + 1 < lines.length && TABLE_SEPARATOR.test(lines[i + 1]) && lines[i + 1].indexOf('-') >= 0) {
         flush();
         var head = splitRow(line);
-        var html = '<div class="table-wrap"><table><thead><tr>' + head.map(function (c) { return '<th scope="col">' + inline(c) + '</th>'; }).join('') + '</tr></thead><tbody>';
+        var html = '<div class="table-wrap" tabindex="0"><table><thead><tr>' + head.map(function (c) { return '<th scope="col">' + inline(c) + '</th>'; }).join('') + '</tr></thead><tbody>';
         i += 2;
         while (i < lines.length && lines[i].indexOf('|') >= 0 && lines[i].trim() !== '') {
           html += '<tr>' + splitRow(lines[i]).map(function (c) { return '<td>' + inline(c) + '</td>'; }).join('') + '</tr>';

@@ -19,7 +19,8 @@ import { runSchemathesis, SchemathesisRun } from './support/schemathesis';
 
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'reliability');
 const REQUEST_TIMEOUT_MS = 60_000; // a request without an answer by then counts as a hang (not a speed check)
-const POST_ROUTES = ['/api/artifacts/filter', '/api/artifacts/latest/filter', '/api/artifacts/count', '/api/artifacts/latest/count'];
+// Prefect's four, and the web page's list route (issue #16), which takes the same bodies plus `updated_after`.
+const POST_ROUTES = ['/api/artifacts/filter', '/api/artifacts/latest/filter', '/api/artifacts/count', '/api/artifacts/latest/count', '/ui-api/artifacts/latest'];
 const QUERY_ROLE = 'fuzz_query';
 // Schemathesis examples per operation: FUZZ_MAX_EXAMPLES, else 50 in CI and 150 at full size (FAULT_SCALE=full).
 const maxExamples = Number(process.env.FUZZ_MAX_EXAMPLES ?? sized({ ci: 50, full: 150 }));
@@ -248,6 +249,13 @@ describe('HTTP fuzz of the query app', () => {
       JSON.stringify({ flow_runs: { start_time: { before_: '0001-01-01T00:00:00+23:59', after_: '9999-12-31T23:59:59-23:59' } } }),
       JSON.stringify({ task_runs: { start_time: { before_: '99999-01-01', after_: '2024-01-01T00:00:00.' + '9'.repeat(10_000) + 'Z' } } }),
       JSON.stringify({ flow_runs: { expected_start_time: { before_: -62135596801, after_: 253402300800 } } }),
+      // the web page's own member (ignored by Prefect's routes, validated by /ui-api/artifacts/latest)
+      JSON.stringify({ updated_after: '0001-01-01T00:00:00+23:59' }),
+      JSON.stringify({ updated_after: '9999-12-31T23:59:59-23:59', artifacts: { key: { like_: marks.keyLike } } }),
+      JSON.stringify({ updated_after: 1e300 }),
+      JSON.stringify({ updated_after: -62135596801 }),
+      JSON.stringify({ updated_after: [marks.sqlQuote], sort: marks.sqlDollar }),
+      JSON.stringify({ updated_after: '2024-01-01T00:00:00.' + '9'.repeat(10_000) + 'Z' }),
       // keys JavaScript treats specially
       '{"__proto__": {"limit": -1}, "constructor": {"prototype": {"x": 1}}}',
       '{"artifacts": {"__proto__": {"key": 1}}, "flow_runs": {"constructor": 1}}',
@@ -281,6 +289,9 @@ describe('HTTP fuzz of the query app', () => {
     expect(JSON.parse((await post(route, '{"offset": -1}')).text).exception_detail[0]).toMatchObject({ type: 'greater_than_equal', loc: ['body', 'offset'] });
     expect(await post(route, '{"offset": 9223372036854775808, "limit": 1}')).toEqual({ status: 200, text: '[]' });
     expect(await post('/api/artifacts/count', JSON.stringify({ artifacts: { key: { any_: keys(100_000) } } }))).toEqual({ status: 200, text: '0' });
+    expect(await post('/ui-api/artifacts/latest', '{"limit": -1}')).toEqual({ status: 422, text: '{"detail":"Invalid limit: must be greater than or equal to 0."}' });
+    expect(await post('/ui-api/artifacts/latest', '{"offset": 9223372036854775808, "limit": 1}')).toEqual({ status: 200, text: '{"count":7,"offset":9007199254740991,"limit":1,"rows":[]}' });
+    expect(JSON.parse((await post('/ui-api/artifacts/latest', '{"updated_after": "soon"}')).text).exception_detail[0]).toMatchObject({ loc: ['body', 'updated_after'] });
     // A body over the 1 MiB limit: 10 MB of JSON, and 10 MB of anything, on every route; also one
     // byte over, and a body without Content-Length (chunked) that grows past the limit.
     const tooLarge = { status: 413, text: '{"detail":"Request body is too large"}' };
@@ -341,6 +352,19 @@ describe('HTTP fuzz of the query app', () => {
       '/docs/static/..%2f..%2fpackage.json',
       '/docs/static/%00',
       '/ui/%00',
+      // the web page's GET routes (issue #16)
+      '/ui-api/artifacts/00000000-0000-0000-0000-000000000000',
+      '/ui-api/artifacts/{00000000-0000-0000-0000-000000000000}',
+      `/ui-api/artifacts/${encodeURIComponent(marks.sqlQuote)}`,
+      `/ui-api/artifacts/${'0'.repeat(60_000)}`,
+      '/ui-api/artifacts/%00',
+      '/ui-api/runs/00000000000000000000000000000000',
+      '/ui-api/runs/FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF',
+      `/ui-api/runs/${encodeURIComponent(marks.path)}`,
+      '/ui-api/runs/%ed%a0%80',
+      '/ui-api/runs/',
+      '/ui-api/',
+      '/ui/pipeline-status?x=%00',
       `/api/${'x/'.repeat(5000)}`,
     ];
     for (const path of paths) {

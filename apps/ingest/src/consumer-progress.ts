@@ -57,4 +57,16 @@ export class ConsumerProgress {
     this.metrics.refreshLag(partitions.map((p) => ({ topic: p.topic, partition: p.partition, lag: BigInt(p.lag) })));
     return { caught_up: partitions.every((p) => p.lag === '0'), partitions };
   }
+
+  /** The durable tallies of this group's checkpoint rows (migration 1700000000020): every message applied, and the dead letters among them, since the group began. */
+  async durableTotals(): Promise<{ applied_messages: string; dead_lettered: string }> {
+    const { rows } = await withinDeadline(
+      sqlOf(this.dataSource).query<{ applied_messages: string; dead_lettered: string }>({
+        text: `SELECT coalesce(sum(applied_messages), 0)::text AS applied_messages, coalesce(sum(dead_lettered), 0)::text AS dead_lettered
+               FROM consumer_checkpoint WHERE group_id = $1::text AND topic = ANY($2::text[])`,
+        values: [this.groupId, this.topics],
+      }),
+    );
+    return rows[0] ?? { applied_messages: '0', dead_lettered: '0' };
+  }
 }

@@ -1,5 +1,5 @@
 import type { Metric } from 'prom-client';
-import { BatchTally, IngestMetrics } from './ingest.metrics';
+import { BatchTally, IngestMetrics, RecentCounts } from './ingest.metrics';
 
 async function value(metrics: IngestMetrics, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
   const metric = await metrics.registry.getSingleMetric(name)?.get();
@@ -129,5 +129,34 @@ describe('IngestMetrics: labelled counters start at 0', () => {
     tally.addDeadLetter(undefined, 'invalid_json');
     metrics.recordBatch('a', 0, tally);
     expect(await value(metrics, 'ingest_events_dead_lettered_total', { topic: 'a', type: 'unknown', reason: 'invalid_json' })).toBe(1);
+  });
+});
+
+describe('RecentCounts: what the pipeline panel shows, kept as batches commit', () => {
+  it('counts committed batches over the window, drops what is older, and states where the count starts', () => {
+    let now = Date.parse('2026-12-01T08:00:00Z');
+    const recent = new RecentCounts(15 * 60_000, 10_000, () => now);
+    recent.add(5, 1);
+    now += 60_000;
+    recent.add(2, 2);
+    expect(recent.sum()).toEqual({ applied: 7, deadLettered: 3, from: Date.parse('2026-12-01T08:00:00Z'), to: now });
+    expect(recent.sum(30_000)).toMatchObject({ applied: 2, deadLettered: 2 });
+    // 80 s later nothing fell out: the window is 15 minutes, not the time a reader happened to look.
+    now += 80_000;
+    expect(recent.sum()).toMatchObject({ applied: 7, deadLettered: 3 });
+    now = Date.parse('2026-12-01T08:15:05Z');
+    const past = recent.sum();
+    expect(past).toMatchObject({ applied: 2, deadLettered: 2 });
+    expect(past.from).toBe(Date.parse('2026-12-01T08:00:10Z'));
+  });
+
+  it('is fed by recordBatch with the applied and dead-lettered counts of the tally', () => {
+    const metrics = new IngestMetrics();
+    const tally = new BatchTally();
+    tally.addApplied('prefect.artifact.created', 4);
+    tally.addApplied('prefect.flow.upserted');
+    tally.addDeadLetter(undefined, 'invalid_json');
+    metrics.recordBatch('a', 0, tally);
+    expect(metrics.recent.sum()).toMatchObject({ applied: 5, deadLettered: 1 });
   });
 });

@@ -35,6 +35,56 @@ export class BatchTally {
   }
 }
 
+/**
+ * Applied and dead-lettered counts of the last `windowMs`, in `bucketMs` slots
+ * filled as batches commit. The web page's pipeline panel reads these through
+ * GET /status, so a count covers the stated window whether or not a page was
+ * open; it starts from zero when the process starts (the window says so).
+ */
+export class RecentCounts {
+  readonly startedAt: number;
+  private readonly slots = new Map<number, { applied: number; deadLettered: number }>();
+
+  constructor(
+    readonly windowMs = 15 * 60_000,
+    readonly bucketMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startedAt = now();
+  }
+
+  add(applied: number, deadLettered: number): void {
+    if (applied === 0 && deadLettered === 0) return;
+    const slot = Math.floor(this.now() / this.bucketMs);
+    const counts = this.slots.get(slot) ?? { applied: 0, deadLettered: 0 };
+    counts.applied += applied;
+    counts.deadLettered += deadLettered;
+    this.slots.set(slot, counts);
+    this.prune(slot);
+  }
+
+  /** Sums over the slots of the last `overMs` (at most the window); `from` is where the count starts: the window's start, or the process's when younger. */
+  sum(overMs = this.windowMs): { applied: number; deadLettered: number; from: number; to: number } {
+    const to = this.now();
+    const current = Math.floor(to / this.bucketMs);
+    const first = current - Math.ceil(Math.min(overMs, this.windowMs) / this.bucketMs) + 1;
+    this.prune(current);
+    let applied = 0;
+    let deadLettered = 0;
+    for (const [slot, counts] of this.slots) {
+      if (slot < first) continue;
+      applied += counts.applied;
+      deadLettered += counts.deadLettered;
+    }
+    return { applied, deadLettered, from: Math.max(this.startedAt, first * this.bucketMs), to };
+  }
+
+  private prune(current: number): void {
+    const oldest = current - Math.ceil(this.windowMs / this.bucketMs) + 1;
+    for (const slot of this.slots.keys()) if (slot < oldest) this.slots.delete(slot);
+  }
+}
+
 export interface PartitionLagSample {
   topic: string;
   partition: number;
@@ -136,9 +186,13 @@ export class IngestMetrics {
     registers: [this.registry],
   });
 
+  /** Windowed counts for GET /status (the Prometheus counters above are process-lifetime totals). */
+  readonly recent: RecentCounts;
+
   /** With the topics: every label value known in advance starts at 0 (see startAtZero). */
-  constructor(topics?: TopicNames) {
+  constructor(topics?: TopicNames, now: () => number = Date.now) {
     collectDefaultMetrics({ register: this.registry });
+    this.recent = new RecentCounts(15 * 60_000, 10_000, now);
     if (topics) this.startAtZero(topics);
   }
 
@@ -171,6 +225,11 @@ export class IngestMetrics {
       const [type, reason] = key.split('\0') as [string, string];
       this.deadLettered.inc({ topic, type, reason }, count);
     }
+    let applied = 0;
+    let deadLettered = 0;
+    for (const count of tally.applied.values()) applied += count;
+    for (const count of tally.deadLettered.values()) deadLettered += count;
+    this.recent.add(applied, deadLettered);
     if (tally.redelivered > 0) this.skippedSeen.inc({ topic }, tally.redelivered);
     if (tally.newestEventTime) this.noteEventTime(topic, partition, new Date(tally.newestEventTime));
   }
@@ -201,15 +260,25 @@ export class IngestMetrics {
    */
   refreshLag(partitions: PartitionLagSample[], now = Date.now()): void {
     this.freshness.reset();
+    this.lastFreshness.clear();
     for (const p of partitions) {
       const labels = { topic: p.topic, partition: String(p.partition) };
       this.lag.set(labels, Number(p.lag));
       const newest = this.newestByPartition.get(`${p.topic}:${p.partition}`);
-      if (p.lag === 0n) this.freshness.set(labels, 0);
-      else if (newest !== undefined) this.freshness.set(labels, Math.max(0, now / 1000 - newest));
+      const key = `${p.topic}:${p.partition}`;
+      if (p.lag === 0n) this.lastFreshness.set(key, 0);
+      else if (newest !== undefined) this.lastFreshness.set(key, Math.max(0, now / 1000 - newest));
+      const freshness = this.lastFreshness.get(key);
+      if (freshness !== undefined) this.freshness.set(labels, freshness);
     }
   }
 
+  /** Freshness per `topic:partition` as last set by refreshLag (absent: unknown). */
+  freshnessOf(topic: string, partition: number): number | undefined {
+    return this.lastFreshness.get(`${topic}:${partition}`);
+  }
+
+  private readonly lastFreshness = new Map<string, number>();
   private lastEventSeconds?: number;
   private readonly newestByPartition = new Map<string, number>();
 }

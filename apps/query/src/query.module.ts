@@ -20,17 +20,20 @@ import { PrefectExceptionFilter } from './http/prefect-exception.filter';
 import { QUERY_CONFIG, QueryConfig } from './query.config';
 import { QueryDatabase } from './query-database';
 import { createQueryLogger } from './query.logger';
+import { UiApiController } from './ui-api/ui-api.controller';
+import { UiReadModel } from './ui-api/ui-read-model';
 
 @Module({})
 export class QueryModule {
   static forRoot(config: QueryConfig, db: QueryDatabase): DynamicModule {
     return {
       module: QueryModule,
-      controllers: [ArtifactsController, HealthController],
+      controllers: [ArtifactsController, HealthController, UiApiController],
       providers: [
         { provide: QUERY_CONFIG, useValue: config },
         { provide: QueryDatabase, useValue: db },
         { provide: ArtifactReadModel, useValue: new ArtifactReadModel(db) },
+        { provide: UiReadModel, useValue: new UiReadModel(db) },
         ApiPreconditionsGuard,
       ],
     };

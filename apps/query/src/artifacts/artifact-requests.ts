@@ -47,7 +47,7 @@ export function parseCountRequest<T extends ArtifactTable>(table: T, body: Decod
  * an object gives one `missing` error per parameter (FastAPI cannot `.get`
  * members from it).
  */
-function validationInput(body: DecodedBody, parameters: readonly string[]): object | undefined {
+export function validationInput(body: DecodedBody, parameters: readonly string[]): object | undefined {
   if (body.kind === 'failed') throw body.error;
   if (body.kind === 'absent') return undefined;
   if (body.value instanceof Map) return toValidationInput(body.value) as object;
@@ -55,7 +55,7 @@ function validationInput(body: DecodedBody, parameters: readonly string[]): obje
   throw validationError(missing, body.value);
 }
 
-function validate<S extends z.ZodType>(schema: S, input: object | undefined, body: DecodedBody): z.output<S> {
+export function validate<S extends z.ZodType>(schema: S, input: object | undefined, body: DecodedBody): z.output<S> {
   const result = schema.safeParse(input ?? {});
   const root: JsonValue = body.kind === 'json' ? body.value : null;
   // Offsets of a day or more pass Prefect's validation and then fail it (503): 422 once all else is valid.

@@ -17,7 +17,8 @@ type Tagged = FastifyRequest & { [ORIGINAL_CONTENT_TYPE]?: string };
 
 /**
  * The Fastify-level behaviour Prefect's middleware and body decoding give:
- * bearer auth in front of everything under /api but /api/health, our own body
+ * bearer auth in front of everything under /api but /api/health (and under
+ * /ui-api, the web page's reads), our own body
  * decoding (§3.2) instead of Fastify's parsers, gzip for answers of 500 bytes
  * or more.
  */
@@ -98,6 +99,7 @@ export function invalidHttpRequestHandler(err: NodeJS.ErrnoException, socket: So
 
 function isProtected(url: string): boolean {
   const path = url.split('?', 1)[0] as string;
+  if (path === '/ui-api' || path.startsWith('/ui-api/')) return true; // the web page's reads: the same data
   return (path === '/api' || path.startsWith('/api/')) && path !== '/api/health';
 }
 

@@ -17,8 +17,13 @@ const schemaOf = (operation: Operation, status: number) => operation.responses[s
 const matches = (schema: Schema, body: object) => (schema.required ?? []).every((member) => member in body);
 
 describe('OpenAPI document', () => {
-  it('has the four POST routes', () => {
-    expect(posts.map(([path]) => path).sort()).toEqual(['/api/artifacts/count', '/api/artifacts/filter', '/api/artifacts/latest/count', '/api/artifacts/latest/filter']);
+  it("has Prefect's four POST routes and the web page's one, under /ui-api", () => {
+    expect(posts.map(([path]) => path).sort()).toEqual(['/api/artifacts/count', '/api/artifacts/filter', '/api/artifacts/latest/count', '/api/artifacts/latest/filter', '/ui-api/artifacts/latest']);
+  });
+
+  it("documents the web page's GET routes outside Prefect's /api", () => {
+    const gets = Object.entries(document.paths as Record<string, { get?: unknown }>).filter(([, item]) => item.get !== undefined).map(([path]) => path);
+    expect(gets.filter((path) => !path.startsWith('/api/')).sort()).toEqual(['/ui-api/artifacts/{id}', '/ui-api/runs/{id}', '/ui/pipeline-status']);
   });
 
   it.each(posts)('%s: each 422 answer matches exactly one of the two shapes', (_path, item) => {
@@ -38,7 +43,7 @@ describe('limit', () => {
   it.each([200, 7])('is documented as 0 to the configured limit (%d)', (defaultLimit) => {
     const schemas = (openApiDocument({ defaultLimit, auth: false }) as { components: { schemas: Record<string, { properties: Record<string, { anyOf: object[] }> }> } })
       .components.schemas;
-    for (const body of ['ReadLatestArtifactsBody', 'ReadArtifactsBody']) {
+    for (const body of ['ReadLatestArtifactsBody', 'ReadArtifactsBody', 'UiLatestArtifactsBody']) {
       expect(schemas[body]!.properties.limit!.anyOf).toEqual([expect.objectContaining({ type: 'integer', minimum: 0, maximum: defaultLimit }), { type: 'null' }]);
     }
   });

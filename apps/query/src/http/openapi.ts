@@ -1,6 +1,7 @@
 import { CountArtifactsBody, CountLatestArtifactsBody, ReadArtifactsBody, ReadLatestArtifactsBody } from '@app/filters';
 import { z } from 'zod';
 import { ArtifactCollectionResponse, ArtifactResponse } from '../artifacts/artifact-responses';
+import { UiLatestArtifactsBody } from '../ui-api/ui-requests';
 import { PREFECT_SERVER_VERSION } from './health.controller';
 import { READ_ONLY_WRITES, readOnlyDetail } from './read-only';
 
@@ -103,12 +104,169 @@ function readOnly(verb: string, event: string, auth: Json, parameters?: Json[]):
 
 /** The page size's range depends on the configuration, which the shared zod schemas do not know. */
 function withLimitRange(schemas: Json, maxLimit: number): Json {
-  for (const name of ['ReadLatestArtifactsBody', 'ReadArtifactsBody']) {
+  for (const name of ['ReadLatestArtifactsBody', 'ReadArtifactsBody', 'UiLatestArtifactsBody']) {
     const limit = (schemas[name] as { properties: { limit: { anyOf: Json[] } } }).properties.limit;
     limit.anyOf = limit.anyOf.map((s) => (s.type === 'integer' ? { ...s, minimum: 0, maximum: maxLimit } : s));
   }
   return schemas;
 }
+
+// The web page's routes (/ui-api, /ui/pipeline-status): not Prefect's, documented so clients and the fuzz know them.
+const nullable = (schema: Json, description: string) => ({ anyOf: [schema, { type: 'null' }], description });
+const NAMED = {
+  type: 'object',
+  required: ['id', 'name'],
+  properties: { id: { type: 'string', format: 'uuid', description: 'Its id.' }, name: { type: 'string', description: 'Its name.' } },
+};
+const RUN_MEMBERS = {
+  id: { type: 'string', format: 'uuid', description: 'The run id.' },
+  name: { type: 'string', description: 'The run name.' },
+  state_type: nullable({ type: 'string' }, 'The state type, e.g. COMPLETED; null before the first state.'),
+  state_name: nullable({ type: 'string' }, 'The state name, e.g. Completed.'),
+  tags: { type: 'array', items: { type: 'string' }, description: 'The run tags.' },
+  start_time: nullable({ type: 'string', format: 'date-time' }, 'When the run started.'),
+  end_time: nullable({ type: 'string', format: 'date-time' }, 'When the run ended.'),
+};
+const UI_SCHEMAS: Json = {
+  UiFlowRun: {
+    type: 'object',
+    description: 'A flow run with the names of its flow and deployment.',
+    required: [...Object.keys(RUN_MEMBERS), 'flow', 'deployment'],
+    properties: {
+      ...RUN_MEMBERS,
+      flow: nullable(NAMED, 'The flow (null when the read model has no row for it).'),
+      deployment: nullable(NAMED, 'The deployment (null when the run has none, or the read model has no row for it).'),
+    },
+  },
+  UiTaskRun: {
+    type: 'object',
+    description: 'A task run; in a run view also its flow run (`flow_run`).',
+    required: Object.keys(RUN_MEMBERS),
+    properties: { ...RUN_MEMBERS, flow_run: nullable(ref('UiFlowRun'), 'In a run view: the flow run of this task run.') },
+  },
+  UiLatestRow: {
+    type: 'object',
+    description: 'One row of the list view.',
+    required: ['artifact', 'flow_run', 'task_run', 'is_latest'],
+    properties: {
+      artifact: { ...ref('ArtifactCollection'), description: 'The latest artifact of the key, as POST /api/artifacts/latest/filter gives it.' },
+      flow_run: nullable(ref('UiFlowRun'), 'Its flow run, when the read model has it.'),
+      task_run: nullable(ref('UiTaskRun'), 'Its task run, when the read model has it.'),
+      is_latest: { const: true, description: 'Always true here.' },
+    },
+  },
+  UiVersionRow: {
+    type: 'object',
+    description: 'One artifact version with the names of its runs.',
+    required: ['artifact', 'flow_run', 'task_run', 'is_latest'],
+    properties: {
+      artifact: { ...ref('Artifact'), description: 'The version, as GET /api/artifacts/{id} gives it.' },
+      flow_run: nullable(ref('UiFlowRun'), 'Its flow run, when the read model has it.'),
+      task_run: nullable(ref('UiTaskRun'), 'Its task run, when the read model has it.'),
+      is_latest: { type: 'boolean', description: 'Whether this version is the latest of its key (false for a keyless artifact).' },
+    },
+  },
+};
+const UI_ROUTES: Json = {
+  '/ui-api/artifacts/latest': {
+    post: {
+      summary: 'Web page: a page of latest artifacts with names, and the count',
+      description:
+        "The list view in one request. The body is Prefect's ReadLatestArtifactsBody, validated the same way, plus `updated_after`; each row carries the ArtifactCollection and the names of its flow run, task run, flow and deployment.",
+      requestBody: { required: false, content: { 'application/json': { schema: ref('UiLatestArtifactsBody') } } },
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['count', 'offset', 'limit', 'rows'],
+            properties: { count: { type: 'integer', minimum: 0 }, offset: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 0 }, rows: { type: 'array', items: ref('UiLatestRow') } },
+          },
+          'The page and the number of keys matching the filters.',
+        ),
+        ...BODY_REFUSALS,
+        422: VALIDATION_ERROR,
+      },
+    },
+  },
+  '/ui-api/artifacts/{id}': {
+    get: {
+      summary: 'Web page: one artifact version with names, and its key\'s versions',
+      description: 'The artifact view in one request: the version (as in GET /api/artifacts/{id}) with its run names, and up to 200 versions of its key, newest first.',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'The version id.' }],
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['version', 'version_count', 'versions'],
+            properties: {
+              version: ref('UiVersionRow'),
+              version_count: { type: 'integer', minimum: 0, description: 'Versions of the key (0 for a keyless artifact).' },
+              versions: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['id', 'created', 'updated', 'type', 'description', 'flow_run_id', 'is_latest'],
+                  properties: {
+                    id: { type: 'string', format: 'uuid' },
+                    created: { type: 'string', format: 'date-time' },
+                    updated: { type: 'string', format: 'date-time' },
+                    type: nullable({ type: 'string' }, 'The type.'),
+                    description: nullable({ type: 'string' }, 'The description.'),
+                    flow_run_id: nullable({ type: 'string', format: 'uuid' }, 'The flow run it was created in.'),
+                    is_latest: { type: 'boolean' },
+                  },
+                },
+              },
+            },
+          },
+          'The version and its key\'s timeline.',
+        ),
+        404: DETAIL('No version has this id.'),
+      },
+    },
+  },
+  '/ui-api/runs/{id}': {
+    get: {
+      summary: 'Web page: a run and all its artifacts',
+      description:
+        'The run view in one request: the flow run (or, failing that, the task run) with this id, and up to 200 artifact versions created in it, keyed and keyless, newest first. An id no run row has but some artifact names answers with `kind` and `run` null.',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'A flow run or task run id.' }],
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['kind', 'run', 'artifact_count', 'artifacts'],
+            properties: {
+              kind: { enum: ['flow_run', 'task_run', null] },
+              run: { anyOf: [ref('UiFlowRun'), ref('UiTaskRun'), { type: 'null' }] },
+              artifact_count: { type: 'integer', minimum: 0 },
+              artifacts: { type: 'array', items: ref('UiVersionRow') },
+            },
+          },
+          'The run and its artifacts.',
+        ),
+        404: DETAIL('Neither a run nor an artifact has this id.'),
+      },
+    },
+  },
+  '/ui/pipeline-status': {
+    get: {
+      summary: 'Web page: the ingest pipeline\'s status',
+      description:
+        "The ingest app's GET /status relayed (at most one read per second): applied and dead-lettered counts over the last 15 minutes kept by the ingest process itself, process and durable totals, lag and freshness per partition. 200 even when the ingest app cannot be reached (`reachable` false).",
+      responses: {
+        200: json(
+          {
+            type: 'object',
+            required: ['ingest_url', 'reachable', 'ingest', 'read_at'],
+            properties: { ingest_url: { type: 'string' }, reachable: { type: 'boolean' }, error: { type: 'string' }, ingest: nullable({ type: 'object' }, "The ingest app's GET /status answer."), read_at: { type: 'string', format: 'date-time' } },
+          },
+          'The status.',
+        ),
+      },
+    },
+  },
+};
 
 export function openApiDocument(options: { defaultLimit: number; auth: boolean }): Json {
   const bodies = [ReadLatestArtifactsBody, CountLatestArtifactsBody, ReadArtifactsBody, CountArtifactsBody];
@@ -186,6 +344,7 @@ export function openApiDocument(options: { defaultLimit: number; auth: boolean }
           responses: { 200: json({ type: 'object' }, 'Ready.'), ...auth, 503: json({ type: 'object' }, 'PostgreSQL does not answer.') },
         },
       },
+      ...UI_ROUTES,
       '/api/admin/version': {
         get: {
           tags: [SERVER],
@@ -196,7 +355,7 @@ export function openApiDocument(options: { defaultLimit: number; auth: boolean }
       },
     },
     components: {
-      schemas: withLimitRange(components([...bodies, ArtifactResponse, ArtifactCollectionResponse]), options.defaultLimit),
+      schemas: withLimitRange({ ...components([...bodies, UiLatestArtifactsBody, ArtifactResponse, ArtifactCollectionResponse]), ...UI_SCHEMAS }, options.defaultLimit),
       // Declared even without a token configured, so Swagger UI's Authorize is always there.
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The API_AUTH_TOKEN value.' } },
     },

@@ -34,6 +34,10 @@ const ROUTES: Route[] = [
   { pattern: /^\/api\/health$/, methods: GET, allow: 'GET' },
   { pattern: /^\/api\/ready$/, methods: GET, allow: 'GET' },
   { pattern: /^\/api\/admin\/version$/, methods: GET, allow: 'GET' },
+  // The web page's own routes (not Prefect's), answered the same way.
+  { pattern: /^\/ui-api\/artifacts\/latest$/, methods: POST, allow: 'POST' },
+  { pattern: new RegExp(`^/ui-api/artifacts/${UUID_SEGMENT}$`), methods: GET, allow: 'GET' },
+  { pattern: new RegExp(`^/ui-api/runs/${UUID_SEGMENT}$`), methods: GET, allow: 'GET' },
 ];
 
 const UTF8 = new TextDecoder('utf-8');

@@ -1,47 +1,41 @@
 import Fastify from 'fastify';
 import { join } from 'node:path';
-import { parsePrometheus, PipelineWatcher, registerWebUi } from './web-ui';
+import { PipelineWatcher, registerWebUi } from './web-ui';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { renderMarkdown } = require('../../../../web/markdown.js') as { renderMarkdown(source: string): string };
 
-const METRICS = `# HELP ingest_events_applied_total x
-# TYPE ingest_events_applied_total counter
-ingest_events_applied_total{topic="a.artifacts",type="prefect.artifact.created"} 90
-ingest_events_applied_total{topic="a.runs",type="prefect.flow.upserted"} 10
-ingest_events_dead_lettered_total{topic="a.artifacts",type="unknown",reason="schema"} 2
-ingest_projection_freshness_seconds{topic="a.artifacts",partition="0"} 1.5
-`;
-
-function fakeIngest(applied: () => number) {
-  return (async (url: string) => {
-    if (String(url).endsWith('/ready')) {
-      return new Response(JSON.stringify({ caught_up: true, partitions: [{ topic: 'a.artifacts', partition: 0, high_watermark: '5', checkpoint: '5', lag: '0' }] }));
-    }
-    return new Response(METRICS.replace(' 90\n', ` ${applied()}\n`));
-  }) as unknown as typeof fetch;
-}
+const STATUS = {
+  started_at: '2026-12-01T08:00:00.000Z',
+  window: { seconds: 900, from: '2026-12-01T08:00:00.000Z', to: '2026-12-01T08:05:00.000Z', applied: 90, dead_lettered: 3 },
+  events_per_second: 1.5,
+  since_start: { applied: 90, dead_lettered: 3 },
+  durable: { applied_messages: '193', dead_lettered: '5' },
+  caught_up: true,
+  partitions: [{ topic: 'a.artifacts', partition: 0, high_watermark: '5', checkpoint: '5', lag: '0', freshness_seconds: 0 }],
+};
 
 describe('web page server side', () => {
-  it('parses Prometheus text with labels', () => {
-    const samples = parsePrometheus(METRICS);
-    expect(samples).toHaveLength(4);
-    expect(samples[2]).toEqual({ name: 'ingest_events_dead_lettered_total', labels: { topic: 'a.artifacts', type: 'unknown', reason: 'schema' }, value: 2 });
+  it('relays the ingest app\'s own status, at most one request per second', async () => {
+    let now = 1_000_000;
+    const asked: string[] = [];
+    const fetchImpl = (async (url: string) => {
+      asked.push(String(url));
+      return new Response(JSON.stringify(STATUS));
+    }) as unknown as typeof fetch;
+    const watcher = new PipelineWatcher('http://ingest/', fetchImpl, () => now);
+    expect(await watcher.status()).toMatchObject({ reachable: true, ingest_url: 'http://ingest', ingest: STATUS });
+    now += 500;
+    await watcher.status();
+    expect(asked).toEqual(['http://ingest/status']);
+    now += 1000;
+    await watcher.status();
+    expect(asked).toHaveLength(2);
   });
 
-  it('computes events per second from successive scrapes and resets on a counter drop', async () => {
-    let now = 1_000_000;
-    let applied = 90;
-    const watcher = new PipelineWatcher('http://ingest', fakeIngest(() => applied), () => now);
-    const first = await watcher.status();
-    expect(first).toMatchObject({ reachable: true, caught_up: true, applied_total: 100, dead_lettered_total: 2, events_per_second: null });
-    expect(first.partitions).toEqual([{ topic: 'a.artifacts', partition: 0, high_watermark: '5', checkpoint: '5', lag: '0', freshness_seconds: 1.5 }]);
-    now += 10_000;
-    applied = 140;
-    expect(await watcher.status()).toMatchObject({ applied_total: 150, events_per_second: 5, dead_lettered_recent: 0 });
-    now += 10_000;
-    applied = 0;
-    expect(await watcher.status()).toMatchObject({ applied_total: 10, events_per_second: null });
+  it('reports an ingest app answering an error', async () => {
+    const watcher = new PipelineWatcher('http://ingest', (async () => new Response('nope', { status: 502 })) as unknown as typeof fetch);
+    expect(await watcher.status()).toMatchObject({ reachable: false, ingest: null, error: 'GET /status answered 502' });
   });
 
   it('reports an unreachable ingest app', async () => {

@@ -5,9 +5,10 @@ import { bearerCheck } from './fastify-setup';
 
 // The artifacts web page (issue #8): `/` and its static files under `/ui/`
 // (built from the repository's `web/` folder into `dist/web/`), plus
-// `GET /ui/pipeline-status`, which reads the ingest app's /ready and /metrics
+// `GET /ui/pipeline-status`, which relays the ingest app's GET /status
 // server-side so the browser needs only this origin. Outside /api, so none of
-// Prefect's routes are touched.
+// Prefect's routes are touched. The page's data routes are under /ui-api
+// (apps/query/src/ui-api/).
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -29,56 +30,32 @@ export function findWebDir(env: NodeJS.ProcessEnv = process.env): string | undef
   return candidates.find((dir): dir is string => dir !== undefined && existsSync(join(dir, 'index.html')));
 }
 
-export interface PipelineSample {
-  at: number;
-  applied: number;
-  deadLettered: number;
+/** The ingest app's GET /status answer, relayed (see apps/ingest/src/health/health.controller.ts). */
+export interface IngestStatus {
+  started_at: string;
+  window: { seconds: number; from: string; to: string; applied: number; dead_lettered: number };
+  events_per_second: number;
+  since_start: { applied: number; dead_lettered: number };
+  durable: { applied_messages: string; dead_lettered: string } | null;
+  caught_up: boolean | null;
+  partitions: { topic: string; partition: number; high_watermark: string; checkpoint: string | null; lag: string; freshness_seconds: number | null }[];
+  error?: string;
 }
 
 export interface PipelineStatus {
   ingest_url: string;
   reachable: boolean;
   error?: string;
-  caught_up: boolean | null;
-  partitions: { topic: string; partition: number; high_watermark: string | null; checkpoint: string | null; lag: string | null; freshness_seconds: number | null }[];
-  applied_total: number | null;
-  dead_lettered_total: number | null;
-  events_per_second: number | null;
-  dead_lettered_recent: number | null;
-  recent_window_seconds: number;
-  scraped_at: string;
+  ingest: IngestStatus | null;
+  read_at: string;
 }
 
-export interface MetricSample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses Prometheus text exposition (the subset prom-client writes). */
-export function parsePrometheus(text: string): MetricSample[] {
-  const out: MetricSample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    if (m[2]) {
-      const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-      let l: RegExpExecArray | null;
-      while ((l = re.exec(m[2])) !== null) labels[l[1] as string] = (l[2] as string).replace(/\\n/g, '\n').replace(/\\(.)/g, '$1');
-    }
-    out.push({ name: m[1] as string, labels, value: Number(m[3]) });
-  }
-  return out;
-}
-
-const WINDOW_MS = 5 * 60_000;
-const RATE_OVER_MS = 10_000;
-
-/** Keeps recent scrapes so a rate and a recent dead-letter count can be computed server-side. */
+/**
+ * Relays the ingest app's own counters. Nothing is sampled here: the windowed
+ * counts are kept by the ingest process as its batches commit, so they do not
+ * depend on a page being open.
+ */
 export class PipelineWatcher {
-  private samples: PipelineSample[] = [];
   private inflight?: Promise<PipelineStatus>;
   private last?: { at: number; status: PipelineStatus };
 
@@ -88,59 +65,22 @@ export class PipelineWatcher {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** At most one scrape per second, whatever the number of open pages. */
+  /** At most one request to the ingest app per second, whatever the number of open pages. */
   status(): Promise<PipelineStatus> {
     if (this.last && this.now() - this.last.at < 1000) return Promise.resolve(this.last.status);
-    this.inflight ??= this.scrape().finally(() => (this.inflight = undefined));
+    this.inflight ??= this.read().finally(() => (this.inflight = undefined));
     return this.inflight;
   }
 
-  private async scrape(): Promise<PipelineStatus> {
+  private async read(): Promise<PipelineStatus> {
     const at = this.now();
     const base = this.ingestUrl.replace(/\/+$/, '');
-    const status: PipelineStatus = {
-      ingest_url: base,
-      reachable: false,
-      caught_up: null,
-      partitions: [],
-      applied_total: null,
-      dead_lettered_total: null,
-      events_per_second: null,
-      dead_lettered_recent: null,
-      recent_window_seconds: WINDOW_MS / 1000,
-      scraped_at: new Date(at).toISOString(),
-    };
+    const status: PipelineStatus = { ingest_url: base, reachable: false, ingest: null, read_at: new Date(at).toISOString() };
     try {
-      const signal = AbortSignal.timeout(3000);
-      const [ready, metrics] = await Promise.all([this.fetchImpl(`${base}/ready`, { signal }), this.fetchImpl(`${base}/metrics`, { signal })]);
-      const readyBody = (await ready.json()) as { caught_up?: boolean; partitions?: { topic: string; partition: number; high_watermark: unknown; checkpoint: unknown; lag: unknown }[] };
-      const samples = parsePrometheus(await metrics.text());
-      const sum = (name: string) => samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0);
-      const freshness = new Map(samples.filter((s) => s.name === 'ingest_projection_freshness_seconds').map((s) => [`${s.labels.topic}\0${s.labels.partition}`, s.value]));
-      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- /ready's offsets and lags are JSON scalars
-      const text = (v: unknown) => (v === null || v === undefined ? null : String(v));
+      const response = await this.fetchImpl(`${base}/status`, { signal: AbortSignal.timeout(5000) });
+      if (!response.ok) throw new Error(`GET /status answered ${response.status}`);
+      status.ingest = (await response.json()) as IngestStatus;
       status.reachable = true;
-      status.caught_up = typeof readyBody.caught_up === 'boolean' ? readyBody.caught_up : ready.ok;
-      status.partitions = (readyBody.partitions ?? []).map((p) => ({
-        topic: p.topic,
-        partition: p.partition,
-        high_watermark: text(p.high_watermark),
-        checkpoint: text(p.checkpoint),
-        lag: text(p.lag),
-        freshness_seconds: freshness.get(`${p.topic}\0${p.partition}`) ?? null,
-      }));
-      const sample = { at, applied: sum('ingest_events_applied_total'), deadLettered: sum('ingest_events_dead_lettered_total') };
-      status.applied_total = sample.applied;
-      status.dead_lettered_total = sample.deadLettered;
-      // A counter that went down means the ingest app restarted: start over.
-      const previous = this.samples[this.samples.length - 1];
-      if (previous && (sample.applied < previous.applied || sample.deadLettered < previous.deadLettered)) this.samples = [];
-      this.samples = this.samples.filter((s) => at - s.at <= WINDOW_MS);
-      const oldest = this.samples[0];
-      const rateBase = [...this.samples].reverse().find((s) => at - s.at >= RATE_OVER_MS) ?? oldest;
-      if (rateBase && at > rateBase.at) status.events_per_second = Math.round(((sample.applied - rateBase.applied) / ((at - rateBase.at) / 1000)) * 100) / 100;
-      status.dead_lettered_recent = oldest ? sample.deadLettered - oldest.deadLettered : null;
-      this.samples.push(sample);
     } catch (e) {
       status.error = (e as Error).message;
     }
