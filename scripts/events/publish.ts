@@ -99,7 +99,7 @@ function toolLine(root: JsonObject, defaults: LineDefaults): LineResult {
     return { ok: true, event: buildEvent(type!, data, options) };
   } catch (error) {
     if (!(error instanceof InvalidEventError)) throw error;
-    if (error.reason === 'invalid_payload' && isEventType(type!) && data instanceof Map) return rejection(error.reason, [], type!, data, error.message);
+    if (error.reason === 'invalid_payload' && isEventType(type!) && data instanceof Map) return rejection(error.reason, [], type, data, error.message);
     return { ok: false, reason: error.reason, message: error.message };
   }
 }
@@ -165,7 +165,7 @@ function capturedLine(root: JsonObject, defaults: LineDefaults): LineResult {
   const attributes = binary ? new Map(Object.entries(headers).filter(([h]) => h.toLowerCase().startsWith('ce_')).map(([h, v]) => [h.slice(3).toLowerCase(), v])) : tree instanceof Map ? tree : new Map<string, unknown>();
   const data = binary ? tree : tree instanceof Map ? tree.get('data') : undefined;
   const message = { key: typeof key === 'string' ? Buffer.from(key, 'utf8') : null, value, headers };
-  return checked(message, attributes as Map<string, unknown>, attributes.get('type'), data, defaults);
+  return checked(message, attributes, attributes.get('type'), data, defaults);
 }
 
 /** Validates a ready message with the ingest app's decoder and picks its topic from its type. */

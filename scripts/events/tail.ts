@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { dlqTopic, normaliseTimestamp } from '@app/contracts';
-import { CliEnv, CliError, parseArgs, resolveTopics } from './cli';
-import { describe, describeJsonLine, Headers, messageType, MessageView, renderValue } from './describe';
+import { CliEnv, CliError, parseArgs, ParsedArgs, resolveTopics } from './cli';
+import { describe, describeJsonLine, messageType, MessageView, renderValue } from './describe';
 import { Admin, connect, createKafka, requireTopics } from './kafka';
 
 export const TAIL_USAGE =
@@ -42,7 +42,7 @@ export function parseSince(text: string, now = Date.now()): number {
 }
 
 /** `--offset`, `--since` and `--from-beginning` choose the start; at most one of them. */
-export function parseStart(options: { offset?: unknown; since?: unknown; 'from-beginning'?: unknown }, now = Date.now()): StartAt {
+export function parseStart(options: ParsedArgs['options'], now = Date.now()): StartAt {
   const given = (['offset', 'since', 'from-beginning'] as const).filter((o) => options[o] !== undefined);
   if (given.length > 1) throw new CliError(`--${given.join(' and --')} cannot be combined`, 2);
   if (options.since !== undefined) return { kind: 'time', ms: parseSince(String(options.since), now) };
@@ -181,7 +181,7 @@ export async function tailCommand(argv: string[], env: CliEnv, io: { stdout: Nod
       eachMessage: async ({ topic, partition: p, message }) => {
         if (finished) return;
         restartIdle();
-        const view: MessageView = { topic, partition: p, offset: message.offset, timestamp: message.timestamp, key: message.key ?? null, value: message.value ?? null, headers: (message.headers ?? {}) as Headers };
+        const view: MessageView = { topic, partition: p, offset: message.offset, timestamp: message.timestamp, key: message.key ?? null, value: message.value ?? null, headers: (message.headers ?? {}) };
         if (!matches(view, filter)) return;
         io.stdout.write(formatTailMessage(view, format));
         count++;

@@ -1,5 +1,4 @@
 import { dateTimeField, LIST_PARAMETERS, ListRequest, listRequest, ReadLatestArtifactsBody } from '@app/filters';
-import { z } from 'zod';
 import { validate, validationInput } from '../artifacts/artifact-requests';
 import { detailError } from '../http/prefect-errors';
 import type { DecodedBody } from '../http/request-body';
@@ -28,6 +27,6 @@ export function parseUiListRequest(body: DecodedBody, maxLimit: number): UiListR
     if (limit.data < 0) throw detailError(422, 'Invalid limit: must be greater than or equal to 0.');
     if (limit.data > maxLimit) throw detailError(422, `Invalid limit: must be less than or equal to ${maxLimit}.`);
   }
-  const parsed = validate(UiLatestArtifactsBody, input, body) as z.output<typeof UiLatestArtifactsBody>;
+  const parsed = validate(UiLatestArtifactsBody, input, body);
   return { ...listRequest(parsed, maxLimit), updatedAfter: parsed.updated_after ?? undefined };
 }
