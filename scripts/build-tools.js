@@ -13,7 +13,7 @@ const tsconfig = path.join(root, 'tsconfig.json');
 
 const config = {
   context: root,
-  entry: { events: './scripts/events.ts', rebuild: './scripts/rebuild.ts' },
+  entry: { events: './scripts/events.ts', rebuild: './apps/ingest/src/rebuild/main.ts' },
   target: 'node',
   mode: 'none',
   devtool: false,

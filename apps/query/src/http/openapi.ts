@@ -53,6 +53,7 @@ type Examples = Record<string, { summary: string; value: unknown }>;
 const ARTIFACTS = 'Artifacts';
 const WRITES = 'Writes (through Kafka)';
 const SERVER = 'Server';
+const WEB = 'Web page';
 
 // Curated request bodies, valid against the schemas (openapi.spec.ts parses each one).
 const FLOW_RUN_ID = '5f0e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -69,6 +70,9 @@ export const REQUEST_EXAMPLES: Record<string, Examples> = {
   '/api/artifacts/filter': {
     key: { summary: 'Every version of one key, newest first (the history page)', value: { artifacts: { key: { any_: ['daily-report'] } }, sort: 'CREATED_DESC' } },
     flow_run: { summary: 'The artifacts a flow run created', value: { flow_runs: { id: { any_: [FLOW_RUN_ID] } }, sort: 'CREATED_DESC', limit: 50 } },
+  },
+  '/ui-api/artifacts/latest': {
+    list: { summary: 'The list view: keys containing "report" updated since a day, 25 a page, with names', value: { sort: 'UPDATED_DESC', limit: 25, offset: 0, ...UI_FILTER, updated_after: '2026-12-01T00:00:00Z' } },
   },
   '/api/artifacts/count': {
     deployment: { summary: "Versions created by a deployment's flow runs", value: { deployments: { id: { any_: [DEPLOYMENT_ID] } } } },
@@ -167,13 +171,23 @@ const UI_SCHEMAS: Json = {
     },
   },
 };
-const UI_ROUTES: Json = {
+/** The web page's routes (not Prefect's): tagged, and behind the same bearer token as /api. */
+function uiRoutes(auth: Json): Json {
+  return Object.fromEntries(
+    Object.entries(UI_ROUTES).map(([path, item]) => [
+      path,
+      Object.fromEntries(Object.entries(item).map(([verb, op]) => [verb, { tags: [WEB], ...op, responses: { ...(op.responses as Json), ...auth } }])),
+    ]),
+  );
+}
+
+const UI_ROUTES: Record<string, Record<string, Json>> = {
   '/ui-api/artifacts/latest': {
     post: {
       summary: 'Web page: a page of latest artifacts with names, and the count',
       description:
         "The list view in one request. The body is Prefect's ReadLatestArtifactsBody, validated the same way, plus `updated_after`; each row carries the ArtifactCollection and the names of its flow run, task run, flow and deployment.",
-      requestBody: { required: false, content: { 'application/json': { schema: ref('UiLatestArtifactsBody') } } },
+      requestBody: { required: false, content: { 'application/json': { schema: ref('UiLatestArtifactsBody'), examples: REQUEST_EXAMPLES['/ui-api/artifacts/latest'] } } },
       responses: {
         200: json(
           {
@@ -192,7 +206,7 @@ const UI_ROUTES: Json = {
     get: {
       summary: 'Web page: one artifact version with names, and its key\'s versions',
       description: 'The artifact view in one request: the version (as in GET /api/artifacts/{id}) with its run names, and up to 200 versions of its key, newest first.',
-      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'The version id.' }],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, example: '6f9619ff-8b86-4d01-b42d-00c04fc964ff', description: 'The version id.' }],
       responses: {
         200: json(
           {
@@ -230,7 +244,7 @@ const UI_ROUTES: Json = {
       summary: 'Web page: a run and all its artifacts',
       description:
         'The run view in one request: the flow run (or, failing that, the task run) with this id, and up to 200 artifact versions created in it, keyed and keyless, newest first. An id no run row has but some artifact names answers with `kind` and `run` null.',
-      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, description: 'A flow run or task run id.' }],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' }, example: '5f0e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b', description: 'A flow run or task run id.' }],
       responses: {
         200: json(
           {
@@ -291,6 +305,7 @@ export function openApiDocument(options: { defaultLimit: number; auth: boolean }
       { name: ARTIFACTS, description: "Prefect's artifact reads: lists, counts and lookups." },
       { name: WRITES, description: 'Artifacts are written by publishing events to Kafka (docs/events.md); these routes answer 405 and name the event.' },
       { name: SERVER, description: 'Liveness, readiness and the Prefect version this server answers as.' },
+      { name: WEB, description: "The web page's own reads (not Prefect's routes): one request per view, behind the same token." },
     ],
     ...(options.auth ? { security: [{ bearer: [] }] } : {}),
     paths: {
@@ -344,7 +359,7 @@ export function openApiDocument(options: { defaultLimit: number; auth: boolean }
           responses: { 200: json({ type: 'object' }, 'Ready.'), ...auth, 503: json({ type: 'object' }, 'PostgreSQL does not answer.') },
         },
       },
-      ...UI_ROUTES,
+      ...uiRoutes(auth),
       '/api/admin/version': {
         get: {
           tags: [SERVER],
