@@ -1,3 +1,4 @@
+import { inTransaction as transaction } from '@app/persistence';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { projectBatch } from './batch';
 import { readTables } from './dump';
@@ -19,27 +20,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function inTransaction<T>(work: (sql: SqlExecutor) => Promise<T>): Promise<T> {
-  const runner = db.dataSource.createQueryRunner();
-  await runner.connect();
-  try {
-    await runner.startTransaction();
-    const sql: SqlExecutor = {
-      async query<Row>(statement: { text: string; values: unknown[] }) {
-        const result = (await runner.query(statement.text, statement.values, true)) as { records: Row[] };
-        return { rows: result.records };
-      },
-    };
-    const result = await work(sql);
-    await runner.commitTransaction();
-    return result;
-  } catch (error) {
-    if (runner.isTransactionActive) await runner.rollbackTransaction();
-    throw error;
-  } finally {
-    await runner.release();
-  }
-}
+/** One transaction on the spec's database (persistence's own helper, as the ingest app runs batches). */
+const inTransaction = <T>(work: (sql: SqlExecutor) => Promise<T>): Promise<T> => transaction(db.dataSource, work);
 
 let cases = 0;
 checkEachCaseWith(async (history, batch, expected) => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import type { DecodedEvent } from '@app/contracts';
+import { inTransaction as transaction } from '@app/persistence';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { loadQueries, planBatch, projectBatch } from './batch';
 import { readTables } from './dump';
@@ -21,27 +22,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function inTransaction<T>(work: (sql: SqlExecutor) => Promise<T>): Promise<T> {
-  const runner = db.dataSource.createQueryRunner();
-  await runner.connect();
-  try {
-    await runner.startTransaction();
-    const sql: SqlExecutor = {
-      async query<Row>(statement: { text: string; values: unknown[] }) {
-        const result = (await runner.query(statement.text, statement.values, true)) as { records: Row[] };
-        return { rows: result.records };
-      },
-    };
-    const result = await work(sql);
-    await runner.commitTransaction();
-    return result;
-  } catch (error) {
-    if (runner.isTransactionActive) await runner.rollbackTransaction();
-    throw error;
-  } finally {
-    await runner.release();
-  }
-}
+/** One transaction on the spec's database (persistence's own helper, as the ingest app runs batches). */
+const inTransaction = <T>(work: (sql: SqlExecutor) => Promise<T>): Promise<T> => transaction(db.dataSource, work);
 
 async function reset(): Promise<void> {
   await db.dataSource.query('TRUNCATE artifact, artifact_collection, tombstone, flow, deployment, flow_run, task_run');
