@@ -24,9 +24,36 @@ describe('classify', () => {
   test('number text and row order are separate classes of one answer', () => {
     const prefect = `[${row('b', '1e-7')},${row('a', '1')}]`;
     const ours = `[${row('a', '1')},${row('b', '1e-07')}]`;
-    expect(classify(post('{"sort":"KEY_ASC"}'), { status: 200, body: prefect }, { status: 200, body: ours })).toEqual([
+    expect(classify(post('{"sort":"CREATED_DESC"}'), { status: 200, body: prefect }, { status: 200, body: ours })).toEqual([
       'POST /api/artifacts/filter: 200: number text at [].data',
+      'POST /api/artifacts/filter: 200: row order differs (sort CREATED_DESC)',
+    ]);
+  });
+
+  test('versions under a KEY_* sort: equal keys may come in any order, and a page may cut their group anywhere', () => {
+    const keyed = (id: string, key: string | null, data = '1') => `{"id":"${id}","key":${JSON.stringify(key)},"data":${data}}`;
+    const answer = (...rows: string[]) => ({ status: 200, body: `[${rows.join(',')}]` });
+    const prefect = answer(keyed('b', 'k'), keyed('a', 'k'), keyed('c', 'm'), keyed('d', null));
+    // Ties reordered: agreement.
+    expect(classify(post('{"sort":"KEY_ASC"}'), prefect, answer(keyed('a', 'k'), keyed('b', 'k'), keyed('c', 'm'), keyed('d', null)))).toEqual([]);
+    // Another row among equal keys inside the page: a difference.
+    expect(classify(post('{"sort":"KEY_ASC"}'), prefect, answer(keyed('a', 'k'), keyed('x', 'k'), keyed('c', 'm'), keyed('d', null)))).toEqual([
+      'POST /api/artifacts/filter: 200: different rows among equal keys (sort KEY_ASC)',
+    ]);
+    // The same rows with other text: still a difference.
+    expect(classify(post('{"sort":"KEY_ASC"}'), prefect, answer(keyed('a', 'k'), keyed('b', 'k', '2'), keyed('c', 'm'), keyed('d', null)))).toEqual([
+      'POST /api/artifacts/filter: 200: value at [].data',
+    ]);
+    // A full page (limit 4) cuts the last group: any of its tied rows will do; an offset cuts the first.
+    expect(classify(post('{"sort":"KEY_ASC","limit":4}'), prefect, answer(keyed('b', 'k'), keyed('a', 'k'), keyed('c', 'm'), keyed('e', null)))).toEqual([]);
+    expect(classify(post('{"sort":"KEY_ASC","offset":1}'), prefect, answer(keyed('x', 'k'), keyed('y', 'k'), keyed('c', 'm'), keyed('d', null)))).toEqual([]);
+    // Keys in another sequence are never ties.
+    expect(classify(post('{"sort":"KEY_ASC"}'), prefect, answer(keyed('d', null), keyed('b', 'k'), keyed('a', 'k'), keyed('c', 'm')))).toEqual([
       'POST /api/artifacts/filter: 200: row order differs (sort KEY_ASC)',
+    ]);
+    // Only versions: other sorts and routes compare exactly.
+    expect(classify(post('{"sort":"CREATED_DESC"}'), prefect, answer(keyed('a', 'k'), keyed('b', 'k'), keyed('c', 'm'), keyed('d', null)))).toEqual([
+      'POST /api/artifacts/filter: 200: row order differs (sort CREATED_DESC)',
     ]);
   });
 
@@ -44,6 +71,14 @@ describe('deliberate deviations', () => {
 
   test('only a Prefect 5xx makes a deviation', () => {
     expect(deviationOf(post('{"limit": NaN}'), { status: 422, body: '' })).toBeUndefined();
+  });
+
+  test('a request matching two deviations counts as the one our answer fits', () => {
+    const body = '{"artifacts":{"key":{"any_":["nul\\u0000"]}},"unknown_":Infinity}';
+    expect(deviationOf(post(body), { status: 503, body: '' }, { status: 200, body: '[]' })?.id).toBe('nul-in-text');
+    expect(deviationOf(post(body), { status: 503, body: '' }, { status: 422, body: '{"exception_message":"Invalid request received.","exception_detail":[{}]}' })?.id).toBe(
+      'non-finite-number-in-invalid-body',
+    );
   });
 
   test('non-finite numbers are found outside strings only', () => {

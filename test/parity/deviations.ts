@@ -80,8 +80,13 @@ export const DEVIATIONS: Deviation[] = [
   },
 ];
 
-/** The deviation a disagreement is, if any (Prefect must have failed with a 5xx). */
-export function deviationOf(request: ParityRequest, prefect: Answer): Deviation | undefined {
+/**
+ * The deviation a disagreement is, if any (Prefect must have failed with a 5xx).
+ * A request can match several (a NUL in a filter beside an ignored `Infinity`):
+ * the one our answer fits is taken, else the first that matches, whose check then reports it.
+ */
+export function deviationOf(request: ParityRequest, prefect: Answer, ours?: Answer): Deviation | undefined {
   if (prefect.status < 500) return undefined;
-  return DEVIATIONS.find((d) => d.matches(request));
+  const matching = DEVIATIONS.filter((d) => d.matches(request));
+  return (ours && matching.find((d) => d.checkOurs(ours).length === 0)) || matching[0];
 }

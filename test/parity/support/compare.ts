@@ -78,6 +78,47 @@ function sortOf(request: ParityRequest): string {
   return match ? match[1]!.replace(/"/g, '') : 'default';
 }
 
+/** A member of the request's JSON body (undefined when absent or the body is not plain JSON). */
+function bodyMember(request: ParityRequest, name: string): unknown {
+  try {
+    const body = JSON.parse(request.body ?? '') as unknown;
+    return body && typeof body === 'object' ? (body as Record<string, unknown>)[name] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Versions under KEY_ASC / KEY_DESC: Prefect orders by `key` alone, so among equal keys
+ * PostgreSQL's order is arbitrary (ours breaks ties by id, docs/api.md §6). Such answers
+ * agree when the keys come in the same sequence and each tie group holds the same rows
+ * with the same text; a group the page cuts (first with an offset, last on a full page)
+ * may hold any of the tied rows, so only its keys count. Undefined: not such a pair.
+ */
+function tiedKeyDifferences(request: ParityRequest, p: unknown[], o: unknown[]): Set<string> | undefined {
+  const sort = bodyMember(request, 'sort');
+  if (request.route !== 'POST /api/artifacts/filter' || (sort !== 'KEY_ASC' && sort !== 'KEY_DESC') || p.length !== o.length) return undefined;
+  const keyOf = (row: unknown) => JSON.stringify((row as Record<string, unknown> | null)?.key ?? null);
+  if (p.map(keyOf).join() !== o.map(keyOf).join()) return undefined;
+  const count = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : undefined);
+  const limit = count(bodyMember(request, 'limit')) ?? 200;
+  const offset = count(bodyMember(request, 'offset')) ?? 0;
+  const kinds = new Set<string>();
+  for (let start = 0; start < p.length; ) {
+    let end = start + 1;
+    while (end < p.length && keyOf(p[end]) === keyOf(p[start])) end++;
+    const cut = (start === 0 && offset > 0) || (end === p.length && p.length === limit);
+    if (!cut) {
+      const theirs = p.slice(start, end);
+      const byId = new Map(o.slice(start, end).map((row) => [rowId(row), row]));
+      if (theirs.some((row) => !byId.has(rowId(row)))) kinds.add(`different rows among equal keys (sort ${String(sort)})`);
+      else theirs.forEach((row, i) => diff(row, byId.get(rowId(row)), [String(start + i)], kinds));
+    }
+    start = end;
+  }
+  return kinds;
+}
+
 /**
  * The disagreement classes of one answer pair: none when they agree; one per kind of
  * difference otherwise (a list can differ both in row order and in number text).
@@ -90,7 +131,11 @@ export function classify(request: ParityRequest, prefect: Answer, ours: Answer):
   const o = parse(ours.body);
   if (!p.ok || !o.ok) return [`${route}: ${prefect.status}: body text differs (not JSON)`];
   const kinds = new Set<string>();
-  if (Array.isArray(p.value) && Array.isArray(o.value)) {
+  const tied = Array.isArray(p.value) && Array.isArray(o.value) ? tiedKeyDifferences(request, p.value, o.value) : undefined;
+  if (tied) {
+    if (tied.size === 0) return [];
+    for (const kind of tied) kinds.add(kind);
+  } else if (Array.isArray(p.value) && Array.isArray(o.value)) {
     const pi = p.value.map(rowId);
     const oi = o.value.map(rowId);
     if (pi.join() !== oi.join() && [...pi].sort().join() === [...oi].sort().join()) {
@@ -105,6 +150,6 @@ export function classify(request: ParityRequest, prefect: Answer, ours: Answer):
   } else {
     diff(p.value, o.value, [], kinds);
   }
-  if (kinds.size === 0) kinds.add('same JSON, different text');
+  if (kinds.size === 0 && !tied) kinds.add('same JSON, different text');
   return [...kinds].sort().map((kind) => `${route}: ${prefect.status}: ${kind}`);
 }

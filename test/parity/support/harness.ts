@@ -211,7 +211,7 @@ export async function startParity(options: { historySeed: number; operations: nu
           agreed++;
           continue;
         }
-        const deviation = deviationOf(outcome.request, outcome.prefect);
+        const deviation = deviationOf(outcome.request, outcome.prefect, outcome.ours);
         if (deviation) {
           const row = deviations.get(deviation.id)!;
           row.count++;

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { EXCEPTION_BODIES, PrefectHttpError } from './prefect-errors';
 import { sendPrefectError } from './prefect-exception.filter';
 import { decodeBody } from './request-body';
-import { undecodablePathError } from './routes';
+import { beyondMount, lenientDecode, undecodablePathError, unroutedError } from './routes';
 
 export const BODY_LIMIT = 1024 * 1024;
 const COMPRESS_FROM = 500;
@@ -33,6 +33,10 @@ export function configureFastify(fastify: FastifyInstance, options: { authToken?
     if (checkAuth && isProtected(request.url) && !checkAuth(request.headers.authorization)) {
       reply.header('www-authenticate', 'Bearer');
       sendPrefectError(reply, new PrefectHttpError(401, EXCEPTION_BODIES.unauthorized));
+      return reply;
+    }
+    if (request.url.includes('%0') && beyondMount(lenientDecode(request.url.split('?', 1)[0] as string))) {
+      sendPrefectError(reply, unroutedError(request.method, request.url, request.headers.host));
       return reply;
     }
   });

@@ -1,6 +1,6 @@
 import { checkApiVersion } from './api-preconditions.guard';
 import { PrefectHttpError } from './prefect-errors';
-import { lenientDecode, undecodablePathError, unroutedError } from './routes';
+import { beyondMount, lenientDecode, undecodablePathError, unroutedError } from './routes';
 
 // Starlette's routing answers for requests no handler took (§3.1).
 const answer = (method: string, url: string) => {
@@ -76,6 +76,32 @@ describe('undecodablePathError (paths Fastify cannot decode)', () => {
 
   it('HEAD on the key route is 405 as for any key', () => {
     expect(undecodable('HEAD', '/api/artifacts/%E9/latest')).toEqual({ status: 405, body: '{"detail":"Method Not Allowed"}', allow: 'GET' });
+  });
+
+  // Starlette's /api mount matches `.*`, which stops at a newline: no route at all.
+  it.each([
+    ['GET', '/api/artifacts/%E9%0A/latest'],
+    ['HEAD', '/api/artifacts/%0A%E9/latest'],
+  ])('%s %s (a newline in the path) is 404 Not Found', (method, url) => {
+    expect(undecodable(method, url)).toEqual({ status: 404, body: '{"detail":"Not Found"}', allow: undefined });
+  });
+});
+
+describe('a newline in the decoded path under /api', () => {
+  it.each([
+    ['GET', '/api/artifacts/k%0A/latest'],
+    ['HEAD', '/api/artifacts/k%0a/latest'],
+    ['GET', '/api/artifacts/k/latest%0A'],
+    ['POST', '/api/artifacts/filter%0A'],
+  ])('%s %s reaches no route: 404 Not Found', (method, url) => {
+    const e = unroutedError(method, url, 'example.test:4200');
+    expect([e.status, e.body]).toEqual([404, '{"detail":"Not Found"}']);
+    expect(beyondMount(lenientDecode(url))).toBe(true);
+  });
+
+  it('a carriage return, or a newline outside /api, is not that case', () => {
+    expect(beyondMount(lenientDecode('/api/artifacts/k%0D/latest'))).toBe(false);
+    expect(beyondMount(lenientDecode('/docs%0A'))).toBe(false);
   });
 });
 

@@ -57,6 +57,15 @@ export function lenientDecode(path: string): string {
 const LATEST_BY_KEY = /^\/api\/artifacts\/[^/]+\/latest$/;
 
 /**
+ * Starlette mounts Prefect's API at `/api` with a `{path:path}` pattern (`.*`),
+ * and Python's `.` stops at a newline: a decoded path holding `\n` reaches no
+ * route at all (404 "Not Found", HEAD included), even where a key could be read.
+ */
+export function beyondMount(decodedPath: string): boolean {
+  return decodedPath.startsWith('/api/') && decodedPath.includes('\n');
+}
+
+/**
  * The answer for a path Fastify cannot decode (`%`, `a%`, `%E9`, `%C3`...).
  * Starlette routes on the leniently decoded path, so GET /api/artifacts/{key}/latest
  * looks such a key up: it holds `%` or U+FFFD, which no stored key can (keys are
@@ -64,8 +73,8 @@ const LATEST_BY_KEY = /^\/api\/artifacts\/[^/]+\/latest$/;
  * else is answered as an unrouted request.
  */
 export function undecodablePathError(method: string, url: string, host: string | undefined): PrefectHttpError {
-  const rawPath = url.split('?', 1)[0] as string;
-  if (method === 'GET' && LATEST_BY_KEY.test(lenientDecode(rawPath))) return detailError(404, 'Artifact not found.');
+  const path = lenientDecode(url.split('?', 1)[0] as string);
+  if (method === 'GET' && LATEST_BY_KEY.test(path) && !beyondMount(path)) return detailError(404, 'Artifact not found.');
   return unroutedError(method, url, host);
 }
 
@@ -75,6 +84,7 @@ export function unroutedError(method: string, url: string, host: string | undefi
   const rawPath = q < 0 ? url : url.slice(0, q);
   const query = q < 0 ? '' : url.slice(q);
   const path = lenientDecode(rawPath);
+  if (beyondMount(path)) return detailError(404, 'Not Found');
   const matches = ROUTES.filter((r) => r.pattern.test(path));
   if (matches.length > 0) {
     if (matches.some((r) => r.methods.includes(method))) return detailError(404, 'Not Found');
