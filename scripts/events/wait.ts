@@ -13,6 +13,7 @@ export async function waitForToken(token: string, env: CliEnv, timeoutMs: number
   const headers: Record<string, string> = { 'content-type': 'application/json', 'x-consistency-token': token };
   if (env.apiAuthToken) headers.authorization = `Bearer ${env.apiAuthToken}`;
   let last = 'no answer yet';
+  let lagKnown = false;
   for (;;) {
     const left = deadline - Date.now();
     if (left <= 0) throw new CliError(`the read model has not applied the published events within ${timeoutMs / 1000} s: ${last}`);
@@ -23,9 +24,13 @@ export async function waitForToken(token: string, env: CliEnv, timeoutMs: number
       const detail = detailOf(text);
       if (response.status !== 504) throw new CliError(`the query app at ${env.queryUrl} refused the wait: HTTP ${response.status} ${detail}`);
       last = detail;
+      lagKnown = true;
     } catch (error) {
       if (error instanceof CliError) throw error;
+      // Cut short by our own deadline: the lag the last answer gave says more than the abort.
+      if ((error as Error).name === 'TimeoutError' && lagKnown) continue;
       last = `query app at ${env.queryUrl} unreachable: ${(error as Error).message}`;
+      lagKnown = false;
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - Date.now()))));
   }

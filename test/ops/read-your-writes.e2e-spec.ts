@@ -109,10 +109,12 @@ describe('read your writes: X-Consistency-Token', () => {
     expect(((await late.json()) as { detail: string }).detail).toMatch(new RegExp(`${world.topics.artifacts.replaceAll('.', '\\.')}/\\d+: (1 behind|nothing applied yet)`));
 
     // --wait while nothing applies: it keeps asking, and gives up with the lag once its own timeout is spent.
-    const gaveUp = await runCli(['publish', '-', '--wait', '--wait-timeout', '1'], { ...cliEnv, QUERY_URL: impatient.url }, line(randomUUID(), 'ryw-given-up', 11) + '\n');
+    // (What follows the colon is the last 504's lag, unless a busy machine cut even the first request short.)
+    const gaveUp = await runCli(['publish', '-', '--wait', '--wait-timeout', '2'], { ...cliEnv, QUERY_URL: impatient.url }, line(randomUUID(), 'ryw-given-up', 11) + '\n');
     expect(gaveUp.code).toBe(1);
     expect(gaveUp.stdout).toMatch(TOKEN_LINE);
-    expect(gaveUp.stderr).toMatch(/^events: the read model has not applied the published events within 1 s: .*behind/);
+    expect(gaveUp.stdout).not.toContain('applied by the read model');
+    expect(gaveUp.stderr).toMatch(/^events: the read model has not applied the published events within 2 s: /);
 
     ingest = await world.startIngest();
     const waitedId = randomUUID();
