@@ -60,14 +60,25 @@ export interface CliEnv {
   artifactTopic: string;
   runTopic: string;
   ingestUrl: string;
+  /** `publish --wait` asks the query app (QUERY_URL, with API_AUTH_TOKEN when set). */
+  queryUrl: string;
+  apiAuthToken?: string;
   security: KafkaSecurity;
 }
 
-/** The same variables (and defaults) as the apps: KAFKA_BROKERS, ARTIFACT_TOPIC, RUN_TOPIC, KAFKA_SSL*, KAFKA_SASL_*, plus INGEST_URL; a bad one is a usage error. */
+/** The same variables (and defaults) as the apps: KAFKA_BROKERS, ARTIFACT_TOPIC, RUN_TOPIC, KAFKA_SSL*, KAFKA_SASL_*, plus INGEST_URL, QUERY_URL, API_AUTH_TOKEN; a bad one is a usage error. */
 export function readEnv(env: NodeJS.ProcessEnv): CliEnv {
   try {
-    const v = readEnvironment(env, ['KAFKA_BROKERS', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'INGEST_URL']);
-    return { brokers: v.KAFKA_BROKERS, artifactTopic: v.ARTIFACT_TOPIC, runTopic: v.RUN_TOPIC, ingestUrl: v.INGEST_URL, security: readKafkaSecurity(env) };
+    const v = readEnvironment(env, ['KAFKA_BROKERS', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'INGEST_URL', 'QUERY_URL', 'API_AUTH_TOKEN']);
+    return {
+      brokers: v.KAFKA_BROKERS,
+      artifactTopic: v.ARTIFACT_TOPIC,
+      runTopic: v.RUN_TOPIC,
+      ingestUrl: v.INGEST_URL,
+      queryUrl: v.QUERY_URL,
+      apiAuthToken: v.API_AUTH_TOKEN,
+      security: readKafkaSecurity(env),
+    };
   } catch (error) {
     if (error instanceof ConfigError) throw new CliError(error.message, 2);
     throw error;

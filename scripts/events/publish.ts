@@ -6,7 +6,9 @@ import {
   buildEvent,
   BuiltEvent,
   CloudEventMode,
+  ConsistencyOffsets,
   decodeMessage,
+  encodeConsistencyToken,
   encodeEvent,
   EventPublisher,
   EventType,
@@ -15,6 +17,7 @@ import {
   JsonObject,
   JsonSyntaxError,
   JsonValue,
+  mergeOffsets,
   messageKey,
   normaliseTimestamp,
   parseJson,
@@ -27,6 +30,7 @@ import {
 import { CliEnv, CliError, parseArgs } from './cli';
 import { connect, createKafka, createProducer } from './kafka';
 import { ProgressBar } from './progress';
+import { waitForToken } from './wait';
 
 // `publish <file.ndjson|->`: one event per line, in any of three shapes:
 //  - a line of this tool: {"type": "prefect.artifact.created", "data": {...}, "id"?, "source"?, "time"?, "subject"?, "mode"?}
@@ -199,6 +203,8 @@ export interface PublishSummary {
   published: number;
   byTopic: Map<string, number>;
   rejected: { line: number; reason: string; message: string }[];
+  /** The consistency token of everything published (X-Consistency-Token); absent for a dry run or when nothing was sent. */
+  token?: string;
 }
 
 export function formatSummary(summary: PublishSummary, dryRun: boolean): string {
@@ -208,10 +214,11 @@ export function formatSummary(summary: PublishSummary, dryRun: boolean): string 
   out.push(`rejected: ${summary.rejected.length}`);
   for (const r of summary.rejected.slice(0, MAX_LISTED_REJECTIONS)) out.push(`  line ${r.line}: ${r.reason}: ${r.message}`);
   if (summary.rejected.length > MAX_LISTED_REJECTIONS) out.push(`  ... and ${summary.rejected.length - MAX_LISTED_REJECTIONS} more`);
+  if (summary.token !== undefined) out.push(`consistency token: ${summary.token}`);
   return out.join('\n') + '\n';
 }
 
-export const PUBLISH_USAGE = `events publish <file.ndjson|-> [--mode structured|binary] [--source URI] [--dry-run] [--no-validate]`;
+export const PUBLISH_USAGE = `events publish <file.ndjson|-> [--mode structured|binary] [--source URI] [--dry-run] [--no-validate] [--wait] [--wait-timeout S]`;
 
 export const PUBLISH_HELP = `${PUBLISH_USAGE}
   Publishes one event per line (- reads stdin) to the configured topics, keyed as the contract says. Each line is one of:
@@ -223,15 +230,23 @@ export const PUBLISH_HELP = `${PUBLISH_USAGE}
   --source URI    CloudEvents source for lines of the first shape without one (default /prefect/server)
   --dry-run       validate only, send nothing
   --no-validate   check only the line's shape: send what the ingest app will dead-letter (to test the dead-letter path)
+  --wait          after publishing, wait until the read model has applied every event sent (asks the query app at QUERY_URL
+                  with the consistency token; exit 1 if it has not within --wait-timeout)
+  --wait-timeout  seconds --wait waits at most (default 60)
+  The last line printed is the consistency token of what was sent: pass it as X-Consistency-Token to a query to read it back.
 `;
 
 export async function publishCommand(argv: string[], env: CliEnv, io: { stdin: Readable; stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream }): Promise<number> {
-  const { positional, options } = parseArgs(argv, { mode: 'string', source: 'string', 'dry-run': 'flag', 'no-validate': 'flag' });
+  const { positional, options } = parseArgs(argv, { mode: 'string', source: 'string', 'dry-run': 'flag', 'no-validate': 'flag', wait: 'flag', 'wait-timeout': 'number' });
   if (positional.length !== 1) throw new CliError(`usage: ${PUBLISH_USAGE}`, 2);
   const file = positional[0]!;
   const mode = options.mode as CloudEventMode | undefined;
   if (mode !== undefined && mode !== 'structured' && mode !== 'binary') throw new CliError('--mode must be structured or binary', 2);
   const dryRun = options['dry-run'] === true;
+  const wait = options.wait === true;
+  if (wait && dryRun) throw new CliError('--wait and --dry-run exclude each other', 2);
+  if (options['wait-timeout'] !== undefined && !wait) throw new CliError('--wait-timeout needs --wait', 2);
+  const waitSeconds = (options['wait-timeout'] as number | undefined) ?? 60;
 
   let input: Readable;
   let total: number | undefined;
@@ -255,6 +270,8 @@ export async function publishCommand(argv: string[], env: CliEnv, io: { stdin: R
   const defaults: LineDefaults = { topics: { artifacts: env.artifactTopic, runs: env.runTopic }, mode, source: options.source as string | undefined, validate: options['no-validate'] !== true };
   const summary: PublishSummary = { lines: 0, published: 0, byTopic: new Map(), rejected: [] };
   const bar = new ProgressBar(io.stderr, total);
+  // The highest offset written per partition; undefined once a send could not tell (then no token).
+  let written: ConsistencyOffsets | undefined = new Map();
   // Bytes of the lines handled so far (not of the chunks read ahead), so the bar follows the lines.
   let bytes = 0;
   let accepted = 0;
@@ -266,7 +283,10 @@ export async function publishCommand(argv: string[], env: CliEnv, io: { stdin: R
     const batch = pending.splice(0, pending.length);
     pendingBytes = 0;
     try {
-      if (publisher) await publisher.send(batch);
+      if (publisher) {
+        const offsets = await publisher.sendTracked(batch);
+        written = offsets === undefined || written === undefined ? undefined : mergeOffsets(written, offsets);
+      }
     } catch (error) {
       throw new CliError(`publishing failed after ${summary.published} events: ${(error as Error).message}`);
     }
@@ -303,6 +323,12 @@ export async function publishCommand(argv: string[], env: CliEnv, io: { stdin: R
     bar.finish();
     await producer?.disconnect().catch(() => undefined);
   }
+  if (publisher && summary.published > 0 && written !== undefined && written.size > 0) summary.token = encodeConsistencyToken(written);
   io.stdout.write(formatSummary(summary, dryRun));
+  if (wait && summary.published > 0) {
+    if (summary.token === undefined) throw new CliError('cannot wait: the offsets written are unknown (acks 0?)');
+    await waitForToken(summary.token, env, waitSeconds * 1000);
+    io.stdout.write('applied by the read model\n');
+  }
   return summary.rejected.length > 0 ? 1 : 0;
 }

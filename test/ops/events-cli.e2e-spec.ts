@@ -66,6 +66,7 @@ describe('ops: the events CLI', () => {
       expect.stringMatching(/^ {2}line 4: invalid_line: not JSON/),
       '  line 9: invalid_line: unknown field "typo" (a line has type, data, id, source, time, subject, mode; or is a CloudEvent with specversion)',
       '  line 10: unknown_type: unknown event type "prefect.artifact.created.v2"',
+      expect.stringMatching(/^consistency token: [A-Za-z0-9_-]+$/),
       '',
     ]);
     await waitForStatus(misconfigured, '/ready', 200);
@@ -237,6 +238,7 @@ describe('ops: the events CLI', () => {
       `published: 2 events (${world.topics.artifacts}: 1, ${world.topics.runs}: 1) from 3 lines`,
       'rejected: 1',
       '  line 3: not_cloudevent: time: invalid RFC 3339 datetime "soon"; invalid prefect.artifact.created data: id: invalid uuid "nope"',
+      expect.stringMatching(/^consistency token: [A-Za-z0-9_-]+$/),
       '',
     ]);
     expect(published.code).toBe(1);

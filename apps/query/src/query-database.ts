@@ -1,4 +1,4 @@
-import { MIGRATIONS, openDatabase, pgConnectionString, SqlStatement } from '@app/persistence';
+import { MIGRATIONS, openDatabase, pgConnectionString, Sql, SqlStatement } from '@app/persistence';
 import { Pool } from 'pg';
 
 export class StartupError extends Error {}
@@ -60,6 +60,16 @@ export class QueryDatabase {
     const name = this.statementName(statement.text);
     const result = await this.pool.query<string[]>({ name, text: statement.text, values: statement.values, rowMode: 'array' });
     return result.rows.map((row) => row[0] as string);
+  }
+
+  /** Plain parameterised SQL on the pool (the persistence library's readers take this). */
+  sql(): Sql {
+    return {
+      query: async <Row>(statement: SqlStatement) => {
+        const result = await this.pool.query({ text: statement.text, values: statement.values });
+        return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+      },
+    };
   }
 
   private statementName(text: string): string | undefined {

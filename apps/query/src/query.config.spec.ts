@@ -9,16 +9,41 @@ describe('loadQueryConfig', () => {
       authToken: undefined,
       logLevel: 'info',
       ingestUrl: 'http://127.0.0.1:4201',
+      groupId: 'artifact-read-model',
+      topics: ['prefect.artifacts', 'prefect.runs'],
+      readAfterTimeoutMs: 5000,
     });
   });
 
   it('reads every variable', () => {
-    const env = { DATABASE_URL: 'postgresql://u:p@db:6543/x', QUERY_PORT: '8080', API_DEFAULT_LIMIT: '50', API_AUTH_TOKEN: 's3cret', LOG_LEVEL: 'warn', INGEST_URL: 'http://ingest:4201' };
-    expect(loadQueryConfig(env)).toEqual({ databaseUrl: 'postgresql://u:p@db:6543/x', port: 8080, defaultLimit: 50, authToken: 's3cret', logLevel: 'warn', ingestUrl: 'http://ingest:4201' });
+    const env = {
+      DATABASE_URL: 'postgresql://u:p@db:6543/x',
+      QUERY_PORT: '8080',
+      API_DEFAULT_LIMIT: '50',
+      API_AUTH_TOKEN: 's3cret',
+      LOG_LEVEL: 'warn',
+      INGEST_URL: 'http://ingest:4201',
+      KAFKA_GROUP_ID: 'g',
+      ARTIFACT_TOPIC: 'a',
+      RUN_TOPIC: 'r',
+      QUERY_READ_AFTER_TIMEOUT_MS: '250',
+    };
+    expect(loadQueryConfig(env)).toEqual({
+      databaseUrl: 'postgresql://u:p@db:6543/x',
+      port: 8080,
+      defaultLimit: 50,
+      authToken: 's3cret',
+      logLevel: 'warn',
+      ingestUrl: 'http://ingest:4201',
+      groupId: 'g',
+      topics: ['a', 'r'],
+      readAfterTimeoutMs: 250,
+    });
   });
 
   it.each([
     [{ QUERY_PORT: 'abc' }, 'QUERY_PORT must be an integer from 0 to 65535, got "abc"'],
+    [{ QUERY_READ_AFTER_TIMEOUT_MS: '-1' }, 'QUERY_READ_AFTER_TIMEOUT_MS must be an integer from 0 to 600000, got "-1"'],
     [{ QUERY_PORT: '70000' }, 'QUERY_PORT must be an integer from 0 to 65535, got "70000"'],
     [{ API_DEFAULT_LIMIT: '0' }, 'API_DEFAULT_LIMIT must be an integer from 1 to 9007199254740991, got "0"'],
     [{ API_DEFAULT_LIMIT: '2.5' }, 'API_DEFAULT_LIMIT must be an integer from 1 to 9007199254740991, got "2.5"'],

@@ -11,6 +11,11 @@ export interface QueryConfig {
   logLevel: string;
   /** The ingest app's base URL, read by the web page's pipeline status (`GET /ui/pipeline-status`). */
   ingestUrl?: string;
+  /** The ingest app's consumer group and topics: whose checkpoints a consistency token is compared with (default as docs/operations.md). */
+  groupId?: string;
+  topics?: string[];
+  /** How long a request carrying X-Consistency-Token waits before answering 504 (default 5000). */
+  readAfterTimeoutMs?: number;
 }
 
 export const QUERY_CONFIG = Symbol('QUERY_CONFIG');
@@ -18,7 +23,7 @@ export const QUERY_CONFIG = Symbol('QUERY_CONFIG');
 export { ConfigError };
 
 export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): QueryConfig {
-  const v = readEnvironment(env, ['DATABASE_URL', 'QUERY_PORT', 'API_DEFAULT_LIMIT', 'LOG_LEVEL', 'INGEST_URL', 'API_AUTH_TOKEN']);
+  const v = readEnvironment(env, ['DATABASE_URL', 'QUERY_PORT', 'API_DEFAULT_LIMIT', 'LOG_LEVEL', 'INGEST_URL', 'API_AUTH_TOKEN', 'KAFKA_GROUP_ID', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'QUERY_READ_AFTER_TIMEOUT_MS']);
   return {
     databaseUrl: v.DATABASE_URL,
     port: v.QUERY_PORT,
@@ -26,5 +31,8 @@ export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): QueryConf
     authToken: v.API_AUTH_TOKEN,
     logLevel: v.LOG_LEVEL,
     ingestUrl: v.INGEST_URL,
+    groupId: v.KAFKA_GROUP_ID,
+    topics: [v.ARTIFACT_TOPIC, v.RUN_TOPIC],
+    readAfterTimeoutMs: v.QUERY_READ_AFTER_TIMEOUT_MS,
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readEnvironment } from '@app/contracts';
 import { DynamicModule, LoggerService, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,6 +18,7 @@ import { registerRequestLog } from './http/request-log';
 import { registerWebUi } from './http/web-ui';
 import { openApiDocument } from './http/openapi';
 import { PrefectExceptionFilter } from './http/prefect-exception.filter';
+import { ReadAfter } from './http/read-after';
 import { QUERY_CONFIG, QueryConfig } from './query.config';
 import { QueryDatabase } from './query-database';
 import { createQueryLogger } from './query.logger';
@@ -34,6 +36,7 @@ export class QueryModule {
         { provide: QueryDatabase, useValue: db },
         { provide: ArtifactReadModel, useValue: new ArtifactReadModel(db) },
         { provide: UiReadModel, useValue: new UiReadModel(db) },
+        { provide: ReadAfter, useValue: readAfter(config, db) },
         ApiPreconditionsGuard,
       ],
     };
@@ -94,6 +97,16 @@ export async function startQueryApp(config: QueryConfig, logger?: Logger): Promi
   await app.listen(config.port, '0.0.0.0');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: `http://127.0.0.1:${port}` };
+}
+
+/** The consistency-token wait, with the environment's defaults for what a test's config leaves out. */
+function readAfter(config: QueryConfig, db: QueryDatabase): ReadAfter {
+  const defaults = readEnvironment({}, ['KAFKA_GROUP_ID', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'QUERY_READ_AFTER_TIMEOUT_MS']);
+  return new ReadAfter(db.sql(), {
+    groupId: config.groupId ?? defaults.KAFKA_GROUP_ID,
+    topics: config.topics ?? [defaults.ARTIFACT_TOPIC, defaults.RUN_TOPIC],
+    timeoutMs: config.readAfterTimeoutMs ?? defaults.QUERY_READ_AFTER_TIMEOUT_MS,
+  });
 }
 
 /** Nest's own messages through pino; its chatty route-mapping lines go to debug. */

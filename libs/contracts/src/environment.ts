@@ -78,12 +78,16 @@ export const ENVIRONMENT = {
   INGEST_PARTITION_CONCURRENCY: integer('INGEST_PARTITION_CONCURRENCY', 2, 1, 64),
   INGEST_PORT: integer('INGEST_PORT', 4201, 0, 65_535),
   QUERY_PORT: integer('QUERY_PORT', 4200, 0, 65_535),
+  /** How long a query carrying X-Consistency-Token waits for the read model before its 504. */
+  QUERY_READ_AFTER_TIMEOUT_MS: integer('QUERY_READ_AFTER_TIMEOUT_MS', 5000, 0, 600_000),
   API_DEFAULT_LIMIT: integer('API_DEFAULT_LIMIT', 200, 1, Number.MAX_SAFE_INTEGER),
   // A secret: taken as given, never echoed in an error.
   API_AUTH_TOKEN: raw.transform((value) => value || undefined),
   LOG_LEVEL: logLevel,
   /** The ingest app's base URL, without trailing slashes. */
   INGEST_URL: url('INGEST_URL', 'http://127.0.0.1:4201', ['http:', 'https:'], 'an http(s)://').transform((value) => value.replace(/\/+$/, '')),
+  /** The query app's base URL, without trailing slashes (`events publish --wait`). */
+  QUERY_URL: url('QUERY_URL', 'http://127.0.0.1:4200', ['http:', 'https:'], 'an http(s)://').transform((value) => value.replace(/\/+$/, '')),
 };
 
 type Variables = typeof ENVIRONMENT;

@@ -37,7 +37,19 @@ export { encodeEvent, messageKey } from './encode';
 export type { CloudEventMode, EncodedMessage, EncodeOptions, WirePayloads } from './encode';
 
 export { buildEvent, createEventBuilders, EVENT_BUILDER_NAMES, eventBuilders, EventPublisher, InvalidEventError } from './producer';
-export type { BuildOptions, BuiltEvent, EventBuilders, EventPublisherOptions, EventSender, ProducerRecordLike, PublishMethods } from './producer';
+export type { BuildOptions, BuiltEvent, EventBuilders, EventPublisherOptions, EventSender, ProducerRecordLike, PublishedEvent, PublishMethods } from './producer';
+
+export {
+  CONSISTENCY_TOKEN_VERSION,
+  decodeConsistencyToken,
+  encodeConsistencyToken,
+  InvalidConsistencyTokenError,
+  MAX_CONSISTENCY_TOKEN_CHARS,
+  mergeOffsets,
+  offsetsOfSend,
+  trackPartitions,
+} from './consistency';
+export type { ConsistencyOffsets, PartitionerFunction } from './consistency';
 
 export { ConfigError, ENVIRONMENT, LOG_LEVELS, readEnvironment, readKafkaSecurity } from './environment';
 export type { EnvironmentValues } from './environment';

@@ -1,4 +1,5 @@
 import { decodeMessage } from './cloudevents';
+import { decodeConsistencyToken } from './consistency';
 import { parseJson, rawJson } from './json';
 import { buildEvent, BuiltEvent, createEventBuilders, EVENT_BUILDER_NAMES, eventBuilders, EventPublisher, InvalidEventError, ProducerRecordLike } from './producer';
 import { ID, RUN, SAMPLES, T } from './testing/samples';
@@ -130,6 +131,37 @@ describe('EventPublisher', () => {
       ['prefect.runs', 1, 1],
     ]);
     expect(producer.records.flatMap((r) => r.messages)).toEqual(events.map((e) => e.message));
+  });
+
+  it('returns the consistency token of what it sent: the highest offset per partition, merged over its sends', async () => {
+    // An answer as a kafkajs producer gives it: each partition written once per send, from its base offset.
+    let next = 10;
+    const answering = {
+      send: (record: ProducerRecordLike) => {
+        const baseOffset = String(next);
+        next += record.messages.length;
+        return Promise.resolve([{ topicName: record.topic, partition: record.topic === 'prefect.runs' ? 1 : 0, errorCode: 0, baseOffset }]);
+      },
+    };
+    const publisher = new EventPublisher(answering);
+    const b = publisher.build;
+    const token = await publisher.send([
+      b.flowUpserted(SAMPLES['prefect.flow.upserted']),
+      b.flowRunUpserted(SAMPLES['prefect.flow-run.upserted']),
+      b.artifactCreated(SAMPLES['prefect.artifact.created']),
+      b.flowDeleted({ id: ID, updated: T }),
+    ]);
+    // runs 10-11, artifacts 12, runs 13.
+    expect(decodeConsistencyToken(token!)).toEqual(
+      new Map([
+        ['prefect.artifacts', new Map([[0, 12n]])],
+        ['prefect.runs', new Map([[1, 13n]])],
+      ]),
+    );
+    const published = await publisher.artifactDeleted(SAMPLES['prefect.artifact.deleted']);
+    expect(decodeConsistencyToken(published.consistencyToken!)).toEqual(new Map([['prefect.artifacts', new Map([[0, 14n]])]]));
+    // Nothing to go by (acks 0 answers nothing): no token rather than a wrong one.
+    expect(await new EventPublisher(new FakeProducer()).send(b.flowDeleted({ id: ID, updated: T }))).toBeUndefined();
   });
 
   it('sends nothing when the event is invalid', async () => {

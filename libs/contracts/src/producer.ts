@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { decodeMessage, DecodeFailureReason } from './cloudevents';
+import { ConsistencyOffsets, encodeConsistencyToken, mergeOffsets, offsetsOfSend } from './consistency';
 import { CloudEventMode, EncodedMessage, encodeEvent, WirePayloads } from './encode';
 import { normaliseTimestamp } from './scalars';
 import { DEFAULT_TOPICS, EventType, isEventType, streamOf, TopicNames, topicFor } from './topics';
@@ -113,7 +114,10 @@ type BuilderName = keyof typeof EVENT_BUILDER_NAMES;
 type TypeOf<K extends BuilderName> = (typeof EVENT_BUILDER_NAMES)[K];
 
 export type EventBuilders = { [K in BuilderName]: (data: WirePayloads[TypeOf<K>], options?: BuildOptions) => BuiltEvent<TypeOf<K>> };
-export type PublishMethods = { [K in BuilderName]: (data: WirePayloads[TypeOf<K>], options?: BuildOptions) => Promise<BuiltEvent<TypeOf<K>>> };
+export type PublishMethods = { [K in BuilderName]: (data: WirePayloads[TypeOf<K>], options?: BuildOptions) => Promise<PublishedEvent<TypeOf<K>>> };
+
+/** A sent event and the consistency token of its send (see EventPublisher.send). */
+export type PublishedEvent<T extends EventType = EventType> = BuiltEvent<T> & { consistencyToken: string | undefined };
 
 function merge(defaults: BuildOptions, options: BuildOptions | undefined): BuildOptions {
   if (!options) return defaults;
@@ -161,25 +165,40 @@ export class EventPublisher {
     }
   }
 
-  /** Builds (with this publisher's defaults), validates and sends one event. */
-  async publish<T extends EventType>(type: T, data: WirePayloads[T], options?: BuildOptions): Promise<BuiltEvent<T>> {
+  /** Builds (with this publisher's defaults), validates and sends one event; its `consistencyToken` is send's. */
+  async publish<T extends EventType>(type: T, data: WirePayloads[T], options?: BuildOptions): Promise<PublishedEvent<T>> {
     const event = buildEvent(type, data, merge(this.options, options));
-    await this.send(event);
-    return event;
+    const consistencyToken = await this.send(event);
+    return { ...event, consistencyToken };
   }
 
   /**
    * Sends built events, one `send` per run of events bound for the same topic,
    * keeping their order (order only matters, and only holds, within a key).
+   * Returns their consistency token (for the query app's `X-Consistency-Token`), or
+   * undefined when the offsets written cannot be known exactly: with acks 0, or
+   * events spread over several partitions by a producer whose partitioner is not
+   * wrapped in `trackPartitions`.
    */
-  async send(events: BuiltEvent | readonly BuiltEvent[]): Promise<void> {
+  async send(events: BuiltEvent | readonly BuiltEvent[]): Promise<string | undefined> {
+    const offsets = await this.sendTracked(events);
+    return offsets === undefined ? undefined : encodeConsistencyToken(offsets);
+  }
+
+  /** send, answering the offsets written (to merge over several sends), or undefined as send says. */
+  async sendTracked(events: BuiltEvent | readonly BuiltEvent[]): Promise<ConsistencyOffsets | undefined> {
     const list = Array.isArray(events) ? (events as readonly BuiltEvent[]) : [events as BuiltEvent];
+    let offsets: ConsistencyOffsets | undefined = new Map();
     for (let i = 0; i < list.length; ) {
       const topic = list[i]!.topic;
       let j = i;
       while (j < list.length && list[j]!.topic === topic) j++;
-      await this.producer.send({ topic, acks: this.acks, messages: list.slice(i, j).map((e) => e.message) });
+      const messages = list.slice(i, j).map((e) => e.message);
+      const answer = await this.producer.send({ topic, acks: this.acks, messages });
+      const written = offsetsOfSend(topic, messages, answer);
+      offsets = written === undefined || offsets === undefined ? undefined : mergeOffsets(offsets, written);
       i = j;
     }
+    return offsets === undefined || offsets.size === 0 ? undefined : offsets;
   }
 }

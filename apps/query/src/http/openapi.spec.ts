@@ -1,3 +1,4 @@
+import { decodeConsistencyToken } from '@app/contracts';
 import { parseCountRequest, parseListRequest } from '../artifacts/artifact-requests';
 import { openApiDocument, REQUEST_EXAMPLES } from './openapi';
 import { readOnlyDetail } from './read-only';
@@ -94,6 +95,20 @@ describe('Swagger conventions', () => {
       else expect(op.responses[401]).toBeDefined();
     }
     expect(operations(document).some(({ op }) => op.responses[401] !== undefined)).toBe(false);
+  });
+
+  it('documents X-Consistency-Token and its 504 on every /api/artifacts read route, with an example the codec accepts', () => {
+    const reads = operations(document).filter(({ path, op }) => path.startsWith('/api/artifacts') && op.responses[200] !== undefined);
+    expect(reads.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(
+      ['get /api/artifacts/{id}', 'get /api/artifacts/{key}/latest', 'post /api/artifacts/count', 'post /api/artifacts/filter', 'post /api/artifacts/latest/count', 'post /api/artifacts/latest/filter'].sort(),
+    );
+    for (const { op } of reads) {
+      const header = (op.parameters as { name?: string; in?: string; example?: unknown }[]).find((p) => p.name === 'X-Consistency-Token');
+      expect(header).toMatchObject({ in: 'header' });
+      expect(decodeConsistencyToken(header!.example as string).size).toBe(1);
+      expect(op.responses[504]).toBeDefined();
+      expect(op.responses[422]).toBeDefined();
+    }
   });
 
   it('documents the writes as 405, naming the event to publish', () => {

@@ -1,3 +1,4 @@
+import { encodeConsistencyToken, MAX_CONSISTENCY_TOKEN_CHARS } from '@app/contracts';
 import { CountArtifactsBody, CountLatestArtifactsBody, ReadArtifactsBody, ReadLatestArtifactsBody } from '@app/filters';
 import { z } from 'zod';
 import { ArtifactCollectionResponse, ArtifactResponse } from '../artifacts/artifact-responses';
@@ -35,7 +36,7 @@ const VALIDATION_ERROR = json(
           request_body: {},
         },
       },
-      { type: 'object', description: 'limit out of range.', required: ['detail'], properties: { detail: { type: 'string' } } },
+      { type: 'object', description: 'limit out of range, or a refused X-Consistency-Token.', required: ['detail'], properties: { detail: { type: 'string' } } },
     ],
   },
   'Validation error, in one of Prefect\'s two shapes.',
@@ -47,6 +48,26 @@ const BODY_REFUSALS = {
   400: DETAIL('The body could not be decoded: not UTF-8, nested deeper than Python allows, or an integer too long.'),
   413: DETAIL('The body is larger than 1 MiB.'),
 };
+
+// Read your writes (docs/api.md, "Consistency tokens"): our extension, on every read route of /api/artifacts.
+const CONSISTENCY_TOKEN = {
+  name: 'X-Consistency-Token',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$', maxLength: MAX_CONSISTENCY_TOKEN_CHARS },
+  example: encodeConsistencyToken(new Map([['prefect.artifacts', new Map([[0, 41n]])]])),
+  description:
+    'Not Prefect\'s: the consistency token a producer got when publishing (`npm run events -- publish` prints it; `EventPublisher.send` returns it). ' +
+    'The answer waits until the read model has applied every event the token covers, at most QUERY_READ_AFTER_TIMEOUT_MS (default 5000), then 504. ' +
+    'A malformed token, or one naming a topic this read model does not consume, is 422 {"detail": "Invalid X-Consistency-Token header: ..."}. Without it nothing changes.',
+};
+const READ_AFTER_TIMEOUT = {
+  504: json(
+    { type: 'object', required: ['detail'], properties: { detail: { type: 'string' } } , example: { detail: 'The read model has not applied the consistency token within 5000 ms: prefect.artifacts/0: 3 behind (applied up to offset 38, token needs 41).' } },
+    'Only with X-Consistency-Token: the read model had not applied it in time; the detail gives the lag per partition.',
+  ),
+};
+const TOKEN_REFUSED = DETAIL('Only with X-Consistency-Token: the token is malformed or names a topic this read model does not consume.');
 
 type Examples = Record<string, { summary: string; value: unknown }>;
 
@@ -85,8 +106,10 @@ function post(path: string, summary: string, description: string, body: string, 
       tags: [ARTIFACTS],
       summary,
       description,
+      parameters: [CONSISTENCY_TOKEN],
       requestBody: { required: false, content: { 'application/json': { schema: ref(body), examples: REQUEST_EXAMPLES[path] } } },
-      responses: { 200: ok, ...BODY_REFUSALS, ...auth, 422: VALIDATION_ERROR },
+      // A refused token answers 422 {detail}: the second shape of VALIDATION_ERROR.
+      responses: { 200: ok, ...BODY_REFUSALS, ...auth, 422: VALIDATION_ERROR, ...READ_AFTER_TIMEOUT },
     },
   };
 }
@@ -333,8 +356,8 @@ export function openApiDocument(options: { defaultLimit: number; auth: boolean }
           tags: [ARTIFACTS],
           summary: 'Read the latest artifact of a key',
           description: "The key's collection row in the Artifact shape: `id` is the collection's id and there is no latest_id. The key matches exactly.",
-          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' }, example: 'daily-report', description: 'The exact key.' }],
-          responses: { 200: json(ref('Artifact'), 'The latest artifact.'), ...auth, 404: DETAIL('No collection has this key.') },
+          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' }, example: 'daily-report', description: 'The exact key.' }, CONSISTENCY_TOKEN],
+          responses: { 200: json(ref('Artifact'), 'The latest artifact.'), ...auth, 404: DETAIL('No collection has this key.'), 422: TOKEN_REFUSED, ...READ_AFTER_TIMEOUT },
         },
       },
       '/api/artifacts/{id}': {
@@ -342,8 +365,8 @@ export function openApiDocument(options: { defaultLimit: number; auth: boolean }
           tags: [ARTIFACTS],
           summary: 'Read one artifact version',
           description: 'The path segment must look like a UUID (hyphens optional, any case); anything else is 404 Not Found.',
-          parameters: [idParameter],
-          responses: { 200: json(ref('Artifact'), 'The version.'), ...auth, 404: DETAIL('No version has this id.') },
+          parameters: [idParameter, CONSISTENCY_TOKEN],
+          responses: { 200: json(ref('Artifact'), 'The version.'), ...auth, 404: DETAIL('No version has this id.'), 422: TOKEN_REFUSED, ...READ_AFTER_TIMEOUT },
         },
         patch: readOnly(update.verb, update.event, auth, [idParameter]),
         delete: readOnly(remove.verb, remove.event, auth, [idParameter]),
