@@ -78,6 +78,8 @@ export const ENVIRONMENT = {
   INGEST_PARTITION_CONCURRENCY: integer('INGEST_PARTITION_CONCURRENCY', 2, 1, 64),
   INGEST_PORT: integer('INGEST_PORT', 4201, 0, 65_535),
   QUERY_PORT: integer('QUERY_PORT', 4200, 0, 65_535),
+  /** Query processes sharing QUERY_PORT (node:cluster); 1 runs no cluster at all. */
+  QUERY_WORKERS: integer('QUERY_WORKERS', 1, 1, 64),
   API_DEFAULT_LIMIT: integer('API_DEFAULT_LIMIT', 200, 1, Number.MAX_SAFE_INTEGER),
   // A secret: taken as given, never echoed in an error.
   API_AUTH_TOKEN: raw.transform((value) => value || undefined),
