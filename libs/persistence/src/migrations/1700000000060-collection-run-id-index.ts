@@ -8,7 +8,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 // matching runs, and only the page's rows are fetched (artifact-statements.ts).
 // Still one index on the column, so a collection rewrite touches no more.
 const up = `
-CREATE INDEX ix_artifact_collection__flow_run_id_id ON artifact_collection (flow_run_id, id);
+CREATE INDEX IF NOT EXISTS ix_artifact_collection__flow_run_id_id ON artifact_collection (flow_run_id, id);
 DROP INDEX IF EXISTS ix_artifact_collection__flow_run_id;
 `;
 
