@@ -5,6 +5,7 @@ describe('loadQueryConfig', () => {
     expect(loadQueryConfig({})).toEqual({
       databaseUrl: 'postgres://postgres:postgres@127.0.0.1:5432/artifacts',
       port: 4200,
+      workers: 1,
       defaultLimit: 200,
       authToken: undefined,
       logLevel: 'info',
@@ -19,6 +20,7 @@ describe('loadQueryConfig', () => {
     const env = {
       DATABASE_URL: 'postgresql://u:p@db:6543/x',
       QUERY_PORT: '8080',
+      QUERY_WORKERS: '2',
       API_DEFAULT_LIMIT: '50',
       API_AUTH_TOKEN: 's3cret',
       LOG_LEVEL: 'warn',
@@ -31,6 +33,7 @@ describe('loadQueryConfig', () => {
     expect(loadQueryConfig(env)).toEqual({
       databaseUrl: 'postgresql://u:p@db:6543/x',
       port: 8080,
+      workers: 2,
       defaultLimit: 50,
       authToken: 's3cret',
       logLevel: 'warn',
@@ -45,6 +48,8 @@ describe('loadQueryConfig', () => {
     [{ QUERY_PORT: 'abc' }, 'QUERY_PORT must be an integer from 0 to 65535, got "abc"'],
     [{ QUERY_READ_AFTER_TIMEOUT_MS: '-1' }, 'QUERY_READ_AFTER_TIMEOUT_MS must be an integer from 0 to 600000, got "-1"'],
     [{ QUERY_PORT: '70000' }, 'QUERY_PORT must be an integer from 0 to 65535, got "70000"'],
+    [{ QUERY_WORKERS: '0' }, 'QUERY_WORKERS must be an integer from 1 to 64, got "0"'],
+    [{ QUERY_WORKERS: 'two' }, 'QUERY_WORKERS must be an integer from 1 to 64, got "two"'],
     [{ API_DEFAULT_LIMIT: '0' }, 'API_DEFAULT_LIMIT must be an integer from 1 to 9007199254740991, got "0"'],
     [{ API_DEFAULT_LIMIT: '2.5' }, 'API_DEFAULT_LIMIT must be an integer from 1 to 9007199254740991, got "2.5"'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],

@@ -4,6 +4,8 @@ import { ConfigError, readEnvironment } from '@app/contracts';
 export interface QueryConfig {
   databaseUrl: string;
   port: number;
+  /** Query processes on `port` (QUERY_WORKERS): above 1, a cluster primary forks them. */
+  workers?: number;
   /** Prefect's default and maximum page size (PREFECT_SERVER_API_DEFAULT_LIMIT). */
   defaultLimit: number;
   /** When set, every /api route but /api/health needs `Authorization: Bearer <token>`. */
@@ -23,10 +25,11 @@ export const QUERY_CONFIG = Symbol('QUERY_CONFIG');
 export { ConfigError };
 
 export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): QueryConfig {
-  const v = readEnvironment(env, ['DATABASE_URL', 'QUERY_PORT', 'API_DEFAULT_LIMIT', 'LOG_LEVEL', 'INGEST_URL', 'API_AUTH_TOKEN', 'KAFKA_GROUP_ID', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'QUERY_READ_AFTER_TIMEOUT_MS']);
+  const v = readEnvironment(env, ['DATABASE_URL', 'QUERY_PORT', 'QUERY_WORKERS', 'API_DEFAULT_LIMIT', 'LOG_LEVEL', 'INGEST_URL', 'API_AUTH_TOKEN', 'KAFKA_GROUP_ID', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'QUERY_READ_AFTER_TIMEOUT_MS']);
   return {
     databaseUrl: v.DATABASE_URL,
     port: v.QUERY_PORT,
+    workers: v.QUERY_WORKERS,
     defaultLimit: v.API_DEFAULT_LIMIT,
     authToken: v.API_AUTH_TOKEN,
     logLevel: v.LOG_LEVEL,

@@ -1,14 +1,19 @@
 // Synthetic read-model volume for plan checks and benchmarks, with the peer
 // figures' shape: N artifact versions over N/10 keys, N/20 flow runs, N/10
 // task runs, one collection row per key mirroring its latest version.
+// Deployments 1-20 own 1/20 of the flow runs each (busy production deployments:
+// the filter on one is the query whose generic plan went wrong, issue #18); the
+// other 180 own none.
 
 export interface VolumeOptions {
   versions: number;
+  /** Flow runs; versions / 20 unless given. */
+  flowRuns?: number;
 }
 
-export function volumeSql({ versions }: VolumeOptions): string[] {
+export function volumeSql({ versions, flowRuns: runs }: VolumeOptions): string[] {
   const keys = Math.max(1, Math.floor(versions / 10));
-  const flowRuns = Math.max(1, Math.floor(versions / 20));
+  const flowRuns = runs ?? Math.max(1, Math.floor(versions / 20));
   const taskRuns = Math.max(1, Math.floor(versions / 10));
   const uuid = (kind: number, n: string) => `('00000000-0000-4000-8${kind}00-' || lpad(to_hex(${n}), 12, '0'))::uuid`;
   return [
@@ -18,7 +23,7 @@ export function volumeSql({ versions }: VolumeOptions): string[] {
      SELECT ${uuid(2, 'i')}, now(), now(), ${uuid(1, '1 + i % 100')}, 'deployment-' || i, ARRAY['env-' || (i % 3)], 'queue-' || (i % 4), i % 10 = 0
      FROM generate_series(1, 200) i`,
     `INSERT INTO flow_run (id, created, updated, flow_id, deployment_id, name, tags, state_type, state_name, start_time, end_time, expected_start_time)
-     SELECT ${uuid(3, 'i')}, t, t, ${uuid(1, '1 + i % 100')}, CASE WHEN i % 4 = 0 THEN NULL ELSE ${uuid(2, '1 + i % 200')} END,
+     SELECT ${uuid(3, 'i')}, t, t, ${uuid(1, '1 + i % 100')}, ${uuid(2, '1 + i % 20')},
             'run-' || i, ARRAY['tag-' || (i % 7)], s.type, initcap(s.type), t, t + interval '1 minute', t
      FROM generate_series(1, ${flowRuns}) i
      CROSS JOIN LATERAL (SELECT timestamptz '2024-01-01' + i * interval '1 second' AS t) tt

@@ -80,6 +80,8 @@ export const ENVIRONMENT = {
   QUERY_PORT: integer('QUERY_PORT', 4200, 0, 65_535),
   /** How long a query carrying X-Consistency-Token waits for the read model before its 504. */
   QUERY_READ_AFTER_TIMEOUT_MS: integer('QUERY_READ_AFTER_TIMEOUT_MS', 5000, 0, 600_000),
+  /** Query processes sharing QUERY_PORT (node:cluster); 1 runs no cluster at all. */
+  QUERY_WORKERS: integer('QUERY_WORKERS', 1, 1, 64),
   API_DEFAULT_LIMIT: integer('API_DEFAULT_LIMIT', 200, 1, Number.MAX_SAFE_INTEGER),
   // A secret: taken as given, never echoed in an error.
   API_AUTH_TOKEN: raw.transform((value) => value || undefined),
