@@ -166,6 +166,15 @@ describe('HTTP fuzz of the query app', () => {
         await fixtures.artifact({ created: at(), key, type: 'markdown', data: '"d"', flow_run_id: run, task_run_id: task });
       }
       await fixtures.artifact({ created: at(), key: null, type: 'result', data: '1' });
+      // The read model here has applied everything (no ingest app writes it): a well-formed
+      // X-Consistency-Token (the OpenAPI example is one) is answered at once. Its 504, the
+      // designed answer while the ingest app lags, is tested in test/ops/read-your-writes.e2e-spec.ts.
+      await dataSource.query(
+        `INSERT INTO consumer_checkpoint (group_id, topic, partition, next_offset)
+         SELECT 'artifact-read-model', topic, partition, 9223372036854775807
+         FROM unnest($1::text[]) AS topic, generate_series(0, 63) AS partition`,
+        [['prefect.artifacts', 'prefect.runs']],
+      );
     } finally {
       await dataSource.destroy();
     }
