@@ -42,6 +42,11 @@ describe('npm run bench -- --scale small', () => {
     const uiList = doc.queries[1].queries.find((q: { name: string }) => q.name === 'ui_list');
     expect(uiList.rows).toBe(200);
     expect(doc.freshness.samples).toBeGreaterThan(0);
+    // A read carrying the send's consistency token sees the write (or a later one), or times out with 504.
+    const ryw = doc.freshness.read_your_writes;
+    expect(ryw.stale).toBe(0);
+    expect(ryw.with_token.samples + ryw.timed_out).toBe(doc.freshness.events / 100);
+    expect(ryw.with_token.samples).toBeGreaterThan(0);
     expect(doc.growth).toHaveLength(doc.queries[1].queries.length);
   }, 600_000);
 });
