@@ -99,9 +99,10 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
       const response = await fetch(`${query.url}/api/artifacts/latest/subscribe`, init);
       expect(response.status).toBe(401);
     }
+    const json = { ...AUTH, 'content-type': 'application/json' };
     for (const body of ['{"limit": -1}', '{"artifacts": {"bogus": 1}, "sort": "NOPE"}', '{"a": 1,}']) {
-      const filter = await fetch(`${query.url}/api/artifacts/latest/filter`, { method: 'POST', headers: AUTH, body });
-      const post = await fetch(`${query.url}/api/artifacts/latest/subscribe`, { method: 'POST', headers: AUTH, body });
+      const filter = await fetch(`${query.url}/api/artifacts/latest/filter`, { method: 'POST', headers: json, body });
+      const post = await fetch(`${query.url}/api/artifacts/latest/subscribe`, { method: 'POST', headers: json, body });
       const get = await fetch(`${query.url}/api/artifacts/latest/subscribe?filter=${encodeURIComponent(body)}`, { headers: AUTH });
       expect(filter.status).toBe(422);
       const expected = await filter.text();
@@ -110,7 +111,7 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
         expect(await response.text()).toBe(expected);
       }
     }
-    const badId = await fetch(`${query.url}/api/artifacts/latest/subscribe`, { method: 'POST', headers: { ...AUTH, 'last-event-id': 'nope' }, body: '{}' });
+    const badId = await fetch(`${query.url}/api/artifacts/latest/subscribe`, { method: 'POST', headers: { ...json, 'last-event-id': 'nope' }, body: '{}' });
     expect(badId.status).toBe(422);
   });
 
@@ -231,7 +232,7 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
         await settlesTo(client, await fresh(withPrefix));
         client.close();
       }),
-      { numRuns: 8 },
+      { numRuns: 20 },
     );
   });
 });
