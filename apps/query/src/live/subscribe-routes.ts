@@ -92,7 +92,7 @@ async function stream(request: FastifyRequest, reply: FastifyReply, filter: Live
       });
       raw.write(sseFrame({ comment: `changes are kept for resuming for ${options.retentionSeconds} s` }));
     }
-    raw.write(text);
+    if (text !== '') raw.write(text);
     if (raw.writableLength > MAX_BUFFERED) end();
     return !gone;
   };
@@ -103,6 +103,8 @@ async function stream(request: FastifyRequest, reply: FastifyReply, filter: Live
     options.feed.unsubscribe(entry);
     return;
   }
+  // A resume with nothing to catch up on has written nothing yet: answer now, not at the first heartbeat.
+  write('');
   const open = entry;
   heartbeat = setInterval(() => write(sseFrame({ comment: 'heartbeat', id: options.feed.positionOf(open) })), options.heartbeatMs);
 }
