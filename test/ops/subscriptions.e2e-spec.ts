@@ -48,10 +48,13 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
   const deleted = (id: string, key: string): [string, Record<string, unknown>] => ['prefect.artifact.deleted', { id, key, updated: next() }];
   /** A consistency token naming everything produced so far: a query carrying it sees all of it applied. */
   const everything = async () => {
-    const offsets = await world.kafka.admin.fetchTopicOffsets(world.topics.artifacts);
-    const partitions = new Map<number, bigint>();
-    for (const o of offsets) if (BigInt(o.high) > 0n) partitions.set(o.partition, BigInt(o.high) - 1n);
-    return encodeConsistencyToken(new Map([[world.topics.artifacts, partitions]]));
+    const topics = new Map<string, Map<number, bigint>>();
+    for (const topic of [world.topics.artifacts, world.topics.runs]) {
+      const partitions = new Map<number, bigint>();
+      for (const o of await world.kafka.admin.fetchTopicOffsets(topic)) if (BigInt(o.high) > 0n) partitions.set(o.partition, BigInt(o.high) - 1n);
+      if (partitions.size > 0) topics.set(topic, partitions);
+    }
+    return encodeConsistencyToken(topics);
   };
   /** Every row latest/filter answers for `body`, page after page, once the read model has applied all that was produced. */
   const fresh = async (body: Record<string, unknown>): Promise<Map<string, Row>> => {
@@ -170,6 +173,29 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
       expect(JSON.parse(late.events[0]!.data)).toEqual({ reason: 'expired', artifacts: [...expected.values()] });
       late.close();
     }
+  });
+
+  it("follows the flow run: a run's state change adds or removes the keys whose run filter it decides", async () => {
+    const run = randomUUID();
+    const runEvent = (state: string) => encodeEvent('prefect.flow-run.upserted', { id: run, name: 'live-run', state_type: state, state_name: state, updated: next() });
+    const h = created('sse-run-h', 'markdown', { flow_run_id: run });
+    await world.kafka.send(world.topics.runs, [runEvent('RUNNING')]);
+    await send([h.event]);
+    const body = { artifacts: { key: { like_: 'sse-run-' } }, flow_runs: { state: { type: { any_: ['COMPLETED'] } } } };
+    const client = await subscribe(body);
+    await settlesTo(client, await fresh(body));
+    expect(JSON.parse(client.events[0]!.data)).toEqual({ reason: 'new', artifacts: [] });
+
+    await world.kafka.send(world.topics.runs, [runEvent('COMPLETED')]);
+    const completed = await fresh(body);
+    expect([...completed.keys()]).toEqual(['sse-run-h']);
+    await settlesTo(client, completed);
+    expect(client.events.at(-1)!.event).toBe('upsert');
+
+    await world.kafka.send(world.topics.runs, [runEvent('FAILED')]);
+    await settlesTo(client, await fresh(body));
+    expect(client.events.at(-1)).toMatchObject({ event: 'remove', data: '{"key":"sse-run-h"}' });
+    client.close();
   });
 
   it('GET with ?filter= serves EventSource clients the same stream', async () => {
