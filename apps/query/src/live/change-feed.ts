@@ -59,16 +59,18 @@ export class ChangeFeed {
       await this.catchUp();
       const cursor = this.cursor as ChangePosition;
       let entry: Open | undefined;
+      let reason: SnapshotReason = resumeAfter === undefined ? 'new' : 'expired';
       if (resumeAfter !== undefined && comparePositions(resumeAfter, await prunedPosition(this.db.sql())) >= 0 && comparePositions(resumeAfter, cursor) <= 0) {
         const changes = await changesBetween(this.db.sql(), resumeAfter, cursor);
-        if (!changes.some((c) => c.key === null)) {
+        if (changes.some((c) => c.key === null)) reason = 'reset';
+        else {
           entry = { subscriber, view: LiveView.resumed(), position: cursor };
           const changed = lastPerKey(changes);
           const matching = await this.matching(subscriber.filter, changed.map((c) => c.key));
           for (const frame of entry.view.apply(changed, matching)) subscriber.write(frame);
         }
       }
-      entry ??= await this.snapshot(subscriber, resumeAfter === undefined ? 'new' : 'expired', cursor);
+      entry ??= await this.snapshot(subscriber, reason, cursor);
       this.open.add(entry);
       this.poll ??= setInterval(() => this.wake(), POLL_MS).unref();
       return entry;
