@@ -1,7 +1,9 @@
 /* The artifacts page. Views: the list of latest artifacts (#/?filters), one artifact version with its key's
  * timeline (#/artifact/<id>), a run with all its artifacts (#/run/<id>), and a not-found page for anything else.
  * Each view is one request to the query app's /ui-api routes (apps/query/src/ui-api); the pipeline panel reads
- * GET /ui/pipeline-status. All state lives in the URL hash, so a view can be shared and the back button works. */
+ * GET /ui/pipeline-status. The list stays current through a subscription to its filters
+ * (POST /api/artifacts/latest/subscribe, read with fetch so the API token can be sent): each change it announces
+ * reloads the page of rows shown. All state lives in the URL hash, so a view can be shared and the back button works. */
 (function () {
   'use strict';
   var md = window.ArtifactMarkdown;
@@ -55,6 +57,114 @@
         throw err;
       },
     );
+  }
+
+  // ---- live updates ---------------------------------------------------------------------------------
+  // One subscription at a time, for the list on screen. Server-Sent Events read with fetch (EventSource cannot
+  // send the API token); a dropped stream reconnects with the last event id, so no change is missed meanwhile.
+  var LIVE_TEXT = { connecting: 'Connecting…', live: 'Live', paused: 'Paused', reconnecting: 'Reconnecting…' };
+  var live = null;
+  function setLiveState(state) {
+    if (live) live.state = state;
+    var el = document.getElementById('live-state');
+    if (el) {
+      el.setAttribute('data-state', state);
+      el.textContent = LIVE_TEXT[state];
+    }
+    var button = document.getElementById('live-toggle');
+    if (button) {
+      button.textContent = state === 'paused' ? 'Resume live updates' : 'Pause live updates';
+      button.setAttribute('aria-pressed', state === 'paused' ? 'true' : 'false');
+    }
+  }
+  function stopLive() {
+    if (!live) return;
+    live.stopped = true;
+    if (live.controller) live.controller.abort();
+    clearTimeout(live.timer);
+    clearTimeout(live.debounce);
+    live = null;
+  }
+  function startLive(body, onChange) {
+    if (live && !live.stopped && live.key === JSON.stringify(body)) {
+      live.onChange = onChange;
+      setLiveState(live.state);
+      return;
+    }
+    stopLive();
+    live = { key: JSON.stringify(body), body: body, onChange: onChange, lastId: '', state: 'connecting' };
+    connectLive(live);
+  }
+  function changed(l) {
+    clearTimeout(l.debounce);
+    l.debounce = setTimeout(function () { if (!l.stopped) l.onChange(); }, 200);
+  }
+  function connectLive(l) {
+    if (l.stopped || l.state === 'paused') return;
+    var headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
+    if (token()) headers.authorization = 'Bearer ' + token();
+    if (l.lastId) headers['last-event-id'] = l.lastId;
+    l.controller = new AbortController();
+    var controller = l.controller;
+    var first = true;
+    fetch('/api/artifacts/latest/subscribe', { method: 'POST', headers: headers, body: JSON.stringify(l.body), signal: controller.signal })
+      .then(function (r) {
+        if (!r.ok || !r.body) throw new Error('HTTP ' + r.status);
+        if (!l.stopped) setLiveState('live');
+        var reader = r.body.getReader();
+        var decoder = new TextDecoder();
+        var buffer = '';
+        var event = '';
+        var data = false;
+        var pump = function () {
+          return reader.read().then(function (chunk) {
+            if (chunk.done) throw new Error('stream ended');
+            buffer += decoder.decode(chunk.value, { stream: true });
+            var lines = buffer.split('\n');
+            buffer = lines.pop();
+            lines.forEach(function (line) {
+              line = line.replace(/\r$/, '');
+              if (line === '') {
+                // A snapshot after the first one (a resume too old, a rebuild) or any change: reload the rows shown.
+                if (data && (event === 'upsert' || event === 'remove' || (event === 'snapshot' && !first))) changed(l);
+                if (data && event === 'snapshot') first = false;
+                event = '';
+                data = false;
+                return;
+              }
+              var colon = line.indexOf(':');
+              if (colon === 0) return;
+              var field = colon < 0 ? line : line.slice(0, colon);
+              var value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+              if (field === 'event') event = value;
+              else if (field === 'data') data = true;
+              else if (field === 'id') l.lastId = value;
+            });
+            return pump();
+          });
+        };
+        return pump();
+      })
+      .catch(function () {
+        if (l.stopped || l.state === 'paused' || controller.signal.aborted) return;
+        setLiveState('reconnecting');
+        l.timer = setTimeout(function () { connectLive(l); }, 2000);
+      });
+  }
+  function toggleLive() {
+    if (!live) return;
+    if (live.state === 'paused') {
+      setLiveState('connecting');
+      connectLive(live);
+    } else {
+      if (live.controller) live.controller.abort();
+      clearTimeout(live.timer);
+      setLiveState('paused');
+    }
+  }
+  function liveLine() {
+    return '<p class="live-line"><span id="live-state" class="live-state" role="status" data-state="connecting">' + LIVE_TEXT.connecting + '</span> ' +
+      '<button type="button" id="live-toggle" aria-pressed="false">Pause live updates</button></p>';
   }
 
   // ---- small renderers -----------------------------------------------------------
@@ -183,6 +293,7 @@
     var h = parseHash();
     var m;
     if (h.path === '/' || h.path === '') return showList(listState(h.params), seq);
+    stopLive();
     if ((m = /^\/artifact\/([^/]+)$/.exec(h.path))) return showArtifact(decodeURIComponent(m[1]), seq);
     if ((m = /^\/run\/([^/]+)$/.exec(h.path))) return showRun(decodeURIComponent(m[1]), seq);
     return showNotFound();
@@ -269,7 +380,8 @@
     lastListHash = listHash(s);
     var title = hasFilters(s) ? 'Filtered artifacts' : 'Latest artifacts';
     if (currentView !== 'list' || !document.getElementById('list-form')) {
-      setView('list', '<h2 id="view-title" tabindex="-1">' + title + '</h2>' + listForm(s) + '<div id="list-results" aria-live="polite"></div>', title + (s.page > 1 ? ', page ' + s.page : ''));
+      setView('list', '<h2 id="view-title" tabindex="-1">' + title + '</h2>' + listForm(s) + liveLine() + '<div id="list-results" aria-live="polite"></div>', title + (s.page > 1 ? ', page ' + s.page : ''));
+      document.getElementById('live-toggle').addEventListener('click', toggleLive);
       var f = document.getElementById('list-form');
       var go = function (e) {
         if (e) e.preventDefault();
@@ -299,6 +411,9 @@
     results.innerHTML = loading('artifacts');
     results.setAttribute('aria-busy', 'true');
     var body = Object.assign({ sort: s.sort, limit: s.size, offset: (s.page - 1) * s.size }, filterBody(s));
+    // The subscription covers every key the filters match (its body ignores updated_after, a /ui-api member);
+    // a change there reloads this page of rows, in place.
+    startLive(filterBody(s), function () { reloadList(s, body, hash); });
     request('POST', '/ui-api/artifacts/latest', body)
       .then(function (answer) {
         if (seq !== renderSeq) return;
@@ -314,6 +429,17 @@
         results.setAttribute('data-for', hash);
         wireRetry();
       });
+  }
+  function reloadList(s, body, hash) {
+    var seq = renderSeq;
+    request('POST', '/ui-api/artifacts/latest', body)
+      .then(function (answer) {
+        var results = document.getElementById('list-results');
+        if (seq !== renderSeq || !results || results.getAttribute('aria-busy') === 'true') return;
+        results.innerHTML = listResults(s, answer);
+        results.setAttribute('data-for', hash);
+      })
+      .catch(function () { /* the next change, or a reload, tries again */ });
   }
   function restoreFocus(id) {
     var el = document.getElementById(id);
@@ -653,6 +779,7 @@
     input.value = '';
     showTokenState();
     currentView = '';
+    stopLive(); // the subscription was opened with the old token
     route();
     refreshPipeline();
   });
@@ -660,6 +787,7 @@
     try { sessionStorage.removeItem(TOKEN_KEY); } catch (err) { /* ignore */ }
     showTokenState();
     currentView = '';
+    stopLive(); // the subscription was opened with the old token
     route();
   });
 

@@ -499,4 +499,43 @@ describe('web page', () => {
     expect(box.scroll).toBeGreaterThan(box.client);
     await page.setViewportSize({ width: 1400, height: 900 });
   });
+  test('the list is live: a new artifact appears without a reload, with a visible live or paused state', async () => {
+    const key = `live-${suffix}`;
+    const created = (id: string, k: string, minute: number) => {
+      const at = new Date(Date.parse('2026-11-05T12:00:00Z') + minute * 60_000).toISOString();
+      return { key: k, value: cloudEvent('prefect.artifact.created', { id, key: k, type: 'link', description: 'live', data: 'https://example.com', created: at, updated: at }), headers: { 'content-type': 'application/cloudevents+json' } };
+    };
+    await page.goto(`${query.url}/#/?key=${key}`);
+    await listed();
+    await waitText('#live-state', 'Live');
+    expect(await page.getAttribute('#live-state', 'data-state')).toBe('live');
+    expect(await countShown()).toBe(0);
+    await page.evaluate(() => { window.sameDocument = true; });
+
+    await kafka.send(artifactTopic, [created(randomUUID(), `${key}-a`, 1)]);
+    await page.waitForFunction((k) => Array.from(document.querySelectorAll('table.list tbody tr td:first-child')).some((td) => (td as { textContent: string }).textContent.trim() === k), `${key}-a`, { timeout: 30_000 });
+    expect(await countShown()).toBe(1);
+    // Same document: the page was not reloaded.
+    expect(await page.evaluate(() => window.sameDocument)).toBe(true);
+
+    // Paused: the indicator says so and the list stays as it is; resuming brings what changed meanwhile.
+    await page.click('#live-toggle');
+    expect(await textOf('#live-state')).toBe('Paused');
+    expect(await page.getAttribute('#live-toggle', 'aria-pressed')).toBe('true');
+    await kafka.send(artifactTopic, [created(randomUUID(), `${key}-b`, 2)]);
+    await waitForApiCount({ artifacts: { key: { like_: key } } }, 2);
+    expect(await countShown()).toBe(1);
+    await expectAccessible('list, paused');
+    await page.click('#live-toggle');
+    await waitText('#live-state', 'Live');
+    await waitText('#list-summary', '2 keys');
+    expect(await firstKeys()).toEqual(expect.arrayContaining([`${key}-a`, `${key}-b`]));
+  });
+
+  async function waitForApiCount(body: unknown, count: number): Promise<void> {
+    for (const deadline = Date.now() + 30_000; (await apiCount(body)) !== count; ) {
+      if (Date.now() > deadline) throw new Error(`the read model did not reach ${count} rows`);
+      await page.waitForTimeout(100);
+    }
+  }
 });

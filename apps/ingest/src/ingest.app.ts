@@ -1,7 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from 'pino';
-import { openDatabase } from '@app/persistence';
+import { openDatabase, pruneChanges, sqlOf } from '@app/persistence';
 import { dlqTopic } from '@app/contracts';
 import { ConsumerProgress } from './consumer-progress';
 import { IngestConfig } from './ingest.config';
@@ -54,6 +54,12 @@ export async function startIngest(config: IngestConfig, logger: Logger = createI
       });
     await app.listen(config.port, '0.0.0.0');
     await runner.start(topics);
+    const retention = config.changeRetentionSeconds ?? 3600;
+    // The subscriptions' change log (docs/api.md, "Subscriptions"): what is older than the retention goes.
+    const pruning = setInterval(() => {
+      pruneChanges(sqlOf(dataSource), retention).catch((error: Error) => logger.warn({ err: error }, 'cannot prune collection changes'));
+    }, Math.min(60, retention) * 1000);
+    pruning.unref();
     logger.info({ port: config.port, topics, groupId: config.groupId }, 'ingest started');
 
     let closing: Promise<void> | undefined;
@@ -62,6 +68,7 @@ export async function startIngest(config: IngestConfig, logger: Logger = createI
       url: await app.getUrl(),
       close() {
         closing ??= (async () => {
+          clearInterval(pruning);
           await runner.stop();
           await app.close();
           await kafka.disconnect();

@@ -14,6 +14,8 @@ export interface IngestConfig {
   port: number;
   logLevel: string;
   kafkaSecurity: KafkaSecurity;
+  /** Collection changes older than this are pruned (SUBSCRIBE_RETENTION_SECONDS; default 3600). */
+  changeRetentionSeconds?: number;
   /** Fault injection for the reliability tests only (INGEST_TEST_*); undefined in production. */
   testHooks?: TestHooksConfig;
 }
@@ -32,6 +34,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     'KAFKA_TOPIC_PARTITIONS',
     'INGEST_PARTITION_CONCURRENCY',
     'INGEST_PORT',
+    'SUBSCRIBE_RETENTION_SECONDS',
   ]);
   if (v.ARTIFACT_TOPIC === v.RUN_TOPIC) throw new ConfigError('ARTIFACT_TOPIC and RUN_TOPIC must differ');
   let testHooks: TestHooksConfig | undefined;
@@ -51,6 +54,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     port: v.INGEST_PORT,
     logLevel: v.LOG_LEVEL,
     kafkaSecurity: readKafkaSecurity(env),
+    changeRetentionSeconds: v.SUBSCRIBE_RETENTION_SECONDS,
     ...(testHooks ? { testHooks } : {}),
   };
 }

@@ -1,5 +1,5 @@
 import { MIGRATIONS, openDatabase, pgConnectionString, Sql, SqlStatement } from '@app/persistence';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 
 export class StartupError extends Error {}
 
@@ -17,7 +17,10 @@ export class QueryDatabase {
   private closed = false;
   private readonly statementNames = new Map<string, string>();
 
-  private constructor(private readonly pool: Pool) {}
+  private constructor(
+    private readonly pool: Pool,
+    private readonly url: string,
+  ) {}
 
   /**
    * Connects, then makes sure the schema is current. Migrating needs DDL
@@ -27,7 +30,7 @@ export class QueryDatabase {
   static async open(url: string, poolSize = 10): Promise<QueryDatabase> {
     const pool = new Pool({ connectionString: pgConnectionString(url), max: poolSize, application_name: 'artifact-query', options: '-c timezone=UTC' });
     pool.on('error', () => undefined); // an idle client's connection dropped; the pool replaces it
-    const db = new QueryDatabase(pool);
+    const db = new QueryDatabase(pool, url);
     try {
       await pool.query('SELECT 1');
     } catch (e) {
@@ -60,6 +63,24 @@ export class QueryDatabase {
     const name = this.statementName(statement.text);
     const result = await this.pool.query<string[]>({ name, text: statement.text, values: statement.values, rowMode: 'array' });
     return result.rows.map((row) => row[0] as string);
+  }
+
+  /** Every column of every row, as text. */
+  async rows(statement: SqlStatement): Promise<string[][]> {
+    const name = this.statementName(statement.text);
+    const result = await this.pool.query<string[]>({ name, text: statement.text, values: statement.values, rowMode: 'array' });
+    return result.rows;
+  }
+
+  /** A connection of its own, outside the pool, LISTENing on `channel` (the subscriptions' change feed). */
+  async listen(channel: string, onNotify: () => void, onLost: (error: Error) => void): Promise<Client> {
+    const client = new Client({ connectionString: pgConnectionString(this.url), application_name: 'artifact-query-listen' });
+    client.on('notification', onNotify);
+    client.on('error', onLost);
+    client.on('end', () => onLost(new Error('listening connection ended')));
+    await client.connect();
+    await client.query(`LISTEN ${channel}`);
+    return client;
   }
 
   /** Plain parameterised SQL on the pool (the persistence library's readers take this). */

@@ -13,6 +13,8 @@ describe('loadQueryConfig', () => {
       groupId: 'artifact-read-model',
       topics: ['prefect.artifacts', 'prefect.runs'],
       readAfterTimeoutMs: 5000,
+      subscribeHeartbeatSeconds: 15,
+      subscribeRetentionSeconds: 3600,
     });
   });
 
@@ -29,6 +31,8 @@ describe('loadQueryConfig', () => {
       ARTIFACT_TOPIC: 'a',
       RUN_TOPIC: 'r',
       QUERY_READ_AFTER_TIMEOUT_MS: '250',
+      QUERY_SUBSCRIBE_HEARTBEAT_SECONDS: '2',
+      SUBSCRIBE_RETENTION_SECONDS: '60',
     };
     expect(loadQueryConfig(env)).toEqual({
       databaseUrl: 'postgresql://u:p@db:6543/x',
@@ -41,6 +45,8 @@ describe('loadQueryConfig', () => {
       groupId: 'g',
       topics: ['a', 'r'],
       readAfterTimeoutMs: 250,
+      subscribeHeartbeatSeconds: 2,
+      subscribeRetentionSeconds: 60,
     });
   });
 

@@ -18,6 +18,9 @@ export interface QueryConfig {
   topics?: string[];
   /** How long a request carrying X-Consistency-Token waits before answering 504 (default 5000). */
   readAfterTimeoutMs?: number;
+  /** Subscriptions: seconds between heartbeats, and how long changes are kept for resuming (default 15 and 3600). */
+  subscribeHeartbeatSeconds?: number;
+  subscribeRetentionSeconds?: number;
 }
 
 export const QUERY_CONFIG = Symbol('QUERY_CONFIG');
@@ -25,7 +28,7 @@ export const QUERY_CONFIG = Symbol('QUERY_CONFIG');
 export { ConfigError };
 
 export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): QueryConfig {
-  const v = readEnvironment(env, ['DATABASE_URL', 'QUERY_PORT', 'QUERY_WORKERS', 'API_DEFAULT_LIMIT', 'LOG_LEVEL', 'INGEST_URL', 'API_AUTH_TOKEN', 'KAFKA_GROUP_ID', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'QUERY_READ_AFTER_TIMEOUT_MS']);
+  const v = readEnvironment(env, ['DATABASE_URL', 'QUERY_PORT', 'QUERY_WORKERS', 'API_DEFAULT_LIMIT', 'LOG_LEVEL', 'INGEST_URL', 'API_AUTH_TOKEN', 'KAFKA_GROUP_ID', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'QUERY_READ_AFTER_TIMEOUT_MS', 'QUERY_SUBSCRIBE_HEARTBEAT_SECONDS', 'SUBSCRIBE_RETENTION_SECONDS']);
   return {
     databaseUrl: v.DATABASE_URL,
     port: v.QUERY_PORT,
@@ -37,5 +40,7 @@ export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): QueryConf
     groupId: v.KAFKA_GROUP_ID,
     topics: [v.ARTIFACT_TOPIC, v.RUN_TOPIC],
     readAfterTimeoutMs: v.QUERY_READ_AFTER_TIMEOUT_MS,
+    subscribeHeartbeatSeconds: v.QUERY_SUBSCRIBE_HEARTBEAT_SECONDS,
+    subscribeRetentionSeconds: v.SUBSCRIBE_RETENTION_SECONDS,
   };
 }

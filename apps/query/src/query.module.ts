@@ -22,12 +22,14 @@ import { ReadAfter } from './http/read-after';
 import { QUERY_CONFIG, QueryConfig } from './query.config';
 import { QueryDatabase } from './query-database';
 import { createQueryLogger } from './query.logger';
+import { ChangeFeed } from './live/change-feed';
+import { registerSubscriptions } from './live/subscribe-routes';
 import { UiApiController } from './ui-api/ui-api.controller';
 import { UiReadModel } from './ui-api/ui-read-model';
 
 @Module({})
 export class QueryModule {
-  static forRoot(config: QueryConfig, db: QueryDatabase): DynamicModule {
+  static forRoot(config: QueryConfig, db: QueryDatabase, readAfter: ReadAfter): DynamicModule {
     return {
       module: QueryModule,
       controllers: [ArtifactsController, HealthController, UiApiController],
@@ -36,7 +38,7 @@ export class QueryModule {
         { provide: QueryDatabase, useValue: db },
         { provide: ArtifactReadModel, useValue: new ArtifactReadModel(db) },
         { provide: UiReadModel, useValue: new UiReadModel(db) },
-        { provide: ReadAfter, useValue: readAfter(config, db) },
+        { provide: ReadAfter, useValue: readAfter },
         ApiPreconditionsGuard,
       ],
     };
@@ -51,6 +53,8 @@ export class QueryModule {
  */
 export async function createQueryApp(config: QueryConfig, logger: Logger = createQueryLogger(config.logLevel)): Promise<NestFastifyApplication> {
   const db = await QueryDatabase.open(config.databaseUrl);
+  const waiter = readAfter(config, db);
+  const feed = new ChangeFeed(db, logger);
   try {
     const adapter = new FastifyAdapter({
       bodyLimit: BODY_LIMIT,
@@ -69,7 +73,7 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = creat
       // Starlette routes a path segment of any length (a 295-character key); find-my-way stops at 100.
       routerOptions: { maxParamLength: 1 << 20 },
     } as unknown as ConstructorParameters<typeof FastifyAdapter>[0]);
-    const app = await NestFactory.create<NestFastifyApplication>(QueryModule.forRoot(config, db), adapter, {
+    const app = await NestFactory.create<NestFastifyApplication>(QueryModule.forRoot(config, db, waiter), adapter, {
       bodyParser: false,
       logger: nestLogger(logger),
     });
@@ -79,9 +83,19 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = creat
     registerRequestLog(fastify, logger);
     registerMetrics(fastify, () => db.poolStats());
     registerReadOnlyWrites(fastify);
+    registerSubscriptions(fastify, {
+      feed,
+      readAfter: waiter,
+      defaultLimit: config.defaultLimit,
+      heartbeatMs: (config.subscribeHeartbeatSeconds ?? 15) * 1000,
+      retentionSeconds: config.subscribeRetentionSeconds ?? 3600,
+      logger,
+    });
     registerDocs(fastify, openApiDocument({ defaultLimit: config.defaultLimit, auth: config.authToken !== undefined }));
     registerWebUi(fastify, { ingestUrl: config.ingestUrl ?? 'http://127.0.0.1:4201', authToken: config.authToken });
     app.useGlobalFilters(new PrefectExceptionFilter(logger));
+    // Open streams would hold the server's close forever: end them first.
+    fastify.addHook('preClose', async () => feed.close());
     fastify.addHook('onClose', async () => db.close());
     await app.init();
     return app;

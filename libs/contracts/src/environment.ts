@@ -80,6 +80,10 @@ export const ENVIRONMENT = {
   QUERY_PORT: integer('QUERY_PORT', 4200, 0, 65_535),
   /** How long a query carrying X-Consistency-Token waits for the read model before its 504. */
   QUERY_READ_AFTER_TIMEOUT_MS: integer('QUERY_READ_AFTER_TIMEOUT_MS', 5000, 0, 600_000),
+  /** Seconds between heartbeat comments on an open subscription stream. */
+  QUERY_SUBSCRIBE_HEARTBEAT_SECONDS: integer('QUERY_SUBSCRIBE_HEARTBEAT_SECONDS', 15, 1, 3600),
+  /** How long collection changes are kept for subscriptions to resume from (the ingest app prunes older ones). */
+  SUBSCRIBE_RETENTION_SECONDS: integer('SUBSCRIBE_RETENTION_SECONDS', 3600, 1, 30 * 86_400),
   /** Query processes sharing QUERY_PORT (node:cluster); 1 runs no cluster at all. */
   QUERY_WORKERS: integer('QUERY_WORKERS', 1, 1, 64),
   API_DEFAULT_LIMIT: integer('API_DEFAULT_LIMIT', 200, 1, Number.MAX_SAFE_INTEGER),

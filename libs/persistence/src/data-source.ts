@@ -6,12 +6,13 @@ import { FewerCollectionIndexes1700000000030 } from './migrations/1700000000030-
 import { KeySortNullsPostgres1700000000040 } from './migrations/1700000000040-key-sort-nulls-postgres';
 import { PydanticFloatText1700000000050 } from './migrations/1700000000050-pydantic-float-text';
 import { CollectionRunIdIndex1700000000060 } from './migrations/1700000000060-collection-run-id-index';
+import { CollectionChange1700000000070 } from './migrations/1700000000070-collection-change';
 import { pgConnectionString } from './connection-url';
 
 // The apps hold connections by this type; TypeORM itself stays behind this library.
 export type { DataSource };
 
-export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010, CheckpointCounters1700000000020, FewerCollectionIndexes1700000000030, KeySortNullsPostgres1700000000040, PydanticFloatText1700000000050, CollectionRunIdIndex1700000000060];
+export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010, CheckpointCounters1700000000020, FewerCollectionIndexes1700000000030, KeySortNullsPostgres1700000000040, PydanticFloatText1700000000050, CollectionRunIdIndex1700000000060, CollectionChange1700000000070];
 
 // One arbitrary constant shared by every app and instance: whoever holds it runs
 // the migrations, the others wait and then find nothing left to do.

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createDataSource, DataSource, inTransaction, openDatabase, readCheckpoints, Sql, sqlOf } from '@app/persistence';
+import { createDataSource, DataSource, inTransaction, noteEverythingChanged, openDatabase, readCheckpoints, Sql, sqlOf } from '@app/persistence';
 import type { IngestConfig } from '../ingest.config';
 import { IngestMetrics } from '../ingest.metrics';
 import { KafkaAdapter } from '../kafka/kafka.adapter';
@@ -223,6 +223,8 @@ async function swapIn(
         WHERE c.relnamespace = 'public'::regnamespace AND p.proname = 'read_model_row_count_add'`)).rows.map((r) => String(r.relname));
       for (const name of names) await q(sql, `INSERT INTO read_model_row_count (table_name, slot, n) SELECT $1, 0, count(*) FROM public.${name}`, [name]);
     }
+    // Live subscriptions cannot follow a swap key by key: they are sent a new snapshot.
+    if ((await q(sql, "SELECT to_regclass('public.collection_change') IS NOT NULL AS present")).rows[0]?.present) await noteEverythingChanged(sql);
     await q(sql, 'DELETE FROM consumer_checkpoint WHERE group_id = $1', [liveGroup]);
     const moved = await q(
       sql,

@@ -19,8 +19,15 @@ const schemaOf = (operation: Operation, status: number) => operation.responses[s
 const matches = (schema: Schema, body: object) => (schema.required ?? []).every((member) => member in body);
 
 describe('OpenAPI document', () => {
-  it("has Prefect's four POST routes and the web page's one, under /ui-api", () => {
-    expect(posts.map(([path]) => path).sort()).toEqual(['/api/artifacts/count', '/api/artifacts/filter', '/api/artifacts/latest/count', '/api/artifacts/latest/filter', '/ui-api/artifacts/latest']);
+  it("has Prefect's four POST routes, the subscription and the web page's one, under /ui-api", () => {
+    expect(posts.map(([path]) => path).sort()).toEqual([
+      '/api/artifacts/count',
+      '/api/artifacts/filter',
+      '/api/artifacts/latest/count',
+      '/api/artifacts/latest/filter',
+      '/api/artifacts/latest/subscribe',
+      '/ui-api/artifacts/latest',
+    ]);
   });
 
   it("documents the web page's GET routes outside Prefect's /api", () => {
@@ -100,7 +107,16 @@ describe('Swagger conventions', () => {
   it('documents X-Consistency-Token and its 504 on every /api/artifacts read route, with an example the codec accepts', () => {
     const reads = operations(document).filter(({ path, op }) => path.startsWith('/api/artifacts') && op.responses[200] !== undefined);
     expect(reads.map(({ method, path }) => `${method} ${path}`).sort()).toEqual(
-      ['get /api/artifacts/{id}', 'get /api/artifacts/{key}/latest', 'post /api/artifacts/count', 'post /api/artifacts/filter', 'post /api/artifacts/latest/count', 'post /api/artifacts/latest/filter'].sort(),
+      [
+        'get /api/artifacts/{id}',
+        'get /api/artifacts/{key}/latest',
+        'post /api/artifacts/count',
+        'post /api/artifacts/filter',
+        'post /api/artifacts/latest/count',
+        'post /api/artifacts/latest/filter',
+        'get /api/artifacts/latest/subscribe',
+        'post /api/artifacts/latest/subscribe',
+      ].sort(),
     );
     for (const { op } of reads) {
       const header = (op.parameters as { name?: string; in?: string; example?: unknown }[]).find((p) => p.name === 'X-Consistency-Token');

@@ -114,6 +114,21 @@ function post(path: string, summary: string, description: string, body: string, 
   };
 }
 
+/** Our extension (docs/api.md, "Subscriptions"): latest/filter's body, answered as Server-Sent Events. */
+function subscribeRoutes(auth: Json): Json {
+  const description =
+    'Our extension, not Prefect\'s: the rows latest/filter would answer (all of them: limit and offset are validated, not applied), then their changes, as Server-Sent Events. ' +
+    'Events: `snapshot` `{"reason": "new"|"expired"|"reset", "artifacts": [ArtifactCollection...]}` first, then `upsert` (an ArtifactCollection now matching) and `remove` (`{"key": ...}`) in commit order. ' +
+    'Each `id:` is a resume position: reconnect with Last-Event-ID to get what changed since (within SUBSCRIBE_RETENTION_SECONDS; older gives a snapshot with reason "expired"). Heartbeat comments keep idle streams open.';
+  const stream = { description: 'The event stream; it stays open.', content: { 'text/event-stream': { schema: { type: 'string' } } } };
+  const lastEventId = { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^\\d+-\\d+$' }, description: 'Resume after this event id.' };
+  const { post: operation } = post('/api/artifacts/latest/filter', 'Subscribe to the latest artifact of each key', description, 'ReadLatestArtifactsBody', stream, auth) as { post: Json };
+  const postOperation: Json = { ...operation, parameters: [...(operation.parameters as Json[]), lastEventId] };
+  const filter = { name: 'filter', in: 'query', required: false, schema: { type: 'string' }, example: '{"artifacts":{"type":{"any_":["markdown"]}}}', description: 'The latest/filter body as URL-encoded JSON (for EventSource, which sends no body).' };
+  const { requestBody: _body, ...withoutBody } = postOperation;
+  return { post: postOperation, get: { ...withoutBody, summary: 'Subscribe (for EventSource)', parameters: [filter, ...(postOperation.parameters as Json[])] } };
+}
+
 function readOnly(verb: string, event: string, auth: Json, parameters?: Json[]): Json {
   const detail = readOnlyDetail(verb, event);
   return {
@@ -340,6 +355,7 @@ export function openApiDocument(options: { defaultLimit: number; auth: boolean }
         json({ type: 'array', items: ref('ArtifactCollection') }, 'The page, in the requested order.'),
         auth,
       ),
+      '/api/artifacts/latest/subscribe': subscribeRoutes(auth),
       '/api/artifacts/latest/count': post('/api/artifacts/latest/count', 'Count keys', 'Counts the rows the same filters would list; sort, limit and offset are ignored.', 'CountLatestArtifactsBody', count, auth),
       '/api/artifacts/filter': post(
         '/api/artifacts/filter',

@@ -31,6 +31,8 @@ const ROUTES: Route[] = [
   { pattern: /^\/api\/artifacts\/latest\/filter$/, methods: POST, allow: 'POST' },
   { pattern: /^\/api\/artifacts\/count$/, methods: POST, allow: 'POST' },
   { pattern: /^\/api\/artifacts\/latest\/count$/, methods: POST, allow: 'POST' },
+  // Our extension: live subscriptions (apps/query/src/live/).
+  { pattern: /^\/api\/artifacts\/latest\/subscribe$/, methods: ['GET', 'POST'], allow: 'GET, POST' },
   { pattern: /^\/api\/health$/, methods: GET, allow: 'GET' },
   { pattern: /^\/api\/ready$/, methods: GET, allow: 'GET' },
   { pattern: /^\/api\/admin\/version$/, methods: GET, allow: 'GET' },

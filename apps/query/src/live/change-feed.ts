@@ -1,0 +1,184 @@
+import { ArtifactQueryFilters, ArtifactSort, liveStatement } from '@app/filters';
+import { CHANGE_CHANNEL, ChangePosition, changesBetween, CollectionChange, comparePositions, prunedPosition, readChanges, settledPosition } from '@app/persistence';
+import type { Client } from 'pg';
+import type { Logger } from 'pino';
+import { QueryDatabase } from '../query-database';
+import { formatPosition, lastPerKey, LiveView, SnapshotReason, snapshotFrame, sseFrame } from './live-view';
+
+// One per query process: a single LISTENing connection wakes it when an ingest
+// transaction commits collection changes; it reads the new settled changes once
+// and re-evaluates only those keys, once per distinct filter among the open
+// subscriptions. A slow poll covers what a notification cannot (a standby, a lost
+// connection, a change held back by an older running transaction).
+
+const READ_BATCH = 5_000;
+const POLL_MS = 500;
+
+export interface LiveFilter {
+  filters: ArtifactQueryFilters<'artifact_collection'>;
+  sort: ArtifactSort;
+}
+
+export interface Subscriber {
+  filter: LiveFilter;
+  /** Writes SSE text to the client; false once the client is gone or too far behind. */
+  write(text: string): boolean;
+  /** Ends the stream (the app is closing). */
+  end(): void;
+}
+
+export interface Open {
+  subscriber: Subscriber;
+  view: LiveView;
+  /** Changes up to here have been evaluated for this subscriber. */
+  position: ChangePosition;
+}
+
+export class ChangeFeed {
+  private listener?: Client;
+  private cursor?: ChangePosition;
+  private readonly open = new Set<Open>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private draining = false;
+  private poll?: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly db: QueryDatabase,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Starts a subscriber: a snapshot, or (with a retained `resumeAfter`) the keys
+   * changed since then. Returns the handle to close it with, or undefined when the
+   * feed is closing.
+   */
+  subscribe(subscriber: Subscriber, resumeAfter: ChangePosition | undefined): Promise<Open | undefined> {
+    return this.serially(async () => {
+      if (this.closed) return undefined;
+      await this.catchUp();
+      const cursor = this.cursor as ChangePosition;
+      let entry: Open | undefined;
+      let reason: SnapshotReason = resumeAfter === undefined ? 'new' : 'expired';
+      if (resumeAfter !== undefined && comparePositions(resumeAfter, await prunedPosition(this.db.sql())) >= 0 && comparePositions(resumeAfter, cursor) <= 0) {
+        const changes = await changesBetween(this.db.sql(), resumeAfter, cursor);
+        if (changes.some((c) => c.key === null)) reason = 'reset';
+        else {
+          entry = { subscriber, view: LiveView.resumed(), position: cursor };
+          const changed = lastPerKey(changes);
+          const matching = await this.matching(subscriber.filter, changed.map((c) => c.key));
+          for (const frame of entry.view.apply(changed, matching)) subscriber.write(frame);
+        }
+      }
+      entry ??= await this.snapshot(subscriber, reason, cursor);
+      this.open.add(entry);
+      this.poll ??= setInterval(() => this.wake(), POLL_MS).unref();
+      return entry;
+    });
+  }
+
+  unsubscribe(entry: Open): void {
+    this.open.delete(entry);
+    if (this.open.size === 0 && this.poll) {
+      clearInterval(this.poll);
+      this.poll = undefined;
+    }
+  }
+
+  /** The position a heartbeat can carry: everything up to it was evaluated for this subscriber. */
+  positionOf(entry: Open): string {
+    return formatPosition(entry.position);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.poll) clearInterval(this.poll);
+    await this.chain.catch(() => undefined);
+    for (const entry of [...this.open]) entry.subscriber.end();
+    this.open.clear();
+    await this.listener?.end().catch(() => undefined);
+    this.listener = undefined;
+  }
+
+  /** A notification or the poll: read what settled since, at most one drain queued at a time. */
+  private wake(): void {
+    if (this.draining || this.open.size === 0) return;
+    this.draining = true;
+    void this.serially(async () => {
+      this.draining = false;
+      await this.catchUp();
+    });
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(work);
+    this.chain = next.catch((error: unknown) => this.logger.warn({ err: error }, 'subscriptions: change feed step failed'));
+    return next;
+  }
+
+  private async catchUp(): Promise<void> {
+    await this.ensureListening();
+    for (;;) {
+      const changes = await readChanges(this.db.sql(), this.cursor as ChangePosition, READ_BATCH);
+      if (changes.length === 0) return;
+      await this.dispatch(changes);
+      this.cursor = changes[changes.length - 1] as CollectionChange;
+      for (const entry of this.open) entry.position = this.cursor;
+    }
+  }
+
+  private async ensureListening(): Promise<void> {
+    if (this.listener !== undefined || this.closed) return;
+    const lost = (error: Error) => {
+      if (this.listener === undefined) return;
+      this.logger.warn({ err: error }, 'subscriptions: listening connection lost; polling until it is back');
+      const client = this.listener;
+      this.listener = undefined;
+      void client.end().catch(() => undefined);
+    };
+    this.listener = await this.db.listen(CHANGE_CHANNEL, () => this.wake(), lost);
+    // First connection only: later ones keep the cursor (the poll covered the gap).
+    this.cursor ??= await settledPosition(this.db.sql());
+  }
+
+  private async dispatch(changes: CollectionChange[]): Promise<void> {
+    let resetAt = changes.length - 1;
+    while (resetAt >= 0 && (changes[resetAt] as CollectionChange).key !== null) resetAt--;
+    if (resetAt >= 0) {
+      const at = changes[resetAt] as CollectionChange;
+      for (const entry of [...this.open]) {
+        this.open.delete(entry);
+        this.open.add(await this.snapshot(entry.subscriber, 'reset', at));
+      }
+      changes = changes.slice(resetAt + 1);
+    }
+    const changed = lastPerKey(changes);
+    if (changed.length === 0) return;
+    const keys = changed.map((c) => c.key);
+    // Subscribers with the same filter share one read.
+    const groups = new Map<string, Open[]>();
+    for (const entry of this.open) {
+      const id = JSON.stringify(entry.subscriber.filter.filters);
+      groups.set(id, [...(groups.get(id) ?? []), entry]);
+    }
+    for (const entries of groups.values()) {
+      const matching = await this.matching((entries[0] as Open).subscriber.filter, keys);
+      for (const entry of entries) {
+        for (const frame of entry.view.apply(changed, matching)) if (!entry.subscriber.write(frame)) break;
+      }
+    }
+  }
+
+  private async matching(filter: LiveFilter, keys: string[]): Promise<Map<string, string>> {
+    const rows = await this.db.rows(liveStatement(filter.filters, filter.sort, keys));
+    return new Map(rows.map(([key, json]) => [key as string, json as string]));
+  }
+
+  private async snapshot(subscriber: Subscriber, reason: SnapshotReason, at: ChangePosition): Promise<Open> {
+    const rows = (await this.db.rows(liveStatement(subscriber.filter.filters, subscriber.filter.sort))) as [string, string][];
+    subscriber.write(snapshotFrame(reason, rows.map(([, json]) => json), at));
+    return { subscriber, view: LiveView.fromSnapshot(rows), position: at };
+  }
+}
+
+export { sseFrame };

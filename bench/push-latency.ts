@@ -1,0 +1,174 @@
+// npm run bench:push [-- --subscriptions 100 --rate 1000 --seconds 20]: push latency of the
+// subscriptions (issue #15), from the produce acknowledgement to the upsert event at the client,
+// with mixed filters, and the query app's CPU per event per subscription. A probe: the defaults
+// are small; the issue's figures (1,000 events/s, 100 and 1,000 subscriptions) need a quiet machine.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Client } from 'pg';
+import { encodeEvent } from '@app/contracts';
+import { down, up } from '../infra/local';
+import { AppProcess, freePort, spawnApp, waitForStatus } from '../infra/local/apps';
+import { cpuSeconds } from './cpu';
+import { percentile, round } from './stats';
+
+const TYPES = ['markdown', 'table', 'link', 'progress'];
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const option = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+};
+
+/** Mixed filters: all keys, one type, two types, a key prefix. */
+function filterOf(i: number): { body: unknown; matches: (key: string, type: string) => boolean } {
+  switch (i % 4) {
+    case 0:
+      return { body: {}, matches: () => true };
+    case 1:
+      return { body: { artifacts: { type: { any_: [TYPES[i % TYPES.length]] } } }, matches: (_k, t) => t === TYPES[i % TYPES.length] };
+    case 2:
+      return { body: { artifacts: { type: { any_: TYPES.slice(0, 2) } } }, matches: (_k, t) => TYPES.slice(0, 2).includes(t) };
+    default:
+      return { body: { artifacts: { key: { like_: `k${i % 10}` } } }, matches: (k) => k.includes(`k${i % 10}`) };
+  }
+}
+
+/** Calls `onUpsert(key, at)` for each upsert event of a subscription. */
+async function subscribe(url: string, body: unknown, onUpsert: (key: string, at: number) => void, signal: AbortSignal): Promise<void> {
+  const response = await fetch(`${url}/api/artifacts/latest/subscribe`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
+  if (!response.ok || !response.body) throw new Error(`subscribe answered ${response.status}`);
+  let ready: () => void = () => undefined;
+  const snapshot = new Promise<void>((resolve) => (ready = resolve));
+  void (async () => {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.startsWith('event: snapshot')) ready();
+          if (!block.startsWith('event: upsert')) continue;
+          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+          onUpsert((JSON.parse(data) as { key: string }).key, performance.now());
+        }
+      }
+    } catch {
+      // aborted at the end
+    }
+  })();
+  await snapshot;
+}
+
+async function main(): Promise<void> {
+  const subscriptions = option('subscriptions', 20);
+  const rate = option('rate', 100);
+  const seconds = option('seconds', 10);
+  let infraDir: string | undefined;
+  let brokers = process.env.KAFKA_BROKERS;
+  let serverUrl = process.env.DATABASE_URL;
+  if (!brokers || !serverUrl) {
+    infraDir = mkdtempSync(join(tmpdir(), 'arm-push-'));
+    log('starting Kafka and PostgreSQL...');
+    const infra = await up({ dir: infraDir, persistent: false, kafkaPartitions: 6 });
+    brokers ??= infra.KAFKA_BROKERS;
+    serverUrl ??= infra.DATABASE_URL;
+  }
+  const suffix = randomBytes(4).toString('hex');
+  const topics = { artifacts: `push-${suffix}.artifacts`, runs: `push-${suffix}.runs` };
+  const dbName = `push_${suffix}`;
+  const pgAdmin = new Client({ connectionString: serverUrl });
+  await pgAdmin.connect();
+  await pgAdmin.query(`CREATE DATABASE ${dbName}`);
+  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${dbName}` }).toString();
+  const kafka = new Kafka({ clientId: 'bench-push', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })) });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const env = { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, ARTIFACT_TOPIC: topics.artifacts, RUN_TOPIC: topics.runs, KAFKA_GROUP_ID: `push-${suffix}` };
+  const apps: AppProcess[] = [];
+  const stop = new AbortController();
+  try {
+    apps.push(spawnApp('ingest', { ...env, INGEST_PORT: String(await freePort()) }));
+    await waitForStatus(apps[0]!, '/health', 200);
+    const query = spawnApp('query', { ...env, QUERY_PORT: String(await freePort()), LOG_LEVEL: 'warn' });
+    apps.push(query);
+    await waitForStatus(query, '/api/health', 200);
+
+    const acked = new Map<string, number>();
+    const latencies: number[] = [];
+    let expected = 0;
+    const filters = Array.from({ length: subscriptions }, (_, i) => filterOf(i));
+    await Promise.all(
+      filters.map((f) =>
+        subscribe(query.url, f.body, (key, at) => {
+          const sent = acked.get(key);
+          if (sent !== undefined) latencies.push(at - sent);
+        }, stop.signal),
+      ),
+    );
+    log(`${subscriptions} subscriptions open; producing ${rate} events/s for ${seconds} s`);
+    const cpuBefore = cpuSeconds(query.child.pid);
+    const tickMs = 20;
+    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    const started = performance.now();
+    let n = 0;
+    const sends: Promise<void>[] = [];
+    for (let tick = 0; performance.now() - started < seconds * 1000; tick++) {
+      const batch = Array.from({ length: perTick }, () => {
+        const key = `k${n % 10}-${n}`;
+        const type = TYPES[n++ % TYPES.length]!;
+        expected += filters.filter((f) => f.matches(key, type)).length;
+        return { key, message: encodeEvent('prefect.artifact.created', { id: randomUUID(), key, type, data: key, created: new Date().toISOString() }) };
+      });
+      sends.push(
+        producer.send({ topic: topics.artifacts, acks: -1, messages: batch.map((b) => b.message) }).then(() => {
+          const now = performance.now();
+          for (const b of batch) acked.set(b.key, now);
+        }),
+      );
+      const wait = started + (tick + 1) * tickMs - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    await Promise.all(sends);
+    const deadline = performance.now() + 60_000;
+    while (latencies.length < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const cpu = (cpuSeconds(query.child.pid) ?? NaN) - (cpuBefore ?? NaN);
+    const sorted = latencies.sort((a, b) => a - b);
+    const figures = {
+      subscriptions,
+      events: n,
+      events_per_second: round(n / seconds),
+      deliveries_expected: expected,
+      deliveries_received: sorted.length,
+      push_p50_ms: round(percentile(sorted, 50)),
+      push_p99_ms: round(percentile(sorted, 99)),
+      query_cpu_seconds: round(cpu),
+      query_cpu_us_per_event_per_subscription: round((cpu * 1e6) / (n * subscriptions)),
+    };
+    process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+  } finally {
+    stop.abort();
+    await Promise.allSettled(apps.map((a) => a.stop()));
+    await producer.disconnect();
+    await admin.deleteTopics({ topics: [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`] }).catch(() => undefined);
+    await admin.disconnect();
+    await pgAdmin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await pgAdmin.end();
+    if (infraDir) {
+      await down(infraDir);
+      rmSync(infraDir, { recursive: true, force: true });
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  log(`bench:push failed: ${(error as Error).stack ?? String(error)}`);
+  process.exit(1);
+});
