@@ -79,5 +79,5 @@ export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection
   if (keys !== undefined) conditions.unshift(`t.key = ANY(${p.add(keys, 'text[]')})`);
   const where = conditions.filter((c) => c !== 'TRUE').join(' AND ') || 'TRUE';
   const text = `SELECT t.key, ${artifactCollectionJson('t')} FROM artifact_collection t WHERE ${where} ORDER BY ${artifactOrderBy('artifact_collection', sort, 't')}`;
-  return { text, values: p.values };
+  return p.statement(text);
 }
