@@ -13,6 +13,8 @@ describe('loadQueryConfig', () => {
       groupId: 'artifact-read-model',
       topics: ['prefect.artifacts', 'prefect.runs'],
       readAfterTimeoutMs: 5000,
+      readUrls: [],
+      maxStalenessMs: 5000,
     });
   });
 
@@ -29,6 +31,8 @@ describe('loadQueryConfig', () => {
       ARTIFACT_TOPIC: 'a',
       RUN_TOPIC: 'r',
       QUERY_READ_AFTER_TIMEOUT_MS: '250',
+      DATABASE_READ_URLS: 'postgres://u:p@standby1:5433/x,postgres://u:p@standby2:5434/x',
+      QUERY_MAX_STALENESS_MS: '1500',
     };
     expect(loadQueryConfig(env)).toEqual({
       databaseUrl: 'postgresql://u:p@db:6543/x',
@@ -41,6 +45,8 @@ describe('loadQueryConfig', () => {
       groupId: 'g',
       topics: ['a', 'r'],
       readAfterTimeoutMs: 250,
+      readUrls: ['postgres://u:p@standby1:5433/x', 'postgres://u:p@standby2:5434/x'],
+      maxStalenessMs: 1500,
     });
   });
 

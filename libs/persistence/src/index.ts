@@ -2,3 +2,4 @@ export * from './data-source';
 export * from './sql';
 export * from './checkpoints';
 export * from './connection-url';
+export * from './failover';
