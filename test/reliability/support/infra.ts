@@ -121,6 +121,8 @@ export interface ClusterInfra extends Infra {
   promote(name: string): Promise<void>;
   /** SQL on one node's test database (the primary is `primary`). */
   on<T = Record<string, unknown>>(name: string, text: string, values?: unknown[]): Promise<T[]>;
+  /** libpq's multi-host URL over every PostgreSQL node, asking for the one that accepts writes. */
+  failoverUrl: string;
 }
 
 /** The local cluster of `infra up --cluster` (3 brokers, a primary and its standbys), the spec's own, throw-away. */
@@ -132,13 +134,16 @@ export async function startClusterInfra(name: string, standbys = 2): Promise<Clu
     if (!found) throw new Error(`no PostgreSQL node ${node}`);
     return `postgres://postgres:postgres@127.0.0.1:${found.port}/artifacts`;
   };
+  let writer = 'primary';
   return {
     dir,
     state,
     urls,
     brokers: urls.KAFKA_BROKERS,
     databaseUrl: urls.DATABASE_URL,
-    admin: (text, values = []) => query(urls.DATABASE_URL, text, values),
+    failoverUrl: `postgres://postgres:postgres@${state.postgres.map((n) => `127.0.0.1:${n.port}`).join(',')}/artifacts?target_session_attrs=read-write`,
+    // after a promotion, the promoted node holds the read model
+    admin: (text, values = []) => query(nodeUrl(writer), text, values),
     on: (node, text, values = []) => query(nodeUrl(node), text, values),
     async killBroker(nodeId) {
       const broker = state.brokers.find((b) => b.nodeId === nodeId);
@@ -154,7 +159,10 @@ export async function startClusterInfra(name: string, standbys = 2): Promise<Clu
       while (isAlive(pid)) await sleep(50);
     },
     restartPostgres: (node) => restartPostgresNode(state, node),
-    promote: (node) => promotePostgresNode(state, node),
+    async promote(node) {
+      await promotePostgresNode(state, node);
+      writer = node;
+    },
     async close() {
       await downCluster(dir).catch(() => undefined);
       if (!process.env.RELIABILITY_KEEP) rmSync(dir, { recursive: true, force: true });
