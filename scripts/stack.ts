@@ -1,18 +1,34 @@
-// npm run stack [-- --demo]: the whole service on one machine. Starts the local Kafka
+// npm run stack [-- --cluster] [--demo]: the whole service on one machine. Starts the local Kafka
 // broker and PostgreSQL (unless KAFKA_BROKERS / DATABASE_URL point elsewhere), builds
 // the apps when needed, starts ingest and query, optionally publishes the demo data,
-// prints the URLs, and on Ctrl-C stops everything it started.
+// prints the URLs, and on Ctrl-C stops everything it started. --cluster: the local
+// cluster of `infra up --cluster` instead, with 2 ingest instances and 2 query apps
+// (the second query app on QUERY_PORT + 10, the second ingest on INGEST_PORT + 1).
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseKafkaSecurity } from '@app/contracts';
-import { readState, stopKafka, stopPostgres, up } from '../infra/local';
+import { downCluster, readClusterState, readState, stopKafka, stopPostgres, up, upCluster } from '../infra/local';
 import { demoEvents } from './demo-data';
 import { createKafka, createProducer } from './events/kafka';
 
 const ROOT = path.resolve(__dirname, '..');
 const DIR = path.join(ROOT, '.data');
+const CLUSTER_DIR = path.join(DIR, 'cluster');
+
+/** The cluster's URLs and how to stop it (only when this command started it). */
+async function clusterInfra(): Promise<{ env: NodeJS.ProcessEnv; stop: () => Promise<void> }> {
+  const reused = readClusterState(CLUSTER_DIR) !== undefined;
+  const { urls } = await upCluster({ dir: CLUSTER_DIR, persistent: true, kafkaBasePort: 9092, postgresBasePort: 5432 });
+  const failover = `${urls.DATABASE_URL.replace(/@[^/]+\//, `@${[urls.DATABASE_URL, ...urls.DATABASE_READ_URLS.split(',')].map((u) => new URL(u).host).join(',')}/`)}?target_session_attrs=read-write`;
+  return {
+    env: { KAFKA_BROKERS: urls.KAFKA_BROKERS, DATABASE_URL: failover, DATABASE_READ_URLS: urls.DATABASE_READ_URLS },
+    stop: async () => {
+      if (!reused) await downCluster(CLUSTER_DIR);
+    },
+  };
+}
 
 function newestMtime(dir: string): number {
   let newest = 0;
@@ -33,8 +49,8 @@ function buildIfStale(): void {
   if (result.status !== 0) throw new Error('npm run build failed');
 }
 
-function startApp(name: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', name, 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startApp(name: string, env: NodeJS.ProcessEnv, app = name): ChildProcess {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'apps', app, 'main.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()
@@ -82,8 +98,12 @@ async function publishDemo(brokers: string, artifactTopic: string, runTopic: str
 
 async function main(): Promise<void> {
   const demo = process.argv.includes('--demo');
-  const infra = await up({ dir: DIR, persistent: true, kafkaPort: 9092, kafkaControllerPort: 9093, postgresPort: 5432 });
+  const clustered = process.argv.includes('--cluster') ? await clusterInfra() : undefined;
+  const infra = clustered
+    ? { KAFKA_BROKERS: clustered.env.KAFKA_BROKERS!, DATABASE_URL: clustered.env.DATABASE_URL!, reused: { kafka: true, postgres: true } }
+    : await up({ dir: DIR, persistent: true, kafkaPort: 9092, kafkaControllerPort: 9093, postgresPort: 5432 });
   const stopInfra = async () => {
+    if (clustered) return clustered.stop();
     const state = readState(DIR);
     if (state?.kafka && !infra.reused.kafka && !process.env.KAFKA_BROKERS) await stopKafka(state.kafka.dataDir);
     if (state?.postgres && !infra.reused.postgres && !process.env.DATABASE_URL) await stopPostgres(state.postgres.dataDir);
@@ -112,7 +132,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
   try {
     buildIfStale();
-    const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: infra.KAFKA_BROKERS, DATABASE_URL: infra.DATABASE_URL };
+    const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: infra.KAFKA_BROKERS, DATABASE_URL: infra.DATABASE_URL, ...clustered?.env };
     const ingestPort = env.INGEST_PORT ?? '4201';
     const queryPort = env.QUERY_PORT ?? '4200';
     const ingest = startApp('ingest', env);
@@ -121,6 +141,13 @@ async function main(): Promise<void> {
     const query = startApp('query', env);
     apps.push(query);
     await waitHttp(`http://127.0.0.1:${queryPort}/api/health`, query);
+    if (clustered) {
+      const secondIngest = startApp('ingest-2', { ...env, INGEST_PORT: String(Number(ingestPort) + 1) }, 'ingest');
+      const secondQuery = startApp('query-2', { ...env, QUERY_PORT: String(Number(queryPort) + 10) }, 'query');
+      apps.push(secondIngest, secondQuery);
+      await waitHttp(`http://127.0.0.1:${Number(ingestPort) + 1}/health`, secondIngest);
+      await waitHttp(`http://127.0.0.1:${Number(queryPort) + 10}/api/health`, secondQuery);
+    }
     for (const child of apps) child.once('exit', (code) => void shutdown(code ?? 1));
     if (demo) {
       const count = await publishDemo(infra.KAFKA_BROKERS, env.ARTIFACT_TOPIC ?? 'prefect.artifacts', env.RUN_TOPIC ?? 'prefect.runs');
@@ -134,7 +161,7 @@ async function main(): Promise<void> {
   Metrics      http://localhost:${queryPort}/metrics  and  http://localhost:${ingestPort}/metrics
   Ingest       http://localhost:${ingestPort}/ready
   Kafka        ${infra.KAFKA_BROKERS}
-  PostgreSQL   ${infra.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}
+  PostgreSQL   ${infra.DATABASE_URL.replace(/:[^:@/]+@/, ':***@')}${clustered ? `\n  Standbys     ${clustered.env.DATABASE_READ_URLS!.replace(/:[^:@/]+@/g, ':***@')}\n  Second apps  query http://localhost:${Number(queryPort) + 10}, ingest http://localhost:${Number(ingestPort) + 1}` : ''}
 
 Ctrl-C stops everything this command started.`);
   } catch (error) {

@@ -9,7 +9,8 @@ import { postgresStatus, startPostgres, stopPostgres } from './postgres';
 
 export { defaultKafkaVersion, ensureKafkaJars, resolveKafkaVersion, startKafka, stopKafka } from './kafka';
 export type { ExtraListener, KafkaHandle, KafkaStartOptions } from './kafka';
-export { startPostgres, stopPostgres } from './postgres';
+export { killPostgres, promotePostgres, startPostgres, stopPostgres } from './postgres';
+export * from './cluster';
 export type { PostgresHandle, PostgresStartOptions } from './postgres';
 
 export interface UpOptions {

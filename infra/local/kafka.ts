@@ -50,6 +50,18 @@ export interface KafkaStartOptions {
   config?: string[];
   /** StorageTool `--add-scram` values, e.g. `SCRAM-SHA-256=[name=alice,password=secret]`; applied when the storage is formatted. */
   scramCredentials?: string[];
+  /** Membership of a multi-broker cluster (startKafkaCluster); alone, the broker is node 1 of a 1-voter quorum. */
+  cluster?: ClusterMembership;
+}
+
+export interface ClusterMembership {
+  nodeId: number;
+  /** `controller.quorum.voters`, e.g. `1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097`. */
+  voters: string;
+  /** The same for every member: their storage is formatted with it. */
+  clusterId: string;
+  /** Replication factor (and min ISR 2 when 3 or more) of the internal topics and the broker default. */
+  replicas: number;
 }
 
 export interface ExtraListener {
@@ -138,29 +150,31 @@ export async function ensureKafkaJars(version?: string): Promise<string> {
   return libs;
 }
 
-function serverProperties(logDir: string, port: number, controllerPort: number, partitions: number, version: string, extra: Required<ExtraListener>[], config: string[]): string {
+function serverProperties(logDir: string, port: number, controllerPort: number, partitions: number, version: string, extra: Required<ExtraListener>[], config: string[], cluster: ClusterMembership): string {
+  const rf = cluster.replicas;
+  const minIsr = rf >= 3 ? 2 : 1;
   const listeners = extra.map((l) => `,${l.name}://${HOST}:${l.port}`).join('');
   const protocols = extra.map((l) => `,${l.name}:${l.protocol}`).join('');
   const lines = [
     '# written by infra/local/kafka.ts at every start; edits are lost',
     'process.roles=broker,controller',
-    'node.id=1',
+    `node.id=${cluster.nodeId}`,
     // static quorum: the same file formats and runs on 3.9 and 4.x (format without --standalone)
-    `controller.quorum.voters=1@${HOST}:${controllerPort}`,
+    `controller.quorum.voters=${cluster.voters}`,
     'controller.listener.names=CONTROLLER',
     `listeners=PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}${listeners}`,
     `advertised.listeners=PLAINTEXT://${HOST}:${port}${listeners}`,
     'inter.broker.listener.name=PLAINTEXT',
     `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${protocols}`,
     `log.dirs=${logDir}`,
-    // one broker: internal topics must not ask for 3 replicas
-    'offsets.topic.replication.factor=1',
+    // internal topics ask for no more replicas than the cluster has brokers
+    `offsets.topic.replication.factor=${rf}`,
     'offsets.topic.num.partitions=1',
-    'transaction.state.log.replication.factor=1',
-    'transaction.state.log.min.isr=1',
+    `transaction.state.log.replication.factor=${rf}`,
+    `transaction.state.log.min.isr=${minIsr}`,
     'transaction.state.log.num.partitions=1',
-    'default.replication.factor=1',
-    'min.insync.replicas=1',
+    `default.replication.factor=${rf}`,
+    `min.insync.replicas=${minIsr}`,
     // fast, deterministic tests
     'group.initial.rebalance.delay.ms=0',
     `num.partitions=${partitions}`,
@@ -173,7 +187,7 @@ function serverProperties(logDir: string, port: number, controllerPort: number, 
     'num.recovery.threads.per.data.dir=1',
   ];
   if (!isKafka3(version)) {
-    lines.push('share.coordinator.state.topic.replication.factor=1', 'share.coordinator.state.topic.min.isr=1');
+    lines.push(`share.coordinator.state.topic.replication.factor=${rf}`, `share.coordinator.state.topic.min.isr=${minIsr}`);
   }
   lines.push(...config);
   return `${lines.join('\n')}\n`;
@@ -194,6 +208,13 @@ function javaBaseArgs(libs: string, version: string): string[] {
     '-cp',
     path.join(libs, '*'),
   ];
+}
+
+/** A random KRaft cluster id. StorageTool's argument parser takes an id starting with '-' for an option: draw again. */
+export function newClusterId(): string {
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
+  return clusterId;
 }
 
 const compareVersions = (a: string, b: string): number => {
@@ -242,16 +263,14 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
 
   const libs = await ensureKafkaJars(version);
   fs.mkdirSync(logDir, { recursive: true });
-  fs.writeFileSync(propsFile, serverProperties(logDir, port, controllerPort, opts.partitions ?? 1, version, extra, opts.config ?? []));
+  const cluster = opts.cluster ?? { nodeId: 1, voters: `1@${HOST}:${controllerPort}`, clusterId: newClusterId(), replicas: 1 };
+  fs.writeFileSync(propsFile, serverProperties(logDir, port, controllerPort, opts.partitions ?? 1, version, extra, opts.config ?? [], cluster));
   const base = javaBaseArgs(libs, version);
 
   // Format once. A formatted dir is left alone: 4.x StorageTool fails even with
   // --ignore-formatted when -t differs from the stored cluster.id, and it costs a JVM start.
   if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
-    // StorageTool's argument parser takes an id starting with '-' for an option: draw again.
-    let clusterId = randomBytes(16).toString('base64url');
-    while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
-    await run('java', ['-Xmx256m', ...base, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, '--ignore-formatted', ...(opts.scramCredentials ?? []).flatMap((c) => ['--add-scram', c])], `formatting Kafka ${version} storage in ${logDir}`);
+    await run('java', ['-Xmx256m', ...base, 'kafka.tools.StorageTool', 'format', '-t', cluster.clusterId, '-c', propsFile, '--ignore-formatted', ...(opts.scramCredentials ?? []).flatMap((c) => ['--add-scram', c])], `formatting Kafka ${version} storage in ${logDir}`);
   }
 
   fs.appendFileSync(logFile, `\n===== ${new Date().toISOString()} starting Kafka ${version} on ${HOST}:${port} =====\n`);

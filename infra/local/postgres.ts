@@ -25,6 +25,11 @@ export interface PostgresStartOptions {
   ssl?: { certFile: string; keyFile: string };
   /** Extra server settings (e.g. shared_buffers), written into the cluster's config at every start. */
   settings?: Record<string, string>;
+  /**
+   * A hot standby of the primary on this port, streaming through the physical replication
+   * slot `slot`: a new data directory is a base backup of it instead of an initdb.
+   */
+  standbyOf?: { port: number; slot: string };
 }
 
 export interface PostgresHandle {
@@ -186,7 +191,10 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
   }
   ownFile(logFile, runAs);
 
-  if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) {
+  if (!fs.existsSync(path.join(pgData, 'PG_VERSION')) && opts.standbyOf) {
+    fs.rmSync(pgData, { recursive: true, force: true });
+    await baseBackup(opts.standbyOf, pgData, runAs);
+  } else if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) {
     fs.rmSync(pgData, { recursive: true, force: true });
     const pwFile = path.join(dataDir, '.pwfile');
     ownFile(pwFile, runAs, `${PASSWORD}\n`);
@@ -226,7 +234,8 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
     ownFile(path.join(pgData, 'server.key'), runAs, fs.readFileSync(opts.ssl.keyFile, 'utf8'));
     fs.chmodSync(path.join(pgData, 'server.key'), 0o600);
   }
-  ownFile(path.join(pgData, 'local-infra.conf'), runAs, serverConf(port, opts.persistent, preload, Boolean(opts.ssl), opts.settings));
+  const settings = opts.standbyOf ? { ...standbySettings(opts.standbyOf), ...opts.settings } : opts.settings;
+  ownFile(path.join(pgData, 'local-infra.conf'), runAs, serverConf(port, opts.persistent, preload, Boolean(opts.ssl), settings));
 
   const record: PostgresRecord = { pgCtl: bins.pgCtl, pgData, port, persistent: opts.persistent, runAs };
   writeFileAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
@@ -255,6 +264,87 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
     await client.end().catch(() => undefined);
   }
   return { databaseUrl: databaseUrl(port), pid, port, logFile };
+}
+
+// Ignored once the standby is promoted (PostgreSQL deletes standby.signal then).
+const standbySettings = (primary: { port: number; slot: string }): Record<string, string> => ({
+  primary_conninfo: `host=${HOST} port=${primary.port} user=${USER} password=${PASSWORD} application_name=${primary.slot}`,
+  primary_slot_name: primary.slot,
+  hot_standby_feedback: 'on',
+});
+
+// What a base backup leaves out (PostgreSQL's "Making a Base Backup Using the Low Level API"):
+// the contents of these folders, which the server rebuilds or streams, and these top-level files.
+const EMPTY_IN_BACKUP = new Set(['pg_wal', 'pg_replslot', 'pg_dynshmem', 'pg_notify', 'pg_serial', 'pg_snapshots', 'pg_stat_tmp', 'pg_subtrans']);
+const NOT_IN_BACKUP = new Set(['postmaster.pid', 'postmaster.opts', 'backup_label', 'tablespace_map', 'standby.signal', 'recovery.signal']);
+
+/**
+ * The embedded binaries have no pg_basebackup: a non-exclusive backup through SQL
+ * (pg_backup_start, a file copy of the live data directory, pg_backup_stop's label
+ * written into the copy), then standby.signal. The slot keeps the WAL from the backup's
+ * start until the standby has streamed it.
+ */
+async function baseBackup(primary: { port: number; slot: string }, pgData: string, runAs: PostgresRecord['runAs']): Promise<void> {
+  const client = new Client({ host: HOST, port: primary.port, user: USER, password: PASSWORD, database: 'postgres' });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)', [primary.slot]);
+    const { rows } = await client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
+    await client.query('SELECT pg_backup_start($1, true)', [`infra-local ${primary.slot}`]);
+    copyLiveTree(rows[0]!.dir, pgData, true);
+    const stop = await client.query<{ labelfile: string; spcmapfile: string | null }>('SELECT labelfile, spcmapfile FROM pg_backup_stop(false)');
+    fs.writeFileSync(path.join(pgData, 'backup_label'), stop.rows[0]!.labelfile);
+    if (stop.rows[0]!.spcmapfile) fs.writeFileSync(path.join(pgData, 'tablespace_map'), stop.rows[0]!.spcmapfile);
+  } catch (err) {
+    fs.rmSync(pgData, { recursive: true, force: true });
+    throw new Error(`base backup of the primary on port ${primary.port} failed: ${(err as Error).message}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  fs.writeFileSync(path.join(pgData, 'standby.signal'), '');
+  if (runAs) chownTree(pgData, runAs);
+}
+
+/** Copies a data directory the server keeps writing: a file gone meanwhile is skipped (WAL replay recreates what matters). */
+function copyLiveTree(from: string, to: string, top: boolean): void {
+  fs.mkdirSync(to, { mode: 0o700 });
+  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+    if (top && NOT_IN_BACKUP.has(entry.name)) continue;
+    const source = path.join(from, entry.name);
+    const target = path.join(to, entry.name);
+    try {
+      if (entry.isDirectory()) {
+        if (top && EMPTY_IN_BACKUP.has(entry.name)) fs.mkdirSync(target, { mode: 0o700 });
+        else copyLiveTree(source, target, false);
+      } else if (entry.isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(source), target);
+      else if (entry.isFile()) fs.copyFileSync(source, target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+}
+
+function chownTree(dir: string, owner: { uid: number; gid: number }): void {
+  fs.chownSync(dir, owner.uid, owner.gid);
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) chownTree(file, owner);
+    else fs.lchownSync(file, owner.uid, owner.gid);
+  }
+}
+
+/** Promotes the standby started from dataDir to a primary and waits until it accepts writes. */
+export async function promotePostgres(dataDir: string): Promise<void> {
+  const record = JSON.parse(readText(path.join(path.resolve(dataDir), 'postgres.json')) ?? 'null') as PostgresRecord | null;
+  if (!record) throw new Error(`no PostgreSQL was started from ${dataDir}`);
+  await run(record.pgCtl, ['promote', '-D', record.pgData, '-w', '-t', '60', '-s'], 'promoting the standby', { ...(record.runAs ?? {}), env: { ...process.env, LC_ALL: 'C' } });
+}
+
+/** Kills the postmaster started from dataDir with SIGKILL (a crash, for fault tests); its children exit with it. */
+export function killPostgres(dataDir: string): number | undefined {
+  const status = postgresStatus(dataDir);
+  if (status) process.kill(status.pid, 'SIGKILL');
+  return status?.pid;
 }
 
 /**

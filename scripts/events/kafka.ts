@@ -1,5 +1,5 @@
 // The scripts' one door to kafkajs (docs/style.md), with the project's client configuration.
-import { kafkaClientConfig, KafkaSecurity, trackPartitions } from '@app/contracts';
+import { kafkaClientConfig, KafkaSecurity, RELIABLE_PRODUCER, trackPartitions } from '@app/contracts';
 import { Admin, Consumer, Kafka, KafkaConfig, Partitioners, Producer } from 'kafkajs';
 import { CliError, CliEnv } from './cli';
 
@@ -34,7 +34,7 @@ export async function connect<T extends Producer | Consumer | Admin>(client: T, 
 
 export function createProducer(kafka: Kafka): Producer {
   // Tracked, so that EventPublisher.send knows each partition's last offset (the consistency token).
-  return kafka.producer({ createPartitioner: trackPartitions(Partitioners.DefaultPartitioner), allowAutoTopicCreation: false });
+  return kafka.producer({ createPartitioner: trackPartitions(Partitioners.DefaultPartitioner), allowAutoTopicCreation: false, ...RELIABLE_PRODUCER });
 }
 
 /** Fails with one line when a topic is missing (the broker would otherwise retry metadata requests for long). */

@@ -46,7 +46,8 @@ function builtEntries(): string[] {
 
 describe('docker-compose.yml', () => {
   it('runs Kafka, PostgreSQL and both apps, Prometheus and Grafana on demand, and the tools from the app image', () => {
-    expect(Object.keys(services).sort()).toEqual(['events', 'grafana', 'ingest', 'kafka', 'postgres', 'prometheus', 'query', 'rebuild']);
+    const single = Object.keys(services).filter((name) => !services[name]!.profiles?.includes('cluster'));
+    expect(single.sort()).toEqual(['events', 'grafana', 'ingest', 'kafka', 'postgres', 'prometheus', 'query', 'rebuild']);
     expect(services.prometheus!.profiles).toEqual(['observability']);
     expect(services.events!.profiles).toEqual(['tools']);
     for (const name of ['ingest', 'query', 'events', 'rebuild']) expect([name, services[name]!.image]).toEqual([name, 'artifact-read-model:latest']);
@@ -85,7 +86,41 @@ describe('docker-compose.yml', () => {
     const kafkaDir = services.kafka!.environment!.KAFKA_LOG_DIRS;
     expect(services.kafka!.volumes).toContain(`kafkadata:${kafkaDir}`);
     expect(services.postgres!.volumes).toContain('pgdata:/var/lib/postgresql');
-    expect(Object.keys(compose.volumes).sort()).toEqual(['kafkadata', 'pgdata']);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['kafka1data', 'kafka2data', 'kafka3data', 'kafkadata', 'pgdata', 'pgprimarydata', 'pgstandbydata']);
+  });
+
+  it('has a cluster profile shaped like infra up --cluster: 3 KRaft voters, a primary and a standby, 2 ingest and 2 query apps', () => {
+    const cluster = Object.keys(services).filter((name) => services[name]!.profiles?.includes('cluster'));
+    expect(cluster.sort()).toEqual(['ingest-1', 'ingest-2', 'kafka-1', 'kafka-2', 'kafka-3', 'pg-primary', 'pg-standby', 'query-1', 'query-2']);
+    const brokers = ['kafka-1', 'kafka-2', 'kafka-3'].map((name) => services[name]!.environment!);
+    expect(brokers.map((b) => String(b.KAFKA_NODE_ID))).toEqual(['1', '2', '3']);
+    expect(new Set(brokers.map((b) => b.CLUSTER_ID)).size).toBe(1);
+    for (const [i, b] of brokers.entries()) {
+      expect(b.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe('1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093');
+      expect(b.KAFKA_ADVERTISED_LISTENERS).toBe(`PLAINTEXT://kafka-${i + 1}:9092`);
+      // as infra/local/kafka.ts writes for a cluster of 3: internal topics 3 replicas, min ISR 2
+      expect([String(b.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR), String(b.KAFKA_MIN_INSYNC_REPLICAS), String(b.KAFKA_TRANSACTION_STATE_LOG_MIN_ISR)]).toEqual(['3', '2', '2']);
+    }
+    const ingests = ['ingest-1', 'ingest-2'].map((name) => loadIngestConfig(services[name]!.environment!));
+    const queries = ['query-1', 'query-2'].map((name) => loadQueryConfig(services[name]!.environment!));
+    for (const ingest of ingests) {
+      expect(ingest.brokers).toEqual(['kafka-1:9092', 'kafka-2:9092', 'kafka-3:9092']);
+      expect(ingest.replicationFactor).toBe(3);
+      expect(ingest.databaseUrl).toMatch(/@pg-primary:5432,pg-standby:5432\/artifacts\?target_session_attrs=read-write$/);
+      expect(ingest.groupId).toBe(ingests[0]!.groupId);
+    }
+    for (const query of queries) {
+      expect(query.readUrls).toEqual(['postgres://postgres:postgres@pg-standby:5432/artifacts']);
+      expect(query.databaseUrl).toBe(ingests[0]!.databaseUrl);
+      expect(query.groupId).toBe(ingests[0]!.groupId);
+    }
+    for (const name of cluster) {
+      expect([name, services[name]!.healthcheck]).toEqual([name, expect.anything()]);
+      expect([name, services[name]!.restart]).toEqual([name, 'unless-stopped']);
+    }
+    expect(services['pg-standby']!.command!.join(' ')).toContain('pg_basebackup -h pg-primary');
+    expect(services['pg-standby']!.command!.join(' ')).toContain('-S standby_1');
+    expect(services['pg-primary']!.command!.join(' ')).toContain("pg_create_physical_replication_slot('standby_1'");
   });
 
   it('runs only entries the build produces', () => {

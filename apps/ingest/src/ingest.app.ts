@@ -29,7 +29,7 @@ export async function startIngest(config: IngestConfig, logger: Logger = createI
       throw new Error(`cannot reach Kafka at ${config.brokers.join(',')}: ${error.message}`);
     });
     const topics = [config.artifactTopic, config.runTopic];
-    await kafka.ensureTopics([...topics, ...topics.map(dlqTopic)], config.topicPartitions);
+    await kafka.ensureTopics([...topics, ...topics.map(dlqTopic)], config.topicPartitions, config.replicationFactor);
     const metrics = new IngestMetrics({ artifacts: config.artifactTopic, runs: config.runTopic });
     const runner = new ProjectionRunner({
       partitionConcurrency: config.partitionConcurrency,

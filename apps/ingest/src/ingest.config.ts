@@ -10,6 +10,8 @@ export interface IngestConfig {
   runTopic: string;
   groupId: string;
   topicPartitions: number;
+  /** undefined: 3 on a cluster of 3 or more brokers, else 1 (KafkaAdapter.ensureTopics). */
+  replicationFactor?: number;
   partitionConcurrency: number;
   port: number;
   logLevel: string;
@@ -32,6 +34,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     'KAFKA_BROKERS',
     'KAFKA_GROUP_ID',
     'KAFKA_TOPIC_PARTITIONS',
+    'KAFKA_REPLICATION_FACTOR',
     'INGEST_PARTITION_CONCURRENCY',
     'INGEST_PORT',
     'SUBSCRIBE_RETENTION_SECONDS',
@@ -50,6 +53,7 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     runTopic: v.RUN_TOPIC,
     groupId: v.KAFKA_GROUP_ID,
     topicPartitions: v.KAFKA_TOPIC_PARTITIONS,
+    ...(v.KAFKA_REPLICATION_FACTOR ? { replicationFactor: v.KAFKA_REPLICATION_FACTOR } : {}),
     partitionConcurrency: v.INGEST_PARTITION_CONCURRENCY,
     port: v.INGEST_PORT,
     logLevel: v.LOG_LEVEL,

@@ -15,6 +15,8 @@ describe('loadQueryConfig', () => {
       readAfterTimeoutMs: 5000,
       subscribeHeartbeatSeconds: 15,
       subscribeRetentionSeconds: 3600,
+      readUrls: [],
+      maxStalenessMs: 5000,
     });
   });
 
@@ -33,6 +35,8 @@ describe('loadQueryConfig', () => {
       QUERY_READ_AFTER_TIMEOUT_MS: '250',
       QUERY_SUBSCRIBE_HEARTBEAT_SECONDS: '2',
       SUBSCRIBE_RETENTION_SECONDS: '60',
+      DATABASE_READ_URLS: 'postgres://u:p@standby1:5433/x,postgres://u:p@standby2:5434/x',
+      QUERY_MAX_STALENESS_MS: '1500',
     };
     expect(loadQueryConfig(env)).toEqual({
       databaseUrl: 'postgresql://u:p@db:6543/x',
@@ -47,6 +51,8 @@ describe('loadQueryConfig', () => {
       readAfterTimeoutMs: 250,
       subscribeHeartbeatSeconds: 2,
       subscribeRetentionSeconds: 60,
+      readUrls: ['postgres://u:p@standby1:5433/x', 'postgres://u:p@standby2:5434/x'],
+      maxStalenessMs: 1500,
     });
   });
 

@@ -52,9 +52,9 @@ export class QueryModule {
  * closes the pool. Throws StartupError when PostgreSQL is unusable.
  */
 export async function createQueryApp(config: QueryConfig, logger: Logger = createQueryLogger(config.logLevel)): Promise<NestFastifyApplication> {
-  const db = await QueryDatabase.open(config.databaseUrl);
+  const db = await QueryDatabase.open(config.databaseUrl, 10, { readUrls: config.readUrls, maxStalenessMs: config.maxStalenessMs });
   const waiter = readAfter(config, db);
-  const feed = new ChangeFeed(db, logger);
+  const feed = new ChangeFeed(db.primaryFeed(), logger);
   try {
     const adapter = new FastifyAdapter({
       bodyLimit: BODY_LIMIT,
@@ -81,7 +81,7 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = creat
     const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
     configureFastify(fastify, { authToken: config.authToken });
     registerRequestLog(fastify, logger);
-    registerMetrics(fastify, () => db.poolStats());
+    registerMetrics(fastify, () => db.poolStats(), () => db.readPools());
     registerReadOnlyWrites(fastify);
     registerSubscriptions(fastify, {
       feed,
@@ -116,7 +116,7 @@ export async function startQueryApp(config: QueryConfig, logger?: Logger): Promi
 /** The consistency-token wait, with the environment's defaults for what a test's config leaves out. */
 function readAfter(config: QueryConfig, db: QueryDatabase): ReadAfter {
   const defaults = readEnvironment({}, ['KAFKA_GROUP_ID', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'QUERY_READ_AFTER_TIMEOUT_MS']);
-  return new ReadAfter(db.sql(), {
+  return new ReadAfter(db, {
     groupId: config.groupId ?? defaults.KAFKA_GROUP_ID,
     topics: config.topics ?? [defaults.ARTIFACT_TOPIC, defaults.RUN_TOPIC],
     timeoutMs: config.readAfterTimeoutMs ?? defaults.QUERY_READ_AFTER_TIMEOUT_MS,

@@ -36,11 +36,24 @@ function integer(name: string, fallback: number, min: number, max: number) {
   });
 }
 
+/** Unset or empty: undefined (the caller decides from what it finds, e.g. the broker count). */
+function optionalInteger(name: string, min: number, max: number) {
+  return raw.transform((value, ctx) => {
+    if (value === undefined || value === '') return undefined;
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) return fail(ctx, `${name} must be an integer from ${min} to ${max}, got "${value}"`);
+    return n;
+  });
+}
+
+// libpq's multi-host form (h1:5432,h2:5432) is no WHATWG URL: check it with its first host.
+const firstHostOnly = (value: string): string => value.replace(/^(postgres(?:ql)?:\/\/(?:[^@/?]*@)?)([^/?,]*),[^/?]*/, '$1$2');
+
 function url(name: string, fallback: string, protocols: string[], expected: string) {
   return text(name, fallback).transform((value, ctx) => {
     let protocol: string;
     try {
-      protocol = new URL(value).protocol;
+      protocol = new URL(firstHostOnly(value)).protocol;
     } catch {
       return fail(ctx, `${name} is not a valid URL`);
     }
@@ -61,6 +74,21 @@ const brokers = text('KAFKA_BROKERS', '127.0.0.1:9092').transform((value, ctx) =
   return list;
 });
 
+const readUrls = raw.transform((value, ctx) => {
+  if (value === undefined || value.trim() === '') return [];
+  const list = value.split(',').map((u) => u.trim());
+  for (const item of list) {
+    let protocol: string;
+    try {
+      protocol = new URL(item).protocol;
+    } catch {
+      return fail(ctx, 'DATABASE_READ_URLS must be a comma-separated list of postgres:// URLs, one is not a valid URL');
+    }
+    if (!['postgres:', 'postgresql:'].includes(protocol)) return fail(ctx, `DATABASE_READ_URLS must list postgres:// URLs, got ${protocol}//...`);
+  }
+  return list;
+});
+
 const logLevel = text('LOG_LEVEL', 'info').transform((value, ctx) => {
   const level = value.toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(level)) return fail(ctx, `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
@@ -70,11 +98,15 @@ const logLevel = text('LOG_LEVEL', 'info').transform((value, ctx) => {
 /** Every variable the apps and the scripts read, but the Kafka security ones (kafka-security.ts) and INGEST_TEST_*. */
 export const ENVIRONMENT = {
   DATABASE_URL: url('DATABASE_URL', 'postgres://postgres:postgres@127.0.0.1:5432/artifacts', ['postgres:', 'postgresql:'], 'a postgres://'),
+  /** Hot standbys the query app reads from (comma-separated); empty: everything from DATABASE_URL. */
+  DATABASE_READ_URLS: readUrls,
   KAFKA_BROKERS: brokers,
   ARTIFACT_TOPIC: text('ARTIFACT_TOPIC', 'prefect.artifacts'),
   RUN_TOPIC: text('RUN_TOPIC', 'prefect.runs'),
   KAFKA_GROUP_ID: text('KAFKA_GROUP_ID', 'artifact-read-model'),
   KAFKA_TOPIC_PARTITIONS: integer('KAFKA_TOPIC_PARTITIONS', 6, 1, 10_000),
+  /** Replicas of the topics the ingest app creates; unset: 3 on a cluster of 3 or more brokers, else 1. */
+  KAFKA_REPLICATION_FACTOR: optionalInteger('KAFKA_REPLICATION_FACTOR', 1, 32),
   INGEST_PARTITION_CONCURRENCY: integer('INGEST_PARTITION_CONCURRENCY', 2, 1, 64),
   INGEST_PORT: integer('INGEST_PORT', 4201, 0, 65_535),
   QUERY_PORT: integer('QUERY_PORT', 4200, 0, 65_535),
@@ -86,6 +118,8 @@ export const ENVIRONMENT = {
   SUBSCRIBE_RETENTION_SECONDS: integer('SUBSCRIBE_RETENTION_SECONDS', 3600, 1, 30 * 86_400),
   /** Query processes sharing QUERY_PORT (node:cluster); 1 runs no cluster at all. */
   QUERY_WORKERS: integer('QUERY_WORKERS', 1, 1, 64),
+  /** A standby whose replay trails by more than this is not read from until it catches up. */
+  QUERY_MAX_STALENESS_MS: integer('QUERY_MAX_STALENESS_MS', 5000, 0, 86_400_000),
   API_DEFAULT_LIMIT: integer('API_DEFAULT_LIMIT', 200, 1, Number.MAX_SAFE_INTEGER),
   // A secret: taken as given, never echoed in an error.
   API_AUTH_TOKEN: raw.transform((value) => value || undefined),

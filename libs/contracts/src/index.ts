@@ -36,7 +36,7 @@ export type { CloudEventAttributes, ContractEvent, DeadLetterReason, DecodedEven
 export { encodeEvent, messageKey } from './encode';
 export type { CloudEventMode, EncodedMessage, EncodeOptions, WirePayloads } from './encode';
 
-export { buildEvent, createEventBuilders, EVENT_BUILDER_NAMES, eventBuilders, EventPublisher, InvalidEventError } from './producer';
+export { buildEvent, createEventBuilders, EVENT_BUILDER_NAMES, eventBuilders, EventPublisher, InvalidEventError, RELIABLE_PRODUCER } from './producer';
 export type { BuildOptions, BuiltEvent, EventBuilders, EventPublisherOptions, EventSender, ProducerRecordLike, PublishedEvent, PublishMethods } from './producer';
 
 export {

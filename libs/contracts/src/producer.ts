@@ -135,6 +135,13 @@ export function createEventBuilders(defaults: BuildOptions = {}): EventBuilders 
 
 export const eventBuilders: EventBuilders = createEventBuilders();
 
+/**
+ * kafkajs producer settings that go with acks -1: the broker drops a batch the producer
+ * retries after a lost answer (no duplicate), and one request in flight keeps the order.
+ * `kafka.producer({ ...RELIABLE_PRODUCER, ... })`.
+ */
+export const RELIABLE_PRODUCER = { idempotent: true, maxInFlightRequests: 1 } as const;
+
 export interface EventPublisherOptions extends BuildOptions {
   /** kafkajs `acks`; default -1 (all in-sync replicas), which the contract's "never lost" needs. */
   acks?: -1 | 0 | 1;

@@ -8,6 +8,7 @@ import { PydanticFloatText1700000000050 } from './migrations/1700000000050-pydan
 import { CollectionRunIdIndex1700000000060 } from './migrations/1700000000060-collection-run-id-index';
 import { CollectionChange1700000000070 } from './migrations/1700000000070-collection-change';
 import { pgConnectionString } from './connection-url';
+import { failoverClient, failoverDriver } from './failover';
 
 // The apps hold connections by this type; TypeORM itself stays behind this library.
 export type { DataSource };
@@ -27,9 +28,10 @@ export interface DataSourceOptions {
 }
 
 export function createDataSource(options: DataSourceOptions): DataSource {
+  const failover = failoverClient(options.url);
   return new DataSource({
     type: 'postgres',
-    url: pgConnectionString(options.url),
+    ...(failover ? { url: pgConnectionString(failover.url), driver: failoverDriver(failover.Client) } : { url: pgConnectionString(options.url) }),
     applicationName: options.applicationName,
     synchronize: false,
     migrationsRun: false,

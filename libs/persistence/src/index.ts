@@ -3,3 +3,4 @@ export * from './sql';
 export * from './checkpoints';
 export * from './connection-url';
 export * from './changes';
+export * from './failover';

@@ -3,7 +3,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { KafkaHandle, PostgresHandle, startKafka, startPostgres, stopKafka, stopPostgres } from '../../../infra/local';
+import {
+  ClusterState,
+  ClusterUrls,
+  downCluster,
+  KafkaHandle,
+  killPostgresNode,
+  PostgresHandle,
+  promotePostgresNode,
+  restartPostgresNode,
+  startBroker,
+  startKafka,
+  startPostgres,
+  stopKafka,
+  stopPostgres,
+  upCluster,
+} from '../../../infra/local';
+import { isAlive, sleep } from '../../../infra/local/proc';
 
 // A Kafka broker and a PostgreSQL server of the spec's own, in a throw-away
 // directory: fault tests stop and restart them, which the shared test
@@ -87,6 +103,68 @@ export async function startPrivateInfra(name: string): Promise<PrivateInfra> {
     },
     async close() {
       await Promise.allSettled([stopKafka(kafkaDir), stopPostgres(postgresDir)]);
+      if (!process.env.RELIABILITY_KEEP) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ClusterInfra extends Infra {
+  dir: string;
+  state: ClusterState;
+  urls: ClusterUrls;
+  /** kill -9 of one broker's JVM; resolves once it is gone. */
+  killBroker(nodeId: number): Promise<void>;
+  startBroker(nodeId: number): Promise<void>;
+  /** kill -9 of a PostgreSQL node's postmaster (`primary`, `standby_1`, ...). */
+  killPostgres(name: string): Promise<void>;
+  restartPostgres(name: string): Promise<void>;
+  promote(name: string): Promise<void>;
+  /** SQL on one node's test database (the primary is `primary`). */
+  on<T = Record<string, unknown>>(name: string, text: string, values?: unknown[]): Promise<T[]>;
+  /** libpq's multi-host URL over every PostgreSQL node, asking for the one that accepts writes. */
+  failoverUrl: string;
+}
+
+/** The local cluster of `infra up --cluster` (3 brokers, a primary and its standbys), the spec's own, throw-away. */
+export async function startClusterInfra(name: string, standbys = 2): Promise<ClusterInfra> {
+  const dir = mkdtempSync(join(tmpdir(), `reliability-${name}-`));
+  const { state, urls } = await upCluster({ dir, persistent: false, standbys, kafkaPartitions: 6 });
+  const nodeUrl = (node: string): string => {
+    const found = state.postgres.find((n) => n.name === node);
+    if (!found) throw new Error(`no PostgreSQL node ${node}`);
+    return `postgres://postgres:postgres@127.0.0.1:${found.port}/artifacts`;
+  };
+  let writer = 'primary';
+  return {
+    dir,
+    state,
+    urls,
+    brokers: urls.KAFKA_BROKERS,
+    databaseUrl: urls.DATABASE_URL,
+    failoverUrl: `postgres://postgres:postgres@${state.postgres.map((n) => `127.0.0.1:${n.port}`).join(',')}/artifacts?target_session_attrs=read-write`,
+    // after a promotion, the promoted node holds the read model
+    admin: (text, values = []) => query(nodeUrl(writer), text, values),
+    on: (node, text, values = []) => query(nodeUrl(node), text, values),
+    async killBroker(nodeId) {
+      const broker = state.brokers.find((b) => b.nodeId === nodeId);
+      if (!broker || !isAlive(broker.pid)) return;
+      process.kill(broker.pid, 'SIGKILL');
+      while (isAlive(broker.pid)) await sleep(50);
+    },
+    async startBroker(nodeId) {
+      await startBroker(state, nodeId, 6);
+    },
+    async killPostgres(node) {
+      const pid = killPostgresNode(state, node);
+      while (isAlive(pid)) await sleep(50);
+    },
+    restartPostgres: (node) => restartPostgresNode(state, node),
+    async promote(node) {
+      await promotePostgresNode(state, node);
+      writer = node;
+    },
+    async close() {
+      await downCluster(dir).catch(() => undefined);
       if (!process.env.RELIABILITY_KEEP) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,6 @@
 // The only file that imports kafkajs (docs/style.md): swapping the client later costs one file.
 import { Admin, Consumer, Kafka, KafkaConfig, Partitioners, Producer } from 'kafkajs';
-import { kafkaClientConfig, KafkaSecurity } from '@app/contracts';
+import { kafkaClientConfig, KafkaSecurity, RELIABLE_PRODUCER } from '@app/contracts';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -78,19 +78,25 @@ export class KafkaAdapter {
     this.admin = this.kafka.admin();
     await this.admin.connect();
     await this.admin.describeCluster();
-    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false });
+    this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, ...RELIABLE_PRODUCER });
     await this.producer.connect();
   }
 
-  /** Creates missing topics; existing topics are left as they are. */
-  async ensureTopics(topics: string[], partitions: number): Promise<void> {
+  /**
+   * Creates missing topics; existing topics are left as they are. Without a replication
+   * factor: 3 on a cluster of 3 or more brokers, else 1. With 3 replicas or more, an
+   * acks=all write needs 2 of them (min.insync.replicas), so one broker may be down.
+   */
+  async ensureTopics(topics: string[], partitions: number, replicationFactor?: number): Promise<void> {
     const admin = this.requireAdmin();
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length === 0) return;
+    const replicas = replicationFactor ?? ((await admin.describeCluster()).brokers.length >= 3 ? 3 : 1);
+    const configEntries = replicas >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
     await admin.createTopics({
       waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: -1 })),
+      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replicas, configEntries })),
     });
   }
 

@@ -31,8 +31,7 @@ export class ArtifactsController {
   @Header('content-type', 'application/json')
   async readLatest(@Req() request: FastifyRequest): Promise<string> {
     const parsed = parseListRequest('artifact_collection', body(request), this.config.defaultLimit);
-    await this.readAfter.wait(request.headers);
-    return this.readModel.list('artifact_collection', parsed);
+    return this.readAfter.read(request.headers, () => this.readModel.list('artifact_collection', parsed));
   }
 
   @Post('latest/count')
@@ -40,8 +39,7 @@ export class ArtifactsController {
   @Header('content-type', 'application/json')
   async countLatest(@Req() request: FastifyRequest): Promise<string> {
     const parsed = parseCountRequest('artifact_collection', body(request));
-    await this.readAfter.wait(request.headers);
-    return this.readModel.count('artifact_collection', parsed);
+    return this.readAfter.read(request.headers, () => this.readModel.count('artifact_collection', parsed));
   }
 
   @Post('filter')
@@ -49,8 +47,7 @@ export class ArtifactsController {
   @Header('content-type', 'application/json')
   async read(@Req() request: FastifyRequest): Promise<string> {
     const parsed = parseListRequest('artifact', body(request), this.config.defaultLimit);
-    await this.readAfter.wait(request.headers);
-    return this.readModel.list('artifact', parsed);
+    return this.readAfter.read(request.headers, () => this.readModel.list('artifact', parsed));
   }
 
   @Post('count')
@@ -58,8 +55,7 @@ export class ArtifactsController {
   @Header('content-type', 'application/json')
   async count(@Req() request: FastifyRequest): Promise<string> {
     const parsed = parseCountRequest('artifact', body(request));
-    await this.readAfter.wait(request.headers);
-    return this.readModel.count('artifact', parsed);
+    return this.readAfter.read(request.headers, () => this.readModel.count('artifact', parsed));
   }
 
   @Get(':key/latest')
@@ -67,8 +63,7 @@ export class ArtifactsController {
   async readLatestByKey(@Req() request: FastifyRequest, @Param('key') key: string): Promise<string> {
     // Starlette matches {key} on the decoded path: an empty key or one holding "/" is no route.
     if (key === '' || key.includes('/')) throw unroutedError(request.method, request.url, request.headers.host);
-    await this.readAfter.wait(request.headers);
-    const artifact = storable(key) ? await this.readModel.latestByKey(key) : undefined;
+    const artifact = await this.readAfter.read(request.headers, async () => (storable(key) ? this.readModel.latestByKey(key) : undefined));
     if (artifact === undefined) throw artifactNotFound();
     return artifact;
   }
@@ -77,8 +72,7 @@ export class ArtifactsController {
   @Get(`:id(^${UUID_SEGMENT}$)`)
   @Header('content-type', 'application/json')
   async readById(@Req() request: FastifyRequest, @Param('id') id: string): Promise<string> {
-    await this.readAfter.wait(request.headers);
-    const artifact = await this.readModel.byId(id.replaceAll('-', '').toLowerCase());
+    const artifact = await this.readAfter.read(request.headers, () => this.readModel.byId(id.replaceAll('-', '').toLowerCase()));
     if (artifact === undefined) throw artifactNotFound();
     return artifact;
   }

@@ -23,13 +23,16 @@ export class HealthController {
     return 'true';
   }
 
+  // Prefect's body; with standbys (DATABASE_READ_URLS) also each read pool's state and lag.
   @Get('ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
     const up = await this.db.ping();
+    const pools = this.db.readPools().map((p) => ({ name: p.name, role: p.role, state: p.state, replay_lag_bytes: p.replayLagBytes, replay_lag_seconds: p.replayLagSeconds }));
+    const body = up ? (pools.length > 1 ? JSON.stringify({ message: 'OK', read_pools: pools }) : '{"message":"OK"}') : EXCEPTION_BODIES.unavailable;
     reply
       .status(up ? 200 : 503)
       .header('content-type', 'application/json')
-      .send(up ? '{"message":"OK"}' : EXCEPTION_BODIES.unavailable);
+      .send(body);
   }
 
   @Get('admin/version')

@@ -2,9 +2,12 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export type PoolStats = () => { in_use: number; idle: number; waiting: number };
+export type ReadPools = () => Array<{ name: string; role: string; state: string; replayLagBytes: number; replayLagSeconds: number }>;
 
-/** The query app's registry: process metrics, request durations by route template and status, and the pool. */
-export function createQueryMetrics(poolStats: PoolStats): { registry: Registry; duration: Histogram<'method' | 'route' | 'status_code'> } {
+const READ_POOL_STATES = ['up', 'lagging', 'down', 'unknown'] as const;
+
+/** The query app's registry: process metrics, request durations by route template and status, the pools and the standbys' lag. */
+export function createQueryMetrics(poolStats: PoolStats, readPools: ReadPools = () => []): { registry: Registry; duration: Histogram<'method' | 'route' | 'status_code'> } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new Histogram({
@@ -24,6 +27,36 @@ export function createQueryMetrics(poolStats: PoolStats): { registry: Registry; 
       for (const state of ['in_use', 'idle', 'waiting'] as const) this.set({ state }, stats[state]);
     },
   });
+  new Gauge({
+    name: 'query_db_read_pool_state',
+    help: 'Each PostgreSQL read pool (the primary and every DATABASE_READ_URLS standby): 1 for its current state',
+    labelNames: ['pool', 'role', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of readPools()) for (const state of READ_POOL_STATES) this.set({ pool: p.name, role: p.role, state }, p.state === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'query_db_replay_lag_bytes',
+    help: 'WAL a read pool has received but not replayed yet (0 on the primary)',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of readPools()) this.set({ pool: p.name }, p.replayLagBytes);
+    },
+  });
+  new Gauge({
+    name: 'query_db_replay_lag_seconds',
+    help: 'Age of the last transaction a read pool replayed while it is behind (0 when caught up, and on the primary)',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const p of readPools()) this.set({ pool: p.name }, p.replayLagSeconds);
+    },
+  });
   return { registry, duration };
 }
 
@@ -38,8 +71,8 @@ export function routePattern(url: string | undefined): string {
 }
 
 /** GET /metrics (Prometheus text). */
-export function registerMetrics(fastify: FastifyInstance, poolStats: PoolStats): void {
-  const { registry, duration } = createQueryMetrics(poolStats);
+export function registerMetrics(fastify: FastifyInstance, poolStats: PoolStats, readPools?: ReadPools): void {
+  const { registry, duration } = createQueryMetrics(poolStats, readPools);
   fastify.addHook('onResponse', async (request, reply) => {
     const route = routePattern(request.routeOptions.url);
     duration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);

@@ -6,7 +6,8 @@ import { detailError } from './prefect-errors';
 // a request carrying `X-Consistency-Token` is answered only once the read model holds
 // every offset the token names. The ingest app moves its checkpoint (the next offset
 // to read) in the same transaction as the rows, so `next_offset > offset` on the
-// database this app reads (primary or standby) means the rows are visible here too.
+// database this app reads (primary or standby) means the rows are visible here too:
+// the wait and the read run on the same pool (QueryDatabase.pinnedRead).
 
 export const CONSISTENCY_HEADER = 'x-consistency-token';
 
@@ -90,15 +91,21 @@ export async function waitForOffsets(sql: Sql, offsets: ConsistencyOffsets, opti
   }
 }
 
-/** What the routes call: waits for the request's token, if it has one. */
+/** Where reads run: `pinnedRead` runs `read` on the pool where `ready` succeeded. */
+export interface PinnableDatabase {
+  pinnedRead<T>(ready: (sql: Sql) => Promise<void>, read: () => Promise<T>): Promise<T>;
+}
+
+/** What the routes call: reads once the request's token, if it has one, is applied where the read runs. */
 export class ReadAfter {
   constructor(
-    private readonly sql: Sql,
+    private readonly db: PinnableDatabase,
     private readonly options: ReadAfterOptions,
   ) {}
 
-  async wait(headers: Record<string, string | string[] | undefined>): Promise<void> {
+  async read<T>(headers: Record<string, string | string[] | undefined>, read: () => Promise<T>): Promise<T> {
     const offsets = parseConsistencyHeader(headers[CONSISTENCY_HEADER], this.options.topics);
-    if (offsets !== undefined) await waitForOffsets(this.sql, offsets, this.options);
+    if (offsets === undefined) return read();
+    return this.db.pinnedRead((sql) => waitForOffsets(sql, offsets, this.options), read);
   }
 }

@@ -2,7 +2,7 @@ import { ArtifactQueryFilters, ArtifactSort, liveStatement } from '@app/filters'
 import { CHANGE_CHANNEL, ChangePosition, changesBetween, CollectionChange, comparePositions, prunedPosition, readChanges, settledPosition } from '@app/persistence';
 import type { Client } from 'pg';
 import type { Logger } from 'pino';
-import { QueryDatabase } from '../query-database';
+import type { ChangeFeedDatabase } from '../query-database';
 import { formatPosition, lastPerKey, LiveView, SnapshotReason, snapshotFrame, sseFrame } from './live-view';
 
 // One per query process: a single LISTENing connection wakes it when an ingest
@@ -44,7 +44,7 @@ export class ChangeFeed {
   private closed = false;
 
   constructor(
-    private readonly db: QueryDatabase,
+    private readonly db: ChangeFeedDatabase,
     private readonly logger: Logger,
   ) {}
 

@@ -1,0 +1,235 @@
+// `infra up --cluster` and the fault tests: a 3-broker KRaft Kafka cluster (one JVM per broker,
+// each a broker and one of 3 controller voters) and a PostgreSQL primary with hot standbys
+// streaming from it, all on 127.0.0.1, remembered in <dir>/cluster.json so `down` stops exactly that.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { HOST, freePort, isProcessOf, readText, writeFileAtomic } from './proc';
+import { ClusterMembership, newClusterId, resolveKafkaVersion, startKafka, stopKafka } from './kafka';
+import { databaseUrl, killPostgres, postgresStatus, promotePostgres, startPostgres, stopPostgres } from './postgres';
+
+export interface ClusterOptions {
+  dir: string;
+  persistent: boolean;
+  brokers?: number;
+  standbys?: number;
+  /** First PLAINTEXT port; broker i listens on base + 2i, its controller on base + 2i + 1. 0/undefined: free ports. */
+  kafkaBasePort?: number;
+  /** Primary's port; standby i listens on base + i. 0/undefined: free ports. */
+  postgresBasePort?: number;
+  kafkaVersion?: string;
+  kafkaPartitions?: number;
+}
+
+export interface BrokerState {
+  nodeId: number;
+  pid: number;
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  logFile: string;
+}
+
+export interface PostgresNodeState {
+  name: string;
+  port: number;
+  dataDir: string;
+  logFile: string;
+  /** The primary's port and slot this node was cloned from; none for the original primary. */
+  standbyOf?: { port: number; slot: string };
+}
+
+export interface ClusterState {
+  persistent: boolean;
+  version: string;
+  clusterId: string;
+  voters: string;
+  brokers: BrokerState[];
+  postgres: PostgresNodeState[];
+}
+
+export interface ClusterUrls {
+  KAFKA_BROKERS: string;
+  DATABASE_URL: string;
+  DATABASE_READ_URLS: string;
+}
+
+const stateFile = (dir: string): string => path.join(path.resolve(dir), 'cluster.json');
+
+export function readClusterState(dir: string): ClusterState | undefined {
+  const text = readText(stateFile(dir));
+  return text ? (JSON.parse(text) as ClusterState) : undefined;
+}
+
+function writeClusterState(dir: string, state: ClusterState): void {
+  writeFileAtomic(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+export function clusterUrls(state: ClusterState): ClusterUrls {
+  const [primary, ...standbys] = state.postgres;
+  return {
+    KAFKA_BROKERS: state.brokers.map((b) => `${HOST}:${b.port}`).join(','),
+    DATABASE_URL: databaseUrl(primary!.port),
+    DATABASE_READ_URLS: standbys.map((s) => databaseUrl(s.port)).join(','),
+  };
+}
+
+const membership = (state: ClusterState, nodeId: number): ClusterMembership => ({
+  nodeId,
+  voters: state.voters,
+  clusterId: state.clusterId,
+  replicas: Math.min(3, state.brokers.length),
+});
+
+async function ports(count: number, base: number | undefined, step: number): Promise<number[]> {
+  if (base) return Array.from({ length: count * step }, (_, i) => base + i);
+  const chosen: number[] = [];
+  while (chosen.length < count * step) chosen.push(await freePort(chosen));
+  return chosen;
+}
+
+/**
+ * Starts the cluster, or reuses the one recorded in dir (restarting a member that stopped).
+ * The brokers start together: none answers before the controller quorum has a majority.
+ */
+export async function upCluster(opts: ClusterOptions): Promise<{ urls: ClusterUrls; state: ClusterState }> {
+  const dir = path.resolve(opts.dir);
+  fs.mkdirSync(dir, { recursive: true });
+  let state = readClusterState(dir);
+  if (!state) {
+    const brokerCount = opts.brokers ?? 3;
+    const kafkaPorts = await ports(brokerCount, opts.kafkaBasePort, 2);
+    const pgPorts = await ports(1 + (opts.standbys ?? 2), opts.postgresBasePort, 1);
+    const brokers = Array.from({ length: brokerCount }, (_, i) => {
+      const dataDir = path.join(dir, `kafka-${i + 1}`);
+      return { nodeId: i + 1, pid: 0, port: kafkaPorts[2 * i]!, controllerPort: kafkaPorts[2 * i + 1]!, dataDir, logFile: path.join(dataDir, 'kafka.log') };
+    });
+    state = {
+      persistent: opts.persistent,
+      version: resolveKafkaVersion(opts.kafkaVersion),
+      clusterId: newClusterId(),
+      voters: brokers.map((b) => `${b.nodeId}@${HOST}:${b.controllerPort}`).join(','),
+      brokers,
+      postgres: pgPorts.map((port, i) => {
+        const dataDir = path.join(dir, i === 0 ? 'postgres-primary' : `postgres-standby-${i}`);
+        return { name: i === 0 ? 'primary' : `standby_${i}`, port, dataDir, logFile: path.join(dataDir, 'postgres.log'), standbyOf: i === 0 ? undefined : { port: pgPorts[0]!, slot: `standby_${i}` } };
+      }),
+    };
+    writeClusterState(dir, state);
+  }
+  const current = state;
+  const kafka = Promise.all(current.brokers.map((b) => (brokerRuns(b) ? Promise.resolve() : startBroker(current, b.nodeId, opts.kafkaPartitions))));
+  // standbys clone the primary, so they follow it
+  const postgres = (async () => {
+    for (const node of current.postgres) if (!postgresStatus(node.dataDir)) await startPostgresNode(current, node);
+  })();
+  const [k, p] = await Promise.allSettled([kafka, postgres]);
+  writeClusterState(dir, current);
+  if (k.status === 'rejected' || p.status === 'rejected') {
+    await downCluster(dir).catch(() => undefined);
+    throw k.status === 'rejected' ? k.reason : (p as PromiseRejectedResult).reason;
+  }
+  return { urls: clusterUrls(current), state: current };
+}
+
+const brokerRuns = (b: BrokerState): boolean => isProcessOf(b.pid, 'kafka.Kafka');
+
+/** (Re)starts one broker of the cluster recorded in state, with its ports, folder and membership. */
+export async function startBroker(state: ClusterState, nodeId: number, partitions?: number): Promise<BrokerState> {
+  const broker = state.brokers.find((b) => b.nodeId === nodeId);
+  if (!broker) throw new Error(`no broker ${nodeId} in the cluster`);
+  const handle = await startKafka({
+    dataDir: broker.dataDir,
+    port: broker.port,
+    controllerPort: broker.controllerPort,
+    version: state.version,
+    partitions,
+    cluster: membership(state, nodeId),
+  });
+  broker.pid = handle.pid;
+  return broker;
+}
+
+async function startPostgresNode(state: ClusterState, node: PostgresNodeState): Promise<void> {
+  await startPostgres({ dataDir: node.dataDir, port: node.port, persistent: state.persistent, standbyOf: node.standbyOf });
+}
+
+/** Restarts a PostgreSQL node (a standby keeps streaming from where it stopped). */
+export async function restartPostgresNode(state: ClusterState, name: string): Promise<void> {
+  const node = state.postgres.find((n) => n.name === name);
+  if (!node) throw new Error(`no PostgreSQL node ${name} in the cluster`);
+  await startPostgresNode(state, node);
+}
+
+export function killPostgresNode(state: ClusterState, name: string): number | undefined {
+  const node = state.postgres.find((n) => n.name === name);
+  return node ? killPostgres(node.dataDir) : undefined;
+}
+
+export async function promotePostgresNode(state: ClusterState, name: string): Promise<void> {
+  const node = state.postgres.find((n) => n.name === name);
+  if (!node) throw new Error(`no PostgreSQL node ${name} in the cluster`);
+  await promotePostgres(node.dataDir);
+}
+
+/** Stops every member; a non-persistent cluster's folders are deleted. */
+export async function downCluster(dir: string): Promise<ClusterState | undefined> {
+  const state = readClusterState(dir);
+  if (!state) return undefined;
+  const errors: string[] = [];
+  await Promise.all(state.brokers.map((b) => stopKafka(b.dataDir).catch((err: Error) => errors.push(`Kafka ${b.nodeId}: ${err.message}`))));
+  for (const node of [...state.postgres].reverse()) await stopPostgres(node.dataDir).catch((err: Error) => errors.push(`PostgreSQL ${node.name}: ${err.message}`));
+  if (errors.length) throw new Error(`stopping the local cluster: ${errors.join('; ')}`);
+  if (!state.persistent) for (const member of [...state.brokers, ...state.postgres]) fs.rmSync(member.dataDir, { recursive: true, force: true });
+  fs.rmSync(stateFile(dir), { force: true });
+  return state;
+}
+
+export interface PostgresNodeStatus {
+  name: string;
+  port: number;
+  alive: boolean;
+  role?: 'primary' | 'standby';
+  /** Standbys: WAL received but not replayed yet, and the age of the last replayed transaction when behind. */
+  replayLagBytes?: number;
+  replayLagSeconds?: number;
+  replayPaused?: boolean;
+}
+
+export interface ClusterStatus {
+  brokers: Array<{ nodeId: number; port: number; pid: number; alive: boolean }>;
+  postgres: PostgresNodeStatus[];
+}
+
+export async function clusterStatus(dir: string): Promise<ClusterStatus | undefined> {
+  const state = readClusterState(dir);
+  if (!state) return undefined;
+  return {
+    brokers: state.brokers.map((b) => ({ nodeId: b.nodeId, port: b.port, pid: b.pid, alive: brokerRuns(b) })),
+    postgres: await Promise.all(state.postgres.map((node) => nodeStatus(node))),
+  };
+}
+
+async function nodeStatus(node: PostgresNodeState): Promise<PostgresNodeStatus> {
+  const base = { name: node.name, port: node.port };
+  if (!postgresStatus(node.dataDir)) return { ...base, alive: false };
+  const client = new Client({ connectionString: databaseUrl(node.port), connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ standby: boolean; bytes: string | null; seconds: number | null; paused: boolean | null }>(REPLICA_LAG_SQL);
+    const row = rows[0]!;
+    if (!row.standby) return { ...base, alive: true, role: 'primary' };
+    return { ...base, alive: true, role: 'standby', replayLagBytes: Number(row.bytes ?? 0), replayLagSeconds: row.seconds ?? 0, replayPaused: row.paused ?? false };
+  } catch {
+    return { ...base, alive: false };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Whether the server is a standby and, if so, how far its replay trails what it received. */
+export const REPLICA_LAG_SQL = `SELECT pg_is_in_recovery() AS standby,
+  pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::text AS bytes,
+  CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+       ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 END AS seconds,
+  CASE WHEN pg_is_in_recovery() THEN pg_is_wal_replay_paused() END AS paused`;

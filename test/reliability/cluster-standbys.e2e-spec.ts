@@ -1,0 +1,112 @@
+import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../../infra/local/apps';
+import { report } from './support/report';
+import { Workload } from './support/workload';
+import { Load, sleep, World } from './support/world';
+
+// Issue #14, faults 2 and 4: the query app reading from 2 hot standbys
+// (DATABASE_READ_URLS). kill -9 of one standby while requests run at a steady
+// rate fails none of them; the standby, restarted, is read from again. A standby
+// whose replay is paused past QUERY_MAX_STALENESS_MS is skipped, then used again
+// once replay resumes.
+
+jest.setTimeout(300_000);
+
+interface ReadPool {
+  name: string;
+  role: string;
+  state: string;
+  replay_lag_bytes: number;
+  replay_lag_seconds: number;
+}
+
+describe('reliability: the query app on hot standbys', () => {
+  let world: World;
+  let query: AppProcess;
+
+  const pools = async (): Promise<ReadPool[]> => ((await (await fetch(`${query.url}/api/ready`)).json()) as { read_pools: ReadPool[] }).read_pools;
+  const poolOf = async (port: number): Promise<ReadPool> => (await pools()).find((p) => p.name.startsWith(`127.0.0.1:${port}/`))!;
+  const waitState = (port: number, state: string): Promise<ReadPool> => waitFor(`pool ${port} ${state}`, async () => ((await poolOf(port)).state === state ? poolOf(port) : undefined), 60_000, 100);
+  const count = async (): Promise<number> => {
+    const response = await fetch(`${query.url}/api/artifacts/count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    if (response.status !== 200) throw new Error(`count answered ${response.status}: ${await response.text()}`);
+    return Number(await response.text());
+  };
+  const primaryCount = async (): Promise<number> => Number((await world.cluster.on<{ n: string }>('primary', 'SELECT count(*) AS n FROM artifact'))[0]!.n);
+  /** Sessions the query app holds on a standby: it is being read from. */
+  const sessionsOn = async (node: string): Promise<number> =>
+    Number((await world.cluster.on<{ n: string }>(node, "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'artifact-query'"))[0]!.n);
+
+  beforeAll(async () => {
+    world = await World.create('standbys', { cluster: { standbys: 2 } });
+    await world.startIngest();
+    const load = new Load(world, new Workload(41), 2_000, 1_000);
+    await load.done;
+    await load.stop();
+    await world.waitDrained();
+    const env = world.ingestEnv({ QUERY_PORT: String(await freePort()), DATABASE_READ_URLS: world.cluster.urls.DATABASE_READ_URLS, QUERY_MAX_STALENESS_MS: '1000' });
+    query = spawnApp('query', env);
+    world.apps.push(query);
+    await waitForStatus(query, '/api/ready', 200);
+  });
+
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  test('kill -9 of a standby while queries run: no request fails, and the restarted standby is read from again', async () => {
+    const [standby1] = world.cluster.state.postgres.filter((n) => n.name === 'standby_1');
+    await waitState(standby1!.port, 'up');
+    const expected = await primaryCount();
+    let requests = 0;
+    const failures: string[] = [];
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        requests++;
+        await count().then(
+          (n) => n === expected || failures.push(`count ${n}, expected ${expected}`),
+          (error: Error) => failures.push(error.message),
+        );
+        await sleep(10);
+      }
+    })();
+    await sleep(1_000);
+    const killedAt = Date.now();
+    await world.cluster.killPostgres('standby_1');
+    await waitState(standby1!.port, 'down');
+    const markedDownMs = Date.now() - killedAt;
+    await sleep(1_000);
+    await world.cluster.restartPostgres('standby_1');
+    await waitState(standby1!.port, 'up');
+    await waitFor('reads on the restarted standby', async () => ((await sessionsOn('standby_1')) > 0 ? true : undefined), 30_000, 100);
+    running = false;
+    await loop;
+    report('cluster standby kill', { requests, failed: failures.length, markedDownMs });
+    expect(requests).toBeGreaterThan(50);
+    expect(failures).toEqual([]);
+  });
+
+  test('a standby whose replay is paused past QUERY_MAX_STALENESS_MS is skipped, then used again after resume', async () => {
+    const [standby2] = world.cluster.state.postgres.filter((n) => n.name === 'standby_2');
+    await waitState(standby2!.port, 'up');
+    await world.cluster.on('standby_2', 'SELECT pg_wal_replay_pause()');
+    const load = new Load(world, new Workload(42), 1_000, 500);
+    await load.done;
+    await load.stop();
+    await world.waitDrained();
+    const lagging = await waitState(standby2!.port, 'lagging');
+    expect(lagging.replay_lag_seconds).toBeGreaterThan(1);
+    const metrics = await (await fetch(`${query.url}/metrics`)).text();
+    expect(metrics).toContain(`query_db_read_pool_state{pool="127.0.0.1:${standby2!.port}/artifacts",role="standby",state="lagging"} 1`);
+    const expected = await primaryCount();
+    // standby_2 still holds the older count; every answer must be the primary's
+    const answers = new Set<number>();
+    for (let i = 0; i < 40; i++) answers.add(await count());
+    expect([...answers]).toEqual([expected]);
+
+    await world.cluster.on('standby_2', 'SELECT pg_wal_replay_resume()');
+    const back = await waitState(standby2!.port, 'up');
+    expect(back.replay_lag_seconds).toBeLessThanOrEqual(1);
+    report('cluster standby pause', { lagSecondsWhilePaused: lagging.replay_lag_seconds, lagBytesWhilePaused: lagging.replay_lag_bytes });
+  });
+});
