@@ -1,5 +1,5 @@
-import { DecodedEvent, RUN_EVENT_TYPES, RunEventType } from '@app/contracts';
-import { ColumnKind, RUN_COLUMNS, RUN_EVENT_TARGET, RUN_TABLES, runRow, RunRows, RunTable } from './run-tables';
+import { DecodedEvent, RUN_EVENT_TYPES, RunEventType, ValueKind } from '@app/contracts';
+import { RUN_COLUMNS, RUN_EVENT_TARGET, RUN_TABLES, runRow, RunRows, RunTable } from './run-tables';
 import { compareText, SqlStatement } from './sql';
 import { BatchStats, count, emptyStats } from './stats';
 
@@ -70,14 +70,16 @@ export function planRuns(events: readonly DecodedEvent[]): RunPlan {
   return { writes, statements: runStatements(writes), stats };
 }
 
-const ARRAY_TYPE: Record<ColumnKind, string> = {
+// How a value travels: `tags` as one JSON array text per row (unnest would flatten a text[][]), an object as jsonb text.
+const ARRAY_TYPE: Record<ValueKind, string> = {
   uuid: 'uuid[]',
-  timestamptz: 'timestamptz[]',
+  timestamp: 'timestamptz[]',
   text: 'text[]',
   tags: 'json[]',
   boolean: 'bool[]',
-  int4: 'int4[]',
-  jsonb: 'jsonb[]',
+  int32: 'int4[]',
+  json: 'json[]',
+  object: 'jsonb[]',
 };
 
 function upsertText(table: RunTable): string {
@@ -116,9 +118,9 @@ const SQL = Object.fromEntries(
   RUN_TABLES.map((table) => [table, { upsert: upsertText(table), tombstone: tombstoneText(table), delete: deleteText(table) }]),
 ) as Record<RunTable, { upsert: string; tombstone: string; delete: string }>;
 
-function columnValue(kind: ColumnKind, value: unknown): unknown {
+function columnValue(kind: ValueKind, value: unknown): unknown {
   if (kind === 'tags') return JSON.stringify(value);
-  if (kind === 'jsonb') return value === null ? null : JSON.stringify(value);
+  if (kind === 'object') return value === null ? null : JSON.stringify(value);
   return value;
 }
 
