@@ -1,6 +1,6 @@
 import { DecodedEvent, RUN_EVENT_TYPES, RunEventType, ValueKind } from '@app/contracts';
 import { RUN_COLUMNS, RUN_EVENT_TARGET, RUN_TABLES, runRow, RunRows, RunTable } from './run-tables';
-import { compareText, SqlStatement } from './sql';
+import { ARRAY_TYPE, compareText, SqlStatement } from './sql';
 import { BatchStats, count, emptyStats } from './stats';
 
 // Flows, deployments, flow runs and task runs: snapshots, last writer wins on
@@ -70,17 +70,6 @@ export function planRuns(events: readonly DecodedEvent[]): RunPlan {
   return { writes, statements: runStatements(writes), stats };
 }
 
-// How a value travels: `tags` as one JSON array text per row (unnest would flatten a text[][]), an object as jsonb text.
-const ARRAY_TYPE: Record<ValueKind, string> = {
-  uuid: 'uuid[]',
-  timestamp: 'timestamptz[]',
-  text: 'text[]',
-  tags: 'json[]',
-  boolean: 'bool[]',
-  int32: 'int4[]',
-  json: 'json[]',
-  object: 'jsonb[]',
-};
 
 function upsertText(table: RunTable): string {
   const columns = RUN_COLUMNS[table];
