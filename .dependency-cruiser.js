@@ -19,6 +19,19 @@ module.exports = {
       to: { path: '^((apps|scripts|test|bench|infra)/|libs/(?!contracts/))' },
     },
     {
+      name: 'logging-imports-nothing-of-ours-and-only-apps-import-it',
+      severity: 'error',
+      comment: 'libs/logging adapts Nest\'s logger to pino for both apps; the other libs stay free of Nest.',
+      from: { path: '^(libs/(?!logging/)|scripts/|bench/)' },
+      to: { path: '^libs/logging/' },
+    },
+    {
+      name: 'logging-is-a-leaf',
+      severity: 'error',
+      from: { path: '^libs/logging/' },
+      to: { path: '^((apps|scripts|test|bench|infra)/|libs/(?!logging/))' },
+    },
+    {
       name: 'pure-libs-without-nest-or-typeorm',
       severity: 'error',
       comment: 'Projections and filters are pure event/filter -> SQL functions (docs/style.md "A projection").',

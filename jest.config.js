@@ -1,8 +1,8 @@
 // Three levels (docs/style.md): unit specs need nothing, integration specs a real
 // PostgreSQL, e2e specs both apps with a real Kafka broker and PostgreSQL.
 const moduleNameMapper = {
-  '^@app/(contracts|projections|filters|persistence)$': '<rootDir>/libs/$1/src',
-  '^@app/(contracts|projections|filters|persistence)/(.*)$': '<rootDir>/libs/$1/src/$2',
+  '^@app/(contracts|projections|filters|persistence|logging)$': '<rootDir>/libs/$1/src',
+  '^@app/(contracts|projections|filters|persistence|logging)/(.*)$': '<rootDir>/libs/$1/src/$2',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: true }] };
 const common = { rootDir: __dirname, moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform, testEnvironment: 'node' };

@@ -1,7 +1,7 @@
 import { DEAD_LETTER_REASONS, decodeMessage } from '@app/contracts';
 import { CliError, parseArgs, readEnv, resolveTopics } from './cli';
 import { describe as describeMessage, describeJsonLine, MessageView, renderValue } from './describe';
-import { formatLag, lagRows, samples } from './lag';
+import { formatLag, lagRows } from './lag';
 import { formatSummary, LineDefaults, parseLine } from './publish';
 import { renderProgress } from './progress';
 import { formatReplay, parseReasonFilter, replayMessage, UNREPLAYABLE_REASONS } from './replay-dlq';
@@ -285,35 +285,16 @@ describe('events tail: where to start', () => {
 });
 
 describe('events lag', () => {
-  const metrics = [
-    '# HELP ingest_projection_freshness_seconds x',
-    '# TYPE ingest_projection_freshness_seconds gauge',
-    'ingest_projection_freshness_seconds{topic="a",partition="0"} 0',
-    'ingest_projection_freshness_seconds{topic="a",partition="1"} 75.5',
-    'ingest_consumer_lag_messages{topic="a",partition="1"} 12',
-  ].join('\n');
+  const partitions = [
+    { topic: 'a', partition: 0, high_watermark: '10', checkpoint: '10', lag: '0', freshness_seconds: 0 },
+    { topic: 'a', partition: 1, high_watermark: '20', checkpoint: '8', lag: '12', freshness_seconds: 75.5 },
+    { topic: 'a', partition: 2, high_watermark: '3', checkpoint: null, lag: '3', freshness_seconds: null },
+  ];
 
-  it('reads samples of one metric from the Prometheus text format', () => {
-    expect(samples(metrics, 'ingest_projection_freshness_seconds')).toEqual([
-      { labels: { topic: 'a', partition: '0' }, value: 0 },
-      { labels: { topic: 'a', partition: '1' }, value: 75.5 },
-    ]);
-  });
-
-  it('joins /ready partitions with freshness and prints a table', () => {
-    const rows = lagRows(
-      {
-        caught_up: false,
-        partitions: [
-          { topic: 'a', partition: 0, high_watermark: '10', checkpoint: '10', lag: '0' },
-          { topic: 'a', partition: 1, high_watermark: '20', checkpoint: '8', lag: '12' },
-          { topic: 'a', partition: 2, high_watermark: '3', checkpoint: null, lag: '3' },
-        ],
-      },
-      metrics,
-    );
+  it('reads the partitions of GET /status and prints a table', () => {
+    const { caughtUp, rows } = lagRows({ caught_up: false, partitions });
     expect(rows.map((r) => r.freshness_seconds)).toEqual([0, 75.5, null]);
-    expect(formatLag(rows, false)).toBe(
+    expect(formatLag(rows, caughtUp)).toBe(
       [
         'TOPIC  PARTITION  HIGH-WATER  CHECKPOINT  LAG  FRESHNESS',
         'a              0          10          10    0       0.0s',
@@ -322,6 +303,15 @@ describe('events lag', () => {
         'total lag: 15 messages; behind',
         '',
       ].join('\n'),
+    );
+  });
+
+  it('fails on a missing value instead of reading it as 0 or unknown, and on the app\'s own error', () => {
+    const { freshness_seconds: _, ...withoutFreshness } = partitions[1]!;
+    expect(() => lagRows({ caught_up: false, partitions: [partitions[0]!, withoutFreshness as never] })).toThrow(/without caught_up or complete partitions/);
+    expect(() => lagRows({ partitions })).toThrow(/without caught_up/);
+    expect(() => lagRows({ caught_up: null, partitions: [], error: 'Kafka or PostgreSQL did not answer within 3000 ms' })).toThrow(
+      'the ingest app cannot compute its lag: Kafka or PostgreSQL did not answer within 3000 ms',
     );
   });
 });

@@ -3,46 +3,44 @@ import { CliEnv, CliError, parseArgs } from './cli';
 export const LAG_USAGE = 'events lag [--json]   (reads INGEST_URL, default http://127.0.0.1:4201)';
 
 export const LAG_HELP = `${LAG_USAGE}
-  Per topic-partition: high-water mark, the ingest app's stored checkpoint, lag and freshness (from its /ready and /metrics).
+  Per topic-partition: high-water mark, the ingest app's stored checkpoint, lag and freshness (from its GET /status).
   --json   the same as one JSON object
 `;
 
 const HTTP_TIMEOUT_MS = 5_000;
 
-interface ReadyPartition {
+export interface LagRow {
   topic: string;
   partition: number;
   high_watermark: string;
   checkpoint: string | null;
   lag: string;
-}
-
-interface ReadyBody {
-  caught_up: boolean;
-  partitions?: ReadyPartition[];
-  error?: string;
-}
-
-export interface LagRow extends ReadyPartition {
+  /** null: unknown (another instance owns the partition, or nothing was applied from it yet). */
   freshness_seconds: number | null;
 }
 
-/** `name{labels} value` samples of one metric in Prometheus text format. */
-export function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
-  const out: { labels: Record<string, string>; value: number }[] = [];
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const labels: Record<string, string> = {};
-    for (const m of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    out.push({ labels, value: Number(match[3]) });
-  }
-  return out;
+/** The parts of the ingest app's GET /status this command reads. */
+export interface StatusBody {
+  caught_up: boolean | null;
+  partitions: LagRow[];
+  error?: string;
 }
 
-export function lagRows(ready: ReadyBody, metrics: string): LagRow[] {
-  const freshness = new Map(samples(metrics, 'ingest_projection_freshness_seconds').map((s) => [`${s.labels.topic}:${s.labels.partition}`, s.value]));
-  return (ready.partitions ?? []).map((p) => ({ ...p, freshness_seconds: freshness.get(`${p.topic}:${p.partition}`) ?? null }));
+const isRow = (r: Partial<LagRow>) =>
+  typeof r.topic === 'string' &&
+  typeof r.partition === 'number' &&
+  typeof r.high_watermark === 'string' &&
+  (r.checkpoint === null || typeof r.checkpoint === 'string') &&
+  typeof r.lag === 'string' &&
+  (r.freshness_seconds === null || typeof r.freshness_seconds === 'number');
+
+/** The lag rows of a /status answer; a missing field is an error, never read as 0. */
+export function lagRows(status: Partial<StatusBody>): { caughtUp: boolean; rows: LagRow[] } {
+  if (status.error !== undefined || status.caught_up === null) throw new CliError(`the ingest app cannot compute its lag: ${status.error ?? 'unknown error'}`);
+  if (typeof status.caught_up !== 'boolean' || !Array.isArray(status.partitions) || !status.partitions.every(isRow)) {
+    throw new CliError('the ingest app answered /status without caught_up or complete partitions (an older ingest app?)');
+  }
+  return { caughtUp: status.caught_up, rows: status.partitions };
 }
 
 function seconds(value: number | null): string {
@@ -73,20 +71,20 @@ async function get(url: string): Promise<{ status: number; body: string }> {
   }
 }
 
-/** Lag per topic-partition from the ingest app's `/ready` (503 just means behind), freshness from its `/metrics`. */
+/** Lag and freshness per topic-partition from the ingest app's GET /status. */
 export async function lagCommand(argv: string[], env: CliEnv, io: { stdout: NodeJS.WritableStream }): Promise<number> {
   const { positional, options } = parseArgs(argv, { json: 'flag' });
   if (positional.length > 0) throw new CliError(`usage: ${LAG_USAGE}`, 2);
-  const [ready, metrics] = await Promise.all([get(`${env.ingestUrl}/ready`), get(`${env.ingestUrl}/metrics`)]);
-  let body: ReadyBody;
+  const url = `${env.ingestUrl}/status`;
+  const response = await get(url);
+  if (response.status !== 200) throw new CliError(`${url} answered ${response.status}`);
+  let body: Partial<StatusBody>;
   try {
-    body = JSON.parse(ready.body) as ReadyBody;
+    body = JSON.parse(response.body) as Partial<StatusBody>;
   } catch {
-    throw new CliError(`${env.ingestUrl}/ready answered ${ready.status} with a body that is not JSON`);
+    throw new CliError(`${url} answered with a body that is not JSON`);
   }
-  if (body.error) throw new CliError(`the ingest app cannot compute its lag: ${body.error}`);
-  if (metrics.status !== 200) throw new CliError(`${env.ingestUrl}/metrics answered ${metrics.status}`);
-  const rows = lagRows(body, metrics.body);
-  io.stdout.write(options.json ? `${JSON.stringify({ caught_up: body.caught_up, partitions: rows })}\n` : formatLag(rows, body.caught_up));
+  const { caughtUp, rows } = lagRows(body);
+  io.stdout.write(options.json ? `${JSON.stringify({ caught_up: caughtUp, partitions: rows })}\n` : formatLag(rows, caughtUp));
   return 0;
 }

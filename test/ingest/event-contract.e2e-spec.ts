@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { CloudEventMode, encodeEvent, EventType, rawJson, WirePayloads } from '@app/contracts';
 import { collectionId } from '@app/projections';
 import { AppProcess } from '../../infra/local/apps';
-import { IngestFixture, metric, scrape } from '../support/ingest-fixture';
+import { count, ingestCounts, IngestFixture } from '../support/ingest-fixture';
 
 jest.setTimeout(120_000);
 
@@ -214,7 +214,7 @@ describe('ingest: the event contract through Kafka and PostgreSQL', () => {
   });
 
   test('every one of the 11 types was applied at least once, from both bindings, none dead-lettered', async () => {
-    const text = await scrape(ingest);
+    const text = await ingestCounts(ingest);
     const types = [
       'prefect.artifact.created',
       'prefect.artifact.updated',
@@ -228,8 +228,8 @@ describe('ingest: the event contract through Kafka and PostgreSQL', () => {
       'prefect.task-run.upserted',
       'prefect.task-run.deleted',
     ];
-    expect(types.filter((type) => metric(text, 'ingest_events_applied_total', { type }) < 1)).toEqual([]);
-    expect(metric(text, 'ingest_events_dead_lettered_total')).toBe(0);
+    expect(types.filter((type) => count(text, 'applied', { type }) < 1)).toEqual([]);
+    expect(count(text, 'dead_lettered')).toBe(0);
     const bindings = new Set(world.produced.map((p) => (p.message.headers['ce_specversion'] ? 'binary' : 'structured')));
     expect([...bindings].sort()).toEqual(['binary', 'structured']);
   });
@@ -287,7 +287,7 @@ describe('ingest: the event contract through Kafka and PostgreSQL', () => {
       const [old, latest] = [randomUUID(), randomUUID()];
       await world.produce('artifacts', [create(old, key, 10, { metadata_: { v: 'old' } }), create(latest, key, 20)]);
       await settle();
-      const before = await scrape(ingest);
+      const before = await ingestCounts(ingest);
       const upd = (id: string, at: number, fields: Record<string, unknown>) => encodeEvent('prefect.artifact.updated', { id, key, updated: T(at), ...fields });
       await world.produce('artifacts', [
         upd(old, 100, { description: 'old edited', metadata_: { v: 'edited' } }),
@@ -300,11 +300,11 @@ describe('ingest: the event contract through Kafka and PostgreSQL', () => {
       expect(tables.artifact.find((r) => r.id === old)).toMatchObject({ description: 'old edited', metadata_: '{"v":"edited"}', updated: C(100), data: '"v@10"' });
       expect(tables.artifact.find((r) => r.id === latest)).toMatchObject({ description: 'created 20', data: '{"n":1.0}', updated: C(110) });
       expect(tables.artifact_collection.find((r) => r.key === key)).toMatchObject({ latest_id: latest, description: 'created 20', data: '{"n":1.0}', updated: C(110), created: C(10) });
-      const after = await scrape(ingest);
-      expect(metric(after, 'ingest_events_applied_total', { type: 'prefect.artifact.updated' }) - metric(before, 'ingest_events_applied_total', { type: 'prefect.artifact.updated' })).toBe(2);
-      expect(metric(after, 'ingest_events_ignored_total', { reason: 'stale' }) - metric(before, 'ingest_events_ignored_total', { reason: 'stale' })).toBe(1);
-      expect(metric(after, 'ingest_events_ignored_total', { reason: 'unknown_id' }) - metric(before, 'ingest_events_ignored_total', { reason: 'unknown_id' })).toBe(1);
-      expect(metric(after, 'ingest_events_dead_lettered_total') - metric(before, 'ingest_events_dead_lettered_total')).toBe(0);
+      const after = await ingestCounts(ingest);
+      expect(count(after, 'applied', { type: 'prefect.artifact.updated' }) - count(before, 'applied', { type: 'prefect.artifact.updated' })).toBe(2);
+      expect(count(after, 'ignored', { reason: 'stale' }) - count(before, 'ignored', { reason: 'stale' })).toBe(1);
+      expect(count(after, 'ignored', { reason: 'unknown_id' }) - count(before, 'ignored', { reason: 'unknown_id' })).toBe(1);
+      expect(count(after, 'dead_lettered') - count(before, 'dead_lettered')).toBe(0);
     });
 
     test('snapshots are last-writer-wins; a tombstone beats a late older snapshot; a newer snapshot revives', async () => {

@@ -4,8 +4,9 @@ import { dlqTopic, encodeEvent, EncodedMessage } from '@app/contracts';
 import { readTables } from '@app/projections';
 import { sqlOf } from '@app/persistence';
 import { AppProcess, waitFor } from '../../infra/local/apps';
+import type { IngestCounts } from '../../apps/ingest/src/ingest.metrics';
 import { createTestDatabase } from '../support/database';
-import { getText, IngestFixture, metric, ProducedMessage, scrape, waitForHttp } from '../support/ingest-fixture';
+import { count, getText, ingestCounts, IngestFixture, ProducedMessage, waitForHttp } from '../support/ingest-fixture';
 
 jest.setTimeout(180_000);
 
@@ -184,29 +185,29 @@ describe('ingest: lifecycle', () => {
       await Promise.all([world.caughtUp(a), world.caughtUp(b)]);
       expect(await world.tables()).toEqual(world.oracle());
 
-      const [ma, mb] = await Promise.all([scrape(a), scrape(b)]);
+      const [ma, mb] = await Promise.all([ingestCounts(a), ingestCounts(b)]);
       const topic = { topic: world.topics.artifacts };
-      expect(metric(ma, 'ingest_events_consumed_total')).toBeGreaterThan(0);
-      expect(metric(mb, 'ingest_events_consumed_total')).toBeGreaterThan(0);
-      expect(metric(ma, 'ingest_events_applied_total', topic) + metric(mb, 'ingest_events_applied_total', topic)).toBe(wave1.length);
+      expect(count(ma, 'consumed')).toBeGreaterThan(0);
+      expect(count(mb, 'consumed')).toBeGreaterThan(0);
+      expect(count(ma, 'applied', topic) + count(mb, 'applied', topic)).toBe(wave1.length);
 
       // One instance stops while the other has a batch in flight: the group rebalances under
       // that batch. The survivor must give the batch up, rejoin, take every partition and go on.
       const target = wave1[0]!;
       const hold = await world.holdCheckpoints({ row: { topic: target.topic, partition: target.partition } });
       let survivor: AppProcess;
-      let before: string;
+      let before: IngestCounts;
       let wave2: ProducedMessage[];
       try {
         wave2 = await world.produce('artifacts', artifacts(200, 'g2').map((m) => ({ ...m, key: target.message.key })));
         // Blocked for longer than the heartbeat interval (1 s): its next heartbeat reaches the coordinator.
         await hold.waitForBlockedBatch(1_500);
-        const [ca, cb] = await Promise.all([scrape(a), scrape(b)]);
+        const [ca, cb] = await Promise.all([ingestCounts(a), ingestCounts(b)]);
         // The blocked batch was counted as consumed by the instance that owns the partition.
-        const owner = metric(ca, 'ingest_events_consumed_total') - metric(ma, 'ingest_events_consumed_total') === wave2.length ? a : b;
+        const owner = count(ca, 'consumed') - count(ma, 'consumed') === wave2.length ? a : b;
         survivor = owner;
         before = owner === a ? ma : mb;
-        expect(metric(owner === a ? cb : ca, 'ingest_events_consumed_total')).toBe(metric(owner === a ? mb : ma, 'ingest_events_consumed_total'));
+        expect(count(owner === a ? cb : ca, 'consumed')).toBe(count(owner === a ? mb : ma, 'consumed'));
         expect(await (owner === a ? b : a).stop()).toBe(0);
         await waitFor('the group to rebalance', async () => ((await world.kafka.admin.describeGroups([world.groupId])).groups[0]?.state === 'PreparingRebalance' ? true : undefined));
       } finally {
@@ -214,7 +215,7 @@ describe('ingest: lifecycle', () => {
       }
       await world.caughtUp(survivor, 30_000);
       expect(await world.tables()).toEqual(world.oracle());
-      expect(metric(await scrape(survivor), 'ingest_events_applied_total', topic)).toBe(metric(before, 'ingest_events_applied_total', topic) + wave2.length);
+      expect(count(await ingestCounts(survivor), 'applied', topic)).toBe(count(before, 'applied', topic) + wave2.length);
       const after = await waitFor('a stable group of one', async () => ((await assignments()).size === 1 ? assignments() : undefined), 30_000);
       expect([...after.values()].map((ps) => ps.length)).toEqual([6]);
 

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { dlqTopic, encodeEvent, stringifyJson } from '@app/contracts';
 import { AppProcess } from '../../infra/local/apps';
 import { readAll } from '../support/kafka';
-import { IngestFixture, metric, Outbound, ProducedMessage, scrape, Stream } from '../support/ingest-fixture';
+import { count, ingestCounts, IngestFixture, Outbound, ProducedMessage, Stream } from '../support/ingest-fixture';
 
 jest.setTimeout(120_000);
 
@@ -202,11 +202,11 @@ describe('ingest: poison messages go to <topic>.dlq and do not block their parti
     expect(await world.tables()).toEqual(world.oracle());
     const checkpoints = await world.checkpoints();
     for (const p of poison.values()) expect(checkpoints.get(`${p.topic}:${p.partition}`)! > BigInt(p.offset)).toBe(true);
-    const text = await scrape(ingest);
-    expect(metric(text, 'ingest_events_dead_lettered_total')).toBe(CASES.length);
+    const text = await ingestCounts(ingest);
+    expect(count(text, 'dead_lettered')).toBe(CASES.length);
     for (const reason of new Set(CASES.map((c) => c.reason))) {
-      expect([reason, metric(text, 'ingest_events_dead_lettered_total', { reason })]).toEqual([reason, CASES.filter((c) => c.reason === reason).length]);
+      expect([reason, count(text, 'dead_lettered', { reason })]).toEqual([reason, CASES.filter((c) => c.reason === reason).length]);
     }
-    expect(metric(text, 'ingest_events_applied_total')).toBe(CASES.length);
+    expect(count(text, 'applied')).toBe(CASES.length);
   });
 });

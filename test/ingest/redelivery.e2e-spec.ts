@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { encodeEvent, EncodedMessage } from '@app/contracts';
 import { AppProcess } from '../../infra/local/apps';
-import { IngestFixture, metric, scrape } from '../support/ingest-fixture';
+import type { IngestCounts } from '../../apps/ingest/src/ingest.metrics';
+import { count, ingestCounts, IngestFixture } from '../support/ingest-fixture';
 
 jest.setTimeout(120_000);
 
@@ -31,8 +32,8 @@ function history(): { artifacts: EncodedMessage[]; runs: EncodedMessage[] } {
   return { artifacts, runs };
 }
 
-function appliedTotal(text: string): number {
-  return metric(text, 'ingest_events_applied_total');
+function appliedTotal(counts: IngestCounts): number {
+  return count(counts, 'applied');
 }
 
 describe('ingest: duplicate delivery leaves the read model unchanged', () => {
@@ -56,7 +57,7 @@ describe('ingest: duplicate delivery leaves the read model unchanged', () => {
     const once = await world.tables();
     expect(once).toEqual(world.oracle());
     expect(once.artifact.length).toBeGreaterThan(30);
-    const before = await scrape(ingest);
+    const before = await ingestCounts(ingest);
 
     // Same ids, same payloads, new offsets: a producer retrying after a timeout.
     const again = await world.produce('artifacts', artifacts);
@@ -65,13 +66,13 @@ describe('ingest: duplicate delivery leaves the read model unchanged', () => {
     expect(await world.tables()).toEqual(once);
     expect(await world.tables()).toEqual(world.oracle());
 
-    const after = await scrape(ingest);
-    const delta = (name: string, labels: Record<string, string> = {}) => metric(after, name, labels) - metric(before, name, labels);
-    expect(delta('ingest_events_consumed_total')).toBe(artifacts.length + runs.length);
+    const after = await ingestCounts(ingest);
+    const delta = (name: keyof IngestCounts, labels: Parameters<typeof count>[2] = {}) => count(after, name, labels) - count(before, name, labels);
+    expect(delta('consumed')).toBe(artifacts.length + runs.length);
     // No new artifact version: every created was a duplicate or a tombstoned id.
-    expect(delta('ingest_events_applied_total', { type: 'prefect.artifact.created' })).toBe(0);
+    expect(delta('applied', { type: 'prefect.artifact.created' })).toBe(0);
     const creates = again.filter((p) => p.event?.type === 'prefect.artifact.created').length;
-    expect(delta('ingest_events_ignored_total', { reason: 'duplicate' }) + delta('ingest_events_ignored_total', { reason: 'tombstoned' })).toBeGreaterThanOrEqual(creates);
+    expect(delta('ignored', { reason: 'duplicate' }) + delta('ignored', { reason: 'tombstoned' })).toBeGreaterThanOrEqual(creates);
   });
 
   /** Stops the app, moves the group's committed offsets back to the start of both topics, and checks they are there. */
@@ -101,14 +102,14 @@ describe('ingest: duplicate delivery leaves the read model unchanged', () => {
 
     ingest = await world.start();
     await world.caughtUp(ingest);
-    const text = await scrape(ingest);
+    const counts = await ingestCounts(ingest);
     // The app seeks to its checkpoint on assignment; whatever Kafka still handed over before the seek
     // was skipped as seen (or dropped unexamined as stale once the seek was pending): nothing was
     // applied, and nothing was planned again either (a re-planned duplicate counts as ignored).
     // apps/ingest/src/projection-runner.int-spec.ts drives that skip without the seek.
-    expect(appliedTotal(text)).toBe(0);
-    expect(metric(text, 'ingest_events_ignored_total')).toBe(0);
-    expect(metric(text, 'ingest_events_dead_lettered_total')).toBe(0);
+    expect(appliedTotal(counts)).toBe(0);
+    expect(count(counts, 'ignored')).toBe(0);
+    expect(count(counts, 'dead_lettered')).toBe(0);
     expect(await world.tables()).toEqual(tables);
     expect(await world.checkpoints()).toEqual(checkpoints);
 
@@ -116,7 +117,7 @@ describe('ingest: duplicate delivery leaves the read model unchanged', () => {
     const id = randomUUID();
     await world.produce('artifacts', [encodeEvent('prefect.artifact.created', { id, key: null, created: T(1) })]);
     await world.caughtUp(ingest);
-    expect(appliedTotal(await scrape(ingest))).toBe(1);
+    expect(appliedTotal(await ingestCounts(ingest))).toBe(1);
     expect((await world.tables()).artifact.some((r) => r.id === id)).toBe(true);
     expect(await world.tables()).toEqual(world.oracle());
   });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../infra/local/apps';
 import { requireBrokers } from '../support/kafka';
-import { metric, OpsWorld, runCli, scrape, waitForStatus } from './ops-support';
+import { count, ingestCounts } from '../support/ingest-fixture';
+import { OpsWorld, runCli, waitForStatus } from './ops-support';
 
 // `npm run events -- publish | tail | replay-dlq | lag` against the real broker and
 // the built ingest app. The dead letters come from a real mistake: an ingest
@@ -153,7 +154,7 @@ describe('ops: the events CLI', () => {
     const bad = await runCli(['publish', '-', '--no-validate'], cliEnv, JSON.stringify({ type: 'prefect.artifact.created', data: { id: randomUUID(), key: 'Bad Key', created: T(8) } }));
     expect(bad.code).toBe(0);
     await waitForStatus(ingest, '/ready', 200);
-    expect(metric(await scrape(ingest), 'ingest_events_dead_lettered_total', { reason: 'invalid_payload' })).toBe(1);
+    expect(count(await ingestCounts(ingest), 'dead_lettered', { reason: 'invalid_payload' })).toBe(1);
 
     // Without --filter, the invalid payload is left alone: replayed unchanged, it would only be dead-lettered again.
     const all = await runCli(['replay-dlq', '--dry-run'], cliEnv);
@@ -263,7 +264,7 @@ describe('ops: the events CLI', () => {
 
     const app = await runCli(['lag'], { INGEST_URL: `http://127.0.0.1:${port}` });
     expect(app.code).toBe(1);
-    expect(app.stderr).toMatch(new RegExp(`^events: cannot reach the ingest app at http://127\\.0\\.0\\.1:${port}/(ready|metrics): ECONNREFUSED\\n$`));
+    expect(app.stderr).toMatch(new RegExp(`^events: cannot reach the ingest app at http://127\\.0\\.0\\.1:${port}/status: ECONNREFUSED\\n$`));
 
     const usage = await runCli(['replay-dlq', '--filter'], cliEnv);
     expect([usage.code, usage.stderr]).toEqual([2, 'events: --filter needs a value\n']);

@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { dlqTopic } from '@app/contracts';
-import { samples } from '../../scripts/events/lag';
 import { AppProcess, freePort, spawnApp, waitFor } from '../../infra/local/apps';
 import { createTestDatabase, TestDatabase } from '../support/database';
 import { connectKafka, requireBrokers, TestKafka } from '../support/kafka';
@@ -77,6 +76,22 @@ export async function waitForStatus(app: AppProcess, path: string, status: numbe
   );
 }
 
+// The Prometheus text is parsed here only for metrics.e2e-spec.ts, the test of /metrics
+// itself; tools and the other tests read the ingest app's GET /status.
+
+/** `name{labels} value` samples of one metric in Prometheus text format. */
+export function samples(text: string, name: string): { labels: Record<string, string>; value: number }[] {
+  const out: { labels: Record<string, string>; value: number }[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const m of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[m[1]!] = m[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    out.push({ labels, value: Number(match[3]) });
+  }
+  return out;
+}
+
 export async function scrape(app: AppProcess): Promise<string> {
   const response = await fetch(`${app.url}/metrics`);
   if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
@@ -88,8 +103,6 @@ export function metric(text: string, name: string, labels: Record<string, string
   const found = samples(text, name).filter((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   return found.length === 0 ? undefined : found.reduce((sum, s) => sum + s.value, 0);
 }
-
-export { samples };
 
 export interface CliResult {
   code: number | null;

@@ -1,6 +1,6 @@
 import { report } from './support/report';
 import { Workload } from './support/workload';
-import { Load, metricSum, sleep, waitForProgress, World } from './support/world';
+import { countTotal, Load, sleep, waitForProgress, World } from './support/world';
 
 // Issue #6, broker restart: the (private) Kafka broker is stopped (controlled
 // shutdown), kept down, and started again on the same data and port, about 30 s
@@ -72,7 +72,7 @@ describe('reliability: broker restart under load', () => {
     expect(ingest.child.pid).toBe(pid);
     expect((await fetch(`${ingest.url}/health`)).status).toBe(200);
     expect((await fetch(`${ingest.url}/ready`)).status).toBe(200);
-    const retries = await metricSum(ingest, 'ingest_transaction_retries_total');
+    const retries = await countTotal(ingest, 'retries');
 
     const v = await world.verify();
     report('broker restart', { events: v.messages, produced, producerRetries: load.failures, downSeconds: Math.round(downMs / 1000), stopSeconds: Math.round(stopMs / 1000), startSeconds: Math.round(startMs / 1000), readyWhileDown, readyProbeMs, maxLagAfterRestart: maxLag.toString(), drainSeconds: Math.round(recoveryMs / 1000), batchRetries: retries, ingestRestarts: 0, rows: v.rows, mismatches: v.mismatches });

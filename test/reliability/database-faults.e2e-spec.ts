@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../../infra/local/apps';
 import { report } from './support/report';
 import { Workload } from './support/workload';
-import { Load, metricSum, sleep, waitForProgress, World } from './support/world';
+import { countTotal, Load, sleep, waitForProgress, World } from './support/world';
 
 // Issue #6, database faults, on a private PostgreSQL: (1) the ingest connection is
 // killed with pg_terminate_backend in the middle of batch transactions, again and
@@ -82,7 +82,7 @@ describe('reliability: PostgreSQL faults under load', () => {
 
     const produced = await load.stop();
     await world.waitDrained(120_000);
-    const retries = await metricSum(ingest, 'ingest_transaction_retries_total');
+    const retries = await countTotal(ingest, 'retries');
     expect(retries).toBeGreaterThan(0);
     expect(ingest.child.exitCode).toBeNull();
     expect((await fetch(`${ingest.url}/health`)).status).toBe(200);

@@ -2,7 +2,7 @@ import { decodeMessage, dlqTopic } from '@app/contracts';
 import { EXPECT_HEADER, hostileMessages, MB } from './support/hostile';
 import { report } from './support/report';
 import { Workload, WorkloadMessage } from './support/workload';
-import { metricSum, World } from './support/world';
+import { countTotal, World } from './support/world';
 
 // Issue #6, hostile events: random bytes, truncated JSON, 10 MB values, deep
 // nesting, a wrong type in every field of every event type and of the envelope,
@@ -60,7 +60,7 @@ describe('reliability: hostile events', () => {
     const reasons: Record<string, number> = {};
     for (const m of dlq) reasons[m.headers['dlq-reason'] ?? 'none'] = (reasons[m.headers['dlq-reason'] ?? 'none'] ?? 0) + 1;
     const truncated = dlq.filter((m) => m.headers['dlq-truncated']).length;
-    const deadMetric = await metricSum(ingest, 'ingest_events_dead_lettered_total');
+    const deadMetric = await countTotal(ingest, 'dead_lettered');
     report(
       'hostile events',
       { hostile: hostile.length, deadLettered: dlq.length, truncatedDeadLetters: truncated, events: v.messages, rows: v.rows, mismatches: v.mismatches },

@@ -1,7 +1,7 @@
 import { waitFor } from '../../infra/local/apps';
 import { report } from './support/report';
 import { Workload } from './support/workload';
-import { Load, metricSum, sleep, waitForProgress, World } from './support/world';
+import { countTotal, Load, sleep, waitForProgress, World } from './support/world';
 
 // Issue #6, zombie fence: instance A is frozen (SIGSTOP) for longer than the
 // consumer session timeout (10 s) while it holds a decoded batch in flight. The
@@ -63,7 +63,7 @@ describe('reliability: a frozen instance is fenced off when it wakes up', () => 
     const frozenMs = Date.now() - frozenAt;
     a.child.kill('SIGCONT');
 
-    const fenced = await waitFor('A fencing its stale batch', async () => ((await metricSum(a, 'ingest_batches_fenced_total')) > 0 ? metricSum(a, 'ingest_batches_fenced_total') : undefined), 60_000, 200);
+    const fenced = await waitFor('A fencing its stale batch', async () => ((await countTotal(a, 'fenced')) > 0 ? countTotal(a, 'fenced') : undefined), 60_000, 200);
     expect(a.child.exitCode).toBeNull();
     expect(a.output()).toContain('checkpoint moved by another instance; batch rolled back');
 

@@ -5,6 +5,7 @@ import { decodeMessage, DecodedEvent, dlqTopic, EncodedMessage } from '@app/cont
 import { foldEvents, modelTables, readTables, ReadModelTables } from '@app/projections';
 import { readCheckpoints, sqlOf } from '@app/persistence';
 import { AppProcess, freePort, spawnApp, waitFor } from '../../infra/local/apps';
+import type { CountSeries, IngestCounts } from '../../apps/ingest/src/ingest.metrics';
 import { createTestDatabase, TestDatabase } from './database';
 import { connectKafka, requireBrokers, TestKafka } from './kafka';
 
@@ -263,31 +264,24 @@ export async function getText(app: AppProcess, path: string): Promise<{ status: 
   return { status: response.status, body: await response.text() };
 }
 
-/**
- * Sum of a Prometheus counter or gauge over the series whose labels include `labels`.
- * The family must be declared (`# TYPE`), else this throws: a renamed or dropped
- * metric must fail a `toBe(0)`, not pass it. A declared family without a matching
- * series is 0 (prom-client prints a labelled counter's series only once incremented).
- */
-export function metric(text: string, name: string, labels: Record<string, string> = {}): number {
-  const family = name.replace(/_(bucket|sum|count)$/, '');
-  if (!text.split('\n').some((line) => line.startsWith(`# TYPE ${name} `) || line === `# TYPE ${family} histogram`)) {
-    throw new Error(`metric ${name} is not exported at all`);
-  }
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name) || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const series = new Map<string, string>();
-    for (const m of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) series.set(m[1]!, m[2]!);
-    if (Object.entries(labels).every(([k, v]) => series.get(k) === v)) sum += Number(match[3]);
-  }
-  return sum;
+/** The ingest app's event counters since it started, series by series, from GET /status (`since_start.counts`). */
+export async function ingestCounts(app: { url: string }): Promise<IngestCounts> {
+  const response = await fetch(`${app.url}/status`);
+  if (response.status !== 200) throw new Error(`/status answered ${response.status}`);
+  const counts = ((await response.json()) as { since_start?: { counts?: IngestCounts } }).since_start?.counts;
+  if (!counts) throw new Error('/status has no since_start.counts');
+  return counts;
 }
 
-export async function scrape(app: AppProcess): Promise<string> {
-  const { status, body } = await getText(app, '/metrics');
-  if (status !== 200) throw new Error(`/metrics answered ${status}`);
-  return body;
+/**
+ * Sum of a counter over its series whose labels include `labels`. No matching series
+ * throws (the app starts every known series at 0), so that a renamed or dropped count
+ * fails a `toBe(0)` instead of passing it.
+ */
+export function count(counts: IngestCounts, name: keyof IngestCounts, labels: Omit<CountSeries, 'count'> = {}): number {
+  const series = counts[name];
+  if (!Array.isArray(series)) throw new Error(`/status has no ${name} count`);
+  const found = series.filter((s) => Object.entries(labels).every(([k, v]) => s[k as keyof CountSeries] === v));
+  if (found.length === 0) throw new Error(`/status has no ${name} count with ${JSON.stringify(labels)}`);
+  return found.reduce((sum, s) => sum + s.count, 0);
 }

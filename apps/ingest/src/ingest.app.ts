@@ -3,9 +3,10 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import type { Logger } from 'pino';
 import { openDatabase, pruneChanges, sqlOf } from '@app/persistence';
 import { dlqTopic } from '@app/contracts';
+import { nestLogger } from '@app/logging';
 import { ConsumerProgress } from './consumer-progress';
 import { IngestConfig } from './ingest.config';
-import { createIngestLogger, nestLogger, requestId, secretsOf } from './ingest.logger';
+import { createIngestLogger, requestId, secretsOf } from './ingest.logger';
 import { IngestMetrics } from './ingest.metrics';
 import { IngestModule } from './ingest.module';
 import { IngestRuntime } from './ingest.runtime';

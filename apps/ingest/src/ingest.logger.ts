@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LoggerService } from '@nestjs/common';
 import pino, { DestinationStream, Logger } from 'pino';
 import type { Options as HttpLogOptions } from 'pino-http';
 
@@ -98,17 +97,5 @@ export function httpLogOptions(logger: Logger): HttpLogOptions {
       req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({ id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
-  };
-}
-
-/** Nest's own messages through the same logger; its start-up chatter (route mapping) at debug. */
-export function nestLogger(logger: Logger): LoggerService {
-  const text = (message: unknown, context: unknown[]) => `${context.length ? `[${String(context[context.length - 1])}] ` : ''}${String(message)}`;
-  return {
-    log: (message, ...context) => logger.debug(text(message, context)),
-    error: (message, ...context) => logger.error(text(message, context)),
-    warn: (message, ...context) => logger.warn(text(message, context)),
-    debug: (message, ...context) => logger.debug(text(message, context)),
-    verbose: (message, ...context) => logger.trace(text(message, context)),
   };
 }

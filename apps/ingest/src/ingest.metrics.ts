@@ -85,6 +85,25 @@ export class RecentCounts {
   }
 }
 
+/** One series of a counter: its labels and its count. */
+export interface CountSeries {
+  topic?: string;
+  type?: string;
+  reason?: string;
+  count: number;
+}
+
+/** The event counters since the process started, series by series, for GET /status: what tests and tools read instead of the Prometheus text. */
+export interface IngestCounts {
+  consumed: CountSeries[];
+  applied: CountSeries[];
+  ignored: CountSeries[];
+  dead_lettered: CountSeries[];
+  redelivered: CountSeries[];
+  retries: CountSeries[];
+  fenced: CountSeries[];
+}
+
 export interface PartitionLagSample {
   topic: string;
   partition: number;
@@ -215,6 +234,20 @@ export class IngestMetrics {
       for (const type of own) for (const reason of ['invalid_payload', 'rejected_by_database']) this.deadLettered.inc({ topic, type, reason }, 0);
       for (const type of other) this.deadLettered.inc({ topic, type, reason: 'wrong_topic' }, 0);
     }
+  }
+
+  /** Every series of the event counters (with topics given to the constructor, all known label sets from 0). */
+  async counts(): Promise<IngestCounts> {
+    const series = async (counter: Counter<string>) => (await counter.get()).values.map((v) => ({ ...v.labels, count: v.value }));
+    return {
+      consumed: await series(this.consumed),
+      applied: await series(this.applied),
+      ignored: await series(this.ignored),
+      dead_lettered: await series(this.deadLettered),
+      redelivered: await series(this.skippedSeen),
+      retries: await series(this.retries),
+      fenced: await series(this.fenced),
+    };
   }
 
   /** Adds a committed batch attempt to the counters. */

@@ -4,9 +4,9 @@ import pino from 'pino';
 import { dlqTopic, encodeEvent, EncodedMessage } from '@app/contracts';
 import { DataSource, openDatabase } from '@app/persistence';
 import { waitFor } from '../../../infra/local/apps';
-import { IngestFixture, metric, ProducedMessage } from '../../../test/support/ingest-fixture';
+import { count, IngestFixture, ProducedMessage } from '../../../test/support/ingest-fixture';
 import { readAll, requireBrokers } from '../../../test/support/kafka';
-import { IngestMetrics } from '../src/ingest.metrics';
+import { IngestCounts, IngestMetrics } from '../src/ingest.metrics';
 import { ConsumerHooks, KafkaAdapter } from '../src/kafka/kafka.adapter';
 import { ProjectionRunner } from '../src/projection-runner';
 
@@ -30,8 +30,8 @@ class AdapterWithoutSeekShortcut extends KafkaAdapter {
 interface Running {
   runner: ProjectionRunner;
   metrics: IngestMetrics;
-  /** The runner's metrics as Prometheus text, for `metric()`. */
-  text(): Promise<string>;
+  /** The runner's counters, as GET /status gives them, for `count()`. */
+  counts(): Promise<IngestCounts>;
 }
 
 describe('ProjectionRunner against Kafka and PostgreSQL', () => {
@@ -54,7 +54,7 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
   async function start(adapter: typeof KafkaAdapter = KafkaAdapter): Promise<Running> {
     const kafka = new adapter({ clientId: `runner-spec-${process.pid}`, brokers: requireBrokers(), security: { ssl: false } });
     await kafka.connect();
-    const metrics = new IngestMetrics();
+    const metrics = new IngestMetrics(world.topics);
     const runner = new ProjectionRunner({
       dataSource,
       kafka,
@@ -66,7 +66,7 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
     });
     runners.push(runner);
     await runner.start([world.topics.artifacts, world.topics.runs]);
-    return { runner, metrics, text: () => metrics.registry.metrics() };
+    return { runner, metrics, counts: () => metrics.counts() };
   }
 
   /** Until every partition holding messages has its checkpoint at the high-water mark. */
@@ -96,7 +96,7 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
       flowRun('after'),
     ]);
     const [, poison, , refused] = produced as [ProducedMessage, ProducedMessage, ProducedMessage, ProducedMessage, ProducedMessage];
-    const { text } = await start();
+    const { counts } = await start();
     await caughtUp();
 
     // Everything but the refused event, in the oracle's tables; nothing rolled back with it.
@@ -110,10 +110,10 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
       [refused.offset, 'rejected_by_database'],
     ]);
     expect(dead.find((m) => m.headers['dlq-reason'] === 'rejected_by_database')!.value!.equals(refused.message.value)).toBe(true);
-    const metrics = await text();
-    expect(metric(metrics, 'ingest_events_dead_lettered_total', { reason: 'invalid_json' })).toBe(1);
-    expect(metric(metrics, 'ingest_events_dead_lettered_total', { reason: 'rejected_by_database' })).toBe(1);
-    expect(metric(metrics, 'ingest_events_applied_total', { type: 'prefect.flow-run.upserted' })).toBe(3);
+    const metrics = await counts();
+    expect(count(metrics, 'dead_lettered', { reason: 'invalid_json' })).toBe(1);
+    expect(count(metrics, 'dead_lettered', { reason: 'rejected_by_database' })).toBe(1);
+    expect(count(metrics, 'applied', { type: 'prefect.flow-run.upserted' })).toBe(3);
   });
 
   test('redelivery: offsets reset to 0 and no seek on assignment, every message comes again and is skipped by the stored checkpoint', async () => {
@@ -129,26 +129,26 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
 
     const second = await start(AdapterWithoutSeekShortcut);
     // Until every message is accounted for, whichever way the runner took it.
-    const handled = (text: string) => ['ingest_messages_redelivered_total', 'ingest_events_applied_total', 'ingest_events_ignored_total', 'ingest_events_dead_lettered_total'].reduce((sum, name) => sum + metric(text, name), 0);
-    await waitFor('all 14 messages handled again', async () => (handled(await second.text()) >= 14 ? true : undefined), 120_000, 100);
-    const text = await second.text();
-    expect(metric(text, 'ingest_events_consumed_total')).toBe(14);
-    expect(metric(text, 'ingest_messages_redelivered_total')).toBe(14);
+    const handled = (c: IngestCounts) => (['redelivered', 'applied', 'ignored', 'dead_lettered'] as const).reduce((sum, name) => sum + count(c, name), 0);
+    await waitFor('all 14 messages handled again', async () => (handled(await second.counts()) >= 14 ? true : undefined), 120_000, 100);
+    const text = await second.counts();
+    expect(count(text, 'consumed')).toBe(14);
+    expect(count(text, 'redelivered')).toBe(14);
     // Skipped before planning: not applied, and not planned again as duplicates either.
-    expect(metric(text, 'ingest_events_applied_total')).toBe(0);
-    expect(metric(text, 'ingest_events_ignored_total')).toBe(0);
+    expect(count(text, 'applied')).toBe(0);
+    expect(count(text, 'ignored')).toBe(0);
     expect(await world.tables()).toEqual(tables);
     expect(await world.checkpoints()).toEqual(checkpoints);
 
     // And it goes on from the checkpoint.
     await world.produce('artifacts', [artifact(99)]);
     await caughtUp();
-    expect(metric(await second.text(), 'ingest_events_applied_total')).toBe(1);
+    expect(count(await second.counts(), 'applied')).toBe(1);
     expect(await world.tables()).toEqual(world.oracle());
   });
 
   test('fencing: a batch whose checkpoint another instance moved meanwhile is rolled back whole, and the runner goes on from the moved checkpoint', async () => {
-    const { text } = await start();
+    const { counts } = await start();
     await world.produce('artifacts', [artifact(0), artifact(1), artifact(2)]);
     await caughtUp();
     const partition = `${world.topics.artifacts}:0`;
@@ -182,7 +182,7 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
       await caughtUp();
 
       // The runner wrote none of its batch [3..5]; it sought to 5 and applied only that.
-      expect(metric(await text(), 'ingest_batches_fenced_total')).toBe(1);
+      expect(count(await counts(), 'fenced')).toBe(1);
       expect(await world.tables()).toEqual(world.oracle((p) => p !== e3 && p !== e4));
       expect((await world.checkpoints()).get(partition)).toBe(6n);
     } finally {

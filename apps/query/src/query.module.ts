@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readEnvironment } from '@app/contracts';
-import { DynamicModule, LoggerService, Module } from '@nestjs/common';
+import { nestLogger } from '@app/logging';
+import { DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
@@ -121,16 +122,4 @@ function readAfter(config: QueryConfig, db: QueryDatabase): ReadAfter {
     topics: config.topics ?? [defaults.ARTIFACT_TOPIC, defaults.RUN_TOPIC],
     timeoutMs: config.readAfterTimeoutMs ?? defaults.QUERY_READ_AFTER_TIMEOUT_MS,
   });
-}
-
-/** Nest's own messages through pino; its chatty route-mapping lines go to debug. */
-function nestLogger(logger: Logger): LoggerService {
-  const text = (message: unknown, context: unknown[]) => `${context.length ? `[${String(context[context.length - 1])}] ` : ''}${String(message)}`;
-  return {
-    log: (message, ...context) => logger.debug(text(message, context)),
-    error: (message, ...context) => logger.error(text(message, context)),
-    warn: (message, ...context) => logger.warn(text(message, context)),
-    debug: (message, ...context) => logger.debug(text(message, context)),
-    verbose: (message, ...context) => logger.trace(text(message, context)),
-  };
 }

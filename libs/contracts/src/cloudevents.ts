@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { JsonObject, JsonSyntaxError, JsonValue, parseJson, toPlain } from './json';
-import { fastPayload, LOSSLESS_FIELDS, payloadErrorMap, payloadFields, payloadSchemas, PayloadTypes } from './payloads';
+import { JsonObject, JsonSyntaxError, JsonValue, parseJson } from './json';
+import { fastPayload, payloadErrorMap, payloadSchemas, PayloadTypes, schemaInput } from './payloads';
 import { normaliseTimestamp } from './scalars';
 import { EventStream, EventType, eventTypeOf, streamOf } from './topics';
 
@@ -140,7 +140,7 @@ function decode(message: KafkaMessageLike, stream: EventStream | undefined): Dec
 
 /** The zod schema's verdict: decides every payload the fast path did not accept, and words the failure. */
 export function schemaPayload(type: EventType, data: JsonObject): PayloadTypes[EventType] | ParseFailure {
-  const parsed = payloadSchemas[type].safeParse(plainPayload(type, data), { error: payloadErrorMap });
+  const parsed = payloadSchemas[type].safeParse(schemaInput(type, data), { error: payloadErrorMap });
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   return new ParseFailure(fail('invalid_payload', `invalid ${type} data: ${issue ? issueText(issue) : 'invalid'}`, type));
@@ -148,17 +148,8 @@ export function schemaPayload(type: EventType, data: JsonObject): PayloadTypes[E
 
 /** Every problem the payload schema finds, worded as in `dlq-error` (the decoder stops at the first); empty when valid. */
 export function payloadProblems(type: EventType, data: JsonObject): string[] {
-  const parsed = payloadSchemas[type].safeParse(plainPayload(type, data), { error: payloadErrorMap });
+  const parsed = payloadSchemas[type].safeParse(schemaInput(type, data), { error: payloadErrorMap });
   return parsed.success ? [] : parsed.error.issues.map(issueText);
-}
-
-function plainPayload(type: EventType, data: JsonObject): Record<string, unknown> {
-  const plain = Object.create(null) as Record<string, unknown>;
-  for (const field of payloadFields[type]) {
-    const value = data.get(field);
-    if (value !== undefined) plain[field] = LOSSLESS_FIELDS.has(field) ? value : toPlain(value);
-  }
-  return plain;
 }
 
 function issueText(issue: { path: PropertyKey[]; message: string }): string {

@@ -1,87 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { stringifyJson } from './json';
+import type { WirePayloads } from './payloads';
 import { ARTIFACT_EVENT_TYPES, EventType } from './topics';
 
 // Producer-side helpers (tests, fixtures, bench loaders). They do not validate:
 // tests use them to build poison messages too.
-
-/** Wire payloads as a producer sends them (Prefect REST shapes); extra fields are allowed. `data` may hold RawJson to send exact number literals. */
-export interface WirePayloads {
-  'prefect.artifact.created': {
-    id: string;
-    key?: string | null;
-    type?: string | null;
-    description?: string | null;
-    data?: unknown;
-    metadata_?: Record<string, unknown> | null;
-    flow_run_id?: string | null;
-    task_run_id?: string | null;
-    created: string;
-    updated?: string;
-  };
-  'prefect.artifact.updated': {
-    id: string;
-    key?: string | null;
-    updated: string;
-    data?: unknown;
-    description?: string | null;
-    metadata_?: Record<string, unknown> | null;
-  };
-  'prefect.artifact.deleted': { id: string; key?: string | null; updated?: string };
-  'prefect.flow.upserted': { id: string; name: string; tags?: string[]; created?: string | null; updated: string };
-  'prefect.flow.deleted': { id: string; updated: string };
-  'prefect.deployment.upserted': {
-    id: string;
-    flow_id?: string | null;
-    name: string;
-    tags?: string[];
-    work_queue_name?: string | null;
-    paused?: boolean;
-    concurrency_limit?: number | null;
-    created?: string | null;
-    updated: string;
-  };
-  'prefect.deployment.deleted': { id: string; updated: string };
-  'prefect.flow-run.upserted': {
-    id: string;
-    flow_id?: string | null;
-    deployment_id?: string | null;
-    name: string;
-    tags?: string[];
-    state_type?: string | null;
-    state_name?: string | null;
-    state?: { type?: string | null; name?: string | null } | null;
-    flow_version?: string | null;
-    work_queue_name?: string | null;
-    parent_task_run_id?: string | null;
-    idempotency_key?: string | null;
-    start_time?: string | null;
-    end_time?: string | null;
-    expected_start_time?: string | null;
-    next_scheduled_start_time?: string | null;
-    created_by?: { id?: string | null; type?: string | null; display_value?: string | null } | null;
-    created?: string | null;
-    updated: string;
-  };
-  'prefect.flow-run.deleted': { id: string; updated: string };
-  'prefect.task-run.upserted': {
-    id: string;
-    flow_run_id?: string | null;
-    name: string;
-    tags?: string[];
-    task_key?: string | null;
-    dynamic_key?: string | null;
-    state_type?: string | null;
-    state_name?: string | null;
-    state?: { type?: string | null; name?: string | null } | null;
-    start_time?: string | null;
-    end_time?: string | null;
-    expected_start_time?: string | null;
-    created?: string | null;
-    updated: string;
-  };
-  'prefect.task-run.deleted': { id: string; updated: string };
-}
 
 export type CloudEventMode = 'structured' | 'binary';
 

@@ -16,7 +16,7 @@ export type { JsonObject, JsonValue } from './json';
 
 export { ARTIFACT_KEY_PATTERN, METADATA_VALUE_MAX_CHARS, normaliseTimestamp, normaliseUuid, truncateMetadataValue } from './scalars';
 
-export { artifactKeySchema, jsonDataSchema, metadataSchema, payloadSchemas, timestampSchema, uuidSchema } from './payloads';
+export { artifactKeySchema, completePayload, jsonDataSchema, metadataSchema, payloadKinds, payloadSchemas, timestampSchema, uuidSchema } from './payloads';
 export type {
   ArtifactCreated,
   ArtifactDeleted,
@@ -28,13 +28,15 @@ export type {
   FlowUpserted,
   PayloadTypes,
   TaskRunUpserted,
+  ValueKind,
+  WirePayloads,
 } from './payloads';
 
 export { DEAD_LETTER_REASONS, DECODE_FAILURE_REASONS, decodeMessage, payloadProblems } from './cloudevents';
 export type { CloudEventAttributes, ContractEvent, DeadLetterReason, DecodedEvent, DecodeFailureReason, SourcePosition, DecodeResult, EventOf, HeaderValue, KafkaMessageLike } from './cloudevents';
 
 export { encodeEvent, messageKey } from './encode';
-export type { CloudEventMode, EncodedMessage, EncodeOptions, WirePayloads } from './encode';
+export type { CloudEventMode, EncodedMessage, EncodeOptions } from './encode';
 
 export { buildEvent, createEventBuilders, EVENT_BUILDER_NAMES, eventBuilders, EventPublisher, InvalidEventError, RELIABLE_PRODUCER } from './producer';
 export type { BuildOptions, BuiltEvent, EventBuilders, EventPublisherOptions, EventSender, ProducerRecordLike, PublishedEvent, PublishMethods } from './producer';

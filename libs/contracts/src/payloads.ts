@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { canonicalJson, JsonNumber, JsonObject, JsonValue } from './json';
+import { canonicalJson, JsonNumber, JsonObject, JsonValue, toPlain } from './json';
 import { ARTIFACT_KEY_PATTERN, normaliseTimestamp, normaliseUuid, truncateMetadataValue } from './scalars';
 import type { EventType } from './topics';
 
-// Schemas of the `data` of each event type (docs/events.md). Unknown fields are
-// stripped. Outputs are store-ready: UUIDs lowercase hyphenated, datetimes
-// canonical UTC strings with microseconds, `data`/`metadata_` canonical JSON text.
+// The `data` of each event type (docs/events.md), declared once in EVENTS below. From
+// each declaration follow: the zod schema (it decides and words every failure), the
+// decoder's fast path, the decoded type (PayloadTypes), the producer's wire type
+// (WirePayloads) and each field's value kind, which the projections map to columns.
+// Unknown fields are stripped. Outputs are store-ready: UUIDs lowercase hyphenated,
+// datetimes canonical UTC strings with microseconds, `data`/`metadata_` canonical JSON text.
 
 function clip(s: string): string {
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s);
@@ -29,7 +32,7 @@ function normalising(normalise: (s: string) => string | null, describe: (s: stri
 }
 
 // PostgreSQL refuses U+0000 in text and jsonb; letting one through would fail the whole batch.
-const text = z.string().refine((s) => !s.includes('\0'), 'must not contain NUL characters');
+const textSchema = z.string().refine((s) => !s.includes('\0'), 'must not contain NUL characters');
 
 export const uuidSchema = normalising(normaliseUuid, (s) => `invalid uuid ${clip(s)}`);
 
@@ -39,13 +42,11 @@ export const artifactKeySchema = z
   .string()
   .regex(ARTIFACT_KEY_PATTERN, 'Artifact key must only contain lowercase letters, numbers, and dashes.');
 
-const tags = z.array(text).nullish();
-
-/** Any JSON (a parsed lossless tree or plain values) → canonical text; JSON null → null (SQL NULL). Wrap in .optional() inside objects. */
+/** Any JSON (a parsed lossless tree or plain values) → canonical text; JSON null → null (SQL NULL). */
 export const jsonDataSchema = z.unknown().check((ctx) => {
   const json = canonicalJson(ctx.value);
   ctx.value = json === 'null' ? null : json;
-}) as unknown as z.ZodType<string | null>;
+}) as unknown as z.ZodType<string | null, unknown>;
 
 /** null, or an object of string → string (a Map from the lossless parser, or a plain object) → canonical text with long values cut. */
 export const metadataSchema = z.unknown().check((ctx) => {
@@ -60,456 +61,349 @@ export const metadataSchema = z.unknown().check((ctx) => {
     out.set(key, truncateMetadataValue(value));
   }
   ctx.value = canonicalJson(out);
-}) as unknown as z.ZodType<string | null>;
+}) as unknown as z.ZodType<string | null, Record<string, unknown> | null>;
 
-const int32 = z.number().int('must be an integer').min(-2147483648).max(2147483647);
+const int32Schema = z.number().int('must be an integer').min(-2147483648).max(2147483647);
 
-/** Copies `keys`, absent ones as null (run payloads: every field but the required ones is optional and nullable). */
-function withNulls(p: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) {
-    const v = p[k];
-    out[k] = v === undefined ? null : v;
+// Value kinds: each pairs its zod schema with the same check written by hand over
+// the lossless tree (the fast path: it only accepts, anything else goes to zod;
+// payloads.spec.ts checks both agree).
+
+const BAD = Symbol('bad');
+type FastCheck = (v: JsonValue) => unknown;
+
+/** What a decoded field holds; the projections map it to a column type. */
+export type ValueKind = 'uuid' | 'timestamp' | 'text' | 'tags' | 'boolean' | 'int32' | 'json' | 'object';
+
+interface Kind<Out, In> {
+  name: ValueKind;
+  schema: z.ZodType<Out, In>;
+  fast: FastCheck;
+  /** Validated on the lossless tree itself (numbers and key order must survive). */
+  lossless?: boolean;
+}
+
+const uuid: Kind<string, string> = {
+  name: 'uuid',
+  schema: uuidSchema,
+  fast: (v) => (typeof v === 'string' ? (normaliseUuid(v) ?? BAD) : BAD),
+};
+const timestamp: Kind<string, string> = {
+  name: 'timestamp',
+  schema: timestampSchema,
+  fast: (v) => (typeof v === 'string' ? (normaliseTimestamp(v) ?? BAD) : BAD),
+};
+const textCheck: FastCheck = (v) => (typeof v === 'string' && !v.includes('\0') ? v : BAD);
+const text: Kind<string, string> = { name: 'text', schema: textSchema, fast: textCheck };
+const artifactKey: Kind<string, string> = {
+  name: 'text',
+  schema: artifactKeySchema,
+  fast: (v) => (typeof v === 'string' && ARTIFACT_KEY_PATTERN.test(v) ? v : BAD),
+};
+const tags: Kind<string[], string[]> = {
+  name: 'tags',
+  schema: z.array(textSchema),
+  fast: (v) => (Array.isArray(v) && v.every((t) => textCheck(t) !== BAD) ? v.slice() : BAD),
+};
+const boolean: Kind<boolean, boolean> = { name: 'boolean', schema: z.boolean(), fast: (v) => (v === true || v === false ? v : BAD) };
+const int32: Kind<number, number> = {
+  name: 'int32',
+  schema: int32Schema,
+  fast: (v) => {
+    if (!(v instanceof JsonNumber)) return BAD;
+    const n = Number(v.raw);
+    return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647 ? n : BAD;
+  },
+};
+const json: Kind<string | null, unknown> = {
+  name: 'json',
+  schema: jsonDataSchema,
+  lossless: true,
+  fast: (v) => {
+    const text = canonicalJson(v);
+    return text === 'null' ? null : text;
+  },
+};
+const metadata: Kind<string | null, Record<string, unknown> | null> = {
+  name: 'json',
+  schema: metadataSchema,
+  lossless: true,
+  fast: (v) => {
+    if (v === null) return null;
+    if (!(v instanceof Map)) return BAD;
+    const out = new Map<string, string>();
+    for (const [key, value] of v) {
+      if (typeof value !== 'string') return BAD;
+      out.set(key, truncateMetadataValue(value));
+    }
+    return canonicalJson(out);
+  },
+};
+
+// Fields: how a kind is accepted (`required`, `optional`: absent is fine, null goes to
+// the check; `nullish`: absent or null is fine) and what the payload holds when the
+// value is absent or null: `fill(p)` of the validated fields, or null, or nothing (`kept`).
+
+type Checked = Record<string, unknown>;
+
+interface Field<In, Out, Required extends boolean, Output extends 'always' | 'maybe' | 'never'> {
+  kind: Kind<unknown, unknown>;
+  accepts: 'required' | 'optional' | 'nullish';
+  fill: ((p: Checked) => unknown) | null;
+  output: boolean;
+  /** Type-level only. */
+  types?: { in: In; out: Out; required: Required; output: Output };
+}
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyField = Field<any, any, boolean, 'always' | 'maybe' | 'never'>;
+type Fields = Record<string, AnyField>;
+
+const field = <In, Out, R extends boolean, O extends 'always' | 'maybe' | 'never'>(
+  kind: Kind<unknown, unknown>,
+  accepts: 'required' | 'optional' | 'nullish',
+  fill: ((p: Checked) => unknown) | null,
+  output = true,
+): Field<In, Out, R, O> => ({ kind, accepts, fill, output });
+
+const asAny = <O, I>(kind: Kind<O, I>) => kind as unknown as Kind<unknown, unknown>;
+const required = <O, I>(kind: Kind<O, I>) => field<I, O, true, 'always'>(asAny(kind), 'required', null);
+function nullish<O, I>(kind: Kind<O, I>): Field<I | null, O | null, false, 'always'>;
+function nullish<O, I, F>(kind: Kind<O, I>, fill: (p: Checked) => F): Field<I | null, O | F, false, 'always'>;
+function nullish<O, I>(kind: Kind<O, I>, fill: (p: Checked) => unknown = () => null) {
+  return field(asAny(kind), 'nullish', fill);
+}
+const optional = <O, I, F>(kind: Kind<O, I>, fill: (p: Checked) => F) => field<I, O | F, false, 'always'>(asAny(kind), 'optional', fill);
+/** Absent stays absent (an update leaves the field unchanged); null is null. */
+const kept = <O, I>(kind: Kind<O, I>) => field<I | null, O | null, false, 'maybe'>(asAny(kind), 'nullish', null);
+/** Validated and read by other fields' fills, not part of the payload. */
+const inputOnly = <I, O, R extends boolean>(f: Field<I, O, R, 'always'>) => field<I, O, R, 'never'>(f.kind, f.accepts, f.fill, false);
+
+type InOf<F> = F extends Field<infer I, unknown, boolean, 'always' | 'maybe' | 'never'> ? I : never;
+type OutOf<F> = F extends Field<unknown, infer O, boolean, 'always' | 'maybe' | 'never'> ? O : never;
+type Flat<T> = { [K in keyof T]: T[K] };
+/** The decoded payload of fields F. */
+export type PayloadOf<F extends Fields> = Flat<
+  { [K in keyof F as F[K] extends Field<unknown, unknown, boolean, 'always'> ? K : never]: OutOf<F[K]> } & {
+    [K in keyof F as F[K] extends Field<unknown, unknown, boolean, 'maybe'> ? K : never]?: OutOf<F[K]>;
   }
-  return out;
+>;
+/** What a producer sends for fields F (extra fields are allowed on the wire). */
+export type WireOf<F extends Fields> = Flat<
+  { [K in keyof F as F[K] extends Field<unknown, unknown, true, 'always' | 'maybe' | 'never'> ? K : never]: InOf<F[K]> } & {
+    [K in keyof F as F[K] extends Field<unknown, unknown, true, 'always' | 'maybe' | 'never'> ? never : K]?: InOf<F[K]>;
+  }
+>;
+
+interface Declaration<F extends Fields> {
+  /** The top-level fields read, in declaration order. */
+  fields: readonly string[];
+  /** The fields of the decoded payload and their kinds, in order. */
+  kinds: readonly (readonly [string, ValueKind])[];
+  schema: z.ZodType<PayloadOf<F>, WireOf<F>>;
+  /** The payload of a plainly valid lossless object, undefined otherwise. */
+  fast(data: JsonObject): PayloadOf<F> | undefined;
+  /** The schema's input: the fields read, lossless where the kind wants it, plain values otherwise. */
+  plain(data: JsonObject): Checked;
+  /** The payload of already validated values: absent and null fields filled as decoding fills them. */
+  complete(p: Checked): PayloadOf<F>;
 }
 
-export interface ArtifactCreated {
-  id: string;
-  key: string | null;
-  type: string | null;
-  description: string | null;
-  /** Canonical JSON text, or null. */
-  data: string | null;
-  /** Canonical JSON text of the object, or null. */
-  metadata_: string | null;
-  flow_run_id: string | null;
-  task_run_id: string | null;
-  created: string;
-  updated: string;
-}
-
-/** `undefined` means the field was absent (unchanged); `null` means set to null. */
-export interface ArtifactUpdated {
-  id: string;
-  key: string | null;
-  updated: string;
-  data?: string | null;
-  description?: string | null;
-  metadata_?: string | null;
-}
-
-export interface ArtifactDeleted {
-  id: string;
-  key: string | null;
-  /** Not in the contract; when absent the projection uses the CloudEvent `time`. */
-  updated: string | null;
-}
-
-export interface FlowUpserted {
-  id: string;
-  created: string | null;
-  updated: string;
-  name: string;
-  tags: string[];
-}
-
-export interface DeploymentUpserted {
-  id: string;
-  created: string | null;
-  updated: string;
-  flow_id: string | null;
-  name: string;
-  tags: string[];
-  work_queue_name: string | null;
-  paused: boolean;
-  concurrency_limit: number | null;
-}
-
-export interface CreatedBy {
-  id: string | null;
-  type: string | null;
-  display_value: string | null;
-}
-
-export interface FlowRunUpserted {
-  id: string;
-  created: string | null;
-  updated: string;
-  flow_id: string | null;
-  deployment_id: string | null;
-  name: string;
-  tags: string[];
-  state_type: string | null;
-  state_name: string | null;
-  flow_version: string | null;
-  work_queue_name: string | null;
-  parent_task_run_id: string | null;
-  idempotency_key: string | null;
-  start_time: string | null;
-  end_time: string | null;
-  expected_start_time: string | null;
-  next_scheduled_start_time: string | null;
-  created_by: CreatedBy | null;
-}
-
-export interface TaskRunUpserted {
-  id: string;
-  created: string | null;
-  updated: string;
-  flow_run_id: string | null;
-  name: string;
-  tags: string[];
-  task_key: string | null;
-  dynamic_key: string | null;
-  state_type: string | null;
-  state_name: string | null;
-  start_time: string | null;
-  end_time: string | null;
-  expected_start_time: string | null;
-}
-
-export interface EntityDeleted {
-  id: string;
-  updated: string;
-}
-
-export interface PayloadTypes {
-  'prefect.artifact.created': ArtifactCreated;
-  'prefect.artifact.updated': ArtifactUpdated;
-  'prefect.artifact.deleted': ArtifactDeleted;
-  'prefect.flow.upserted': FlowUpserted;
-  'prefect.flow.deleted': EntityDeleted;
-  'prefect.deployment.upserted': DeploymentUpserted;
-  'prefect.deployment.deleted': EntityDeleted;
-  'prefect.flow-run.upserted': FlowRunUpserted;
-  'prefect.flow-run.deleted': EntityDeleted;
-  'prefect.task-run.upserted': TaskRunUpserted;
-  'prefect.task-run.deleted': EntityDeleted;
-}
-
-const artifactCreatedShape = {
-  id: uuidSchema,
-  key: artifactKeySchema.nullish(),
-  type: text.nullish(),
-  description: text.nullish(),
-  data: jsonDataSchema.optional(),
-  metadata_: metadataSchema.optional(),
-  flow_run_id: uuidSchema.nullish(),
-  task_run_id: uuidSchema.nullish(),
-  created: timestampSchema,
-  updated: timestampSchema.optional(),
-};
-const ARTIFACT_CREATED_KEYS = Object.keys(artifactCreatedShape);
-
-const artifactUpdatedShape = {
-  id: uuidSchema,
-  key: artifactKeySchema.nullish(),
-  updated: timestampSchema,
-  data: jsonDataSchema.optional(),
-  description: text.nullable().optional(),
-  metadata_: metadataSchema.optional(),
-};
-
-const artifactDeletedShape = { id: uuidSchema, key: artifactKeySchema.nullish(), updated: timestampSchema.nullish() };
-
-const flowShape = { id: uuidSchema, created: timestampSchema.nullish(), updated: timestampSchema, name: text, tags };
-
-const deploymentShape = {
-  id: uuidSchema,
-  created: timestampSchema.nullish(),
-  updated: timestampSchema,
-  flow_id: uuidSchema.nullish(),
-  name: text,
-  tags,
-  work_queue_name: text.nullish(),
-  paused: z.boolean().nullish(),
-  concurrency_limit: int32.nullish(),
-};
-
-const state = z.object({ type: text.nullish(), name: text.nullish() }).nullish();
-
-const createdBy = z.object({ id: uuidSchema.nullish(), type: text.nullish(), display_value: text.nullish() }).nullish();
-
-const flowRunShape = {
-  id: uuidSchema,
-  created: timestampSchema.nullish(),
-  updated: timestampSchema,
-  flow_id: uuidSchema.nullish(),
-  deployment_id: uuidSchema.nullish(),
-  name: text,
-  tags,
-  state_type: text.nullish(),
-  state_name: text.nullish(),
-  state,
-  flow_version: text.nullish(),
-  work_queue_name: text.nullish(),
-  parent_task_run_id: uuidSchema.nullish(),
-  idempotency_key: text.nullish(),
-  start_time: timestampSchema.nullish(),
-  end_time: timestampSchema.nullish(),
-  expected_start_time: timestampSchema.nullish(),
-  next_scheduled_start_time: timestampSchema.nullish(),
-  created_by: createdBy,
-};
-
-const taskRunShape = {
-  id: uuidSchema,
-  created: timestampSchema.nullish(),
-  updated: timestampSchema,
-  flow_run_id: uuidSchema.nullish(),
-  name: text,
-  tags,
-  task_key: text.nullish(),
-  dynamic_key: text.nullish(),
-  state_type: text.nullish(),
-  state_name: text.nullish(),
-  state,
-  start_time: timestampSchema.nullish(),
-  end_time: timestampSchema.nullish(),
-  expected_start_time: timestampSchema.nullish(),
-};
-
-const deletedShape = { id: uuidSchema, updated: timestampSchema };
-
-type Shape = Record<string, unknown>;
-type StateInput = { type?: string | null; name?: string | null } | null | undefined;
-
-function runPayload(keys: readonly string[]) {
-  return (p: Shape) => {
-    const out = withNulls(p, keys);
-    out.tags = p.tags ?? [];
-    if ('paused' in out) out.paused = p.paused ?? false;
-    if ('state' in out) {
-      // Prefect's run objects carry both `state_type`/`state_name` and a `state` object; either is accepted.
-      const st = p.state as StateInput;
-      out.state_type = p.state_type ?? st?.type ?? null;
-      out.state_name = p.state_name ?? st?.name ?? null;
-      delete out.state;
+function declare<F extends Fields>(fields: F): Declaration<F> {
+  const entries = Object.entries(fields);
+  const shape: Record<string, z.ZodType> = {};
+  for (const [name, f] of entries) {
+    const schema = f.kind.schema;
+    shape[name] = f.accepts === 'required' ? schema : f.accepts === 'optional' ? schema.optional() : schema.nullish();
+  }
+  // Parallel arrays keep the per-event loops below free of destructuring and property chains.
+  const names = entries.map(([name]) => name);
+  const checks = entries.map(([, f]) => f.kind.fast);
+  const accepts = entries.map(([, f]) => f.accepts);
+  const outputs = entries.filter(([, f]) => f.output);
+  const outNames = outputs.map(([name]) => name);
+  const fills = outputs.map(([, f]) => f.fill);
+  const complete = (p: Checked) => {
+    const out: Checked = {};
+    for (let i = 0; i < outNames.length; i++) {
+      const name = outNames[i]!;
+      const v = p[name];
+      if (v !== undefined && v !== null) out[name] = v;
+      else {
+        const fill = fills[i]!;
+        if (fill !== null) out[name] = fill(p);
+        else if (v === null) out[name] = null;
+      }
     }
-    if ('created_by' in out) {
-      const by = p.created_by as { id?: string | null; type?: string | null; display_value?: string | null } | null | undefined;
-      out.created_by = by ? { id: by.id ?? null, type: by.type ?? null, display_value: by.display_value ?? null } : null;
-    }
-    return out;
+    return out as PayloadOf<F>;
+  };
+  return {
+    fields: names,
+    kinds: outputs.map(([name, f]) => [name, f.kind.name] as const),
+    schema: z.object(shape).transform(complete) as unknown as z.ZodType<PayloadOf<F>, WireOf<F>>,
+    fast(data) {
+      const p: Checked = {};
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        const v = data.get(name);
+        if (v === undefined) {
+          if (accepts[i] === 'required') return undefined;
+        } else if (v === null && accepts[i] === 'nullish') {
+          p[name] = null;
+        } else {
+          const checked = checks[i]!(v);
+          if (checked === BAD) return undefined;
+          p[name] = checked;
+        }
+      }
+      return complete(p);
+    },
+    plain(data) {
+      const plain = Object.create(null) as Checked;
+      for (const [name, f] of entries) {
+        const v = data.get(name);
+        if (v !== undefined) plain[name] = f.kind.lossless ? v : toPlain(v);
+      }
+      return plain;
+    },
+    complete,
   };
 }
 
-function runSchema<T>(shape: Record<string, z.ZodType>): z.ZodType<T> {
-  return z.object(shape).transform(runPayload(Object.keys(shape))) as unknown as z.ZodType<T>;
+function object<F extends Fields>(fields: F): Kind<PayloadOf<F>, WireOf<F> | null> {
+  const d = declare(fields);
+  return { name: 'object', schema: d.schema, fast: (v) => (v instanceof Map ? (d.fast(v) ?? BAD) : BAD) };
 }
 
-// The shaping after validation, shared by the zod schemas and the fast path below.
-const artifactCreated = (p: Shape): ArtifactCreated => {
-  const out = withNulls(p, ARTIFACT_CREATED_KEYS) as unknown as ArtifactCreated;
-  out.updated = (p.updated ?? p.created) as string;
-  return out;
-};
-const artifactUpdated = (p: Shape): ArtifactUpdated => ({ ...p, key: p.key ?? null }) as ArtifactUpdated;
-const artifactDeleted = (p: Shape): ArtifactDeleted => ({ id: p.id, key: p.key ?? null, updated: p.updated ?? null }) as ArtifactDeleted;
+const id = required(uuid);
+const updated = required(timestamp);
+const created = nullish(timestamp);
+const tagList = nullish(tags, () => [] as string[]);
+// Prefect's run objects carry both `state_type`/`state_name` and a `state` object; either is accepted.
+const state = inputOnly(nullish(object({ type: nullish(text), name: nullish(text) })));
+const stateOf = (p: Checked) => p.state as { type: string | null; name: string | null } | null | undefined;
+const stateType = nullish(text, (p) => stateOf(p)?.type ?? null);
+const stateName = nullish(text, (p) => stateOf(p)?.name ?? null);
+const deleted = declare({ id, updated });
 
-export const payloadSchemas: { [T in EventType]: z.ZodType<PayloadTypes[T]> } = {
-  'prefect.artifact.created': z.object(artifactCreatedShape).transform(artifactCreated),
-  'prefect.artifact.updated': z.object(artifactUpdatedShape).transform(artifactUpdated),
-  'prefect.artifact.deleted': z.object(artifactDeletedShape).transform(artifactDeleted),
-  'prefect.flow.upserted': runSchema<FlowUpserted>(flowShape),
-  'prefect.flow.deleted': z.object(deletedShape),
-  'prefect.deployment.upserted': runSchema<DeploymentUpserted>(deploymentShape),
-  'prefect.deployment.deleted': z.object(deletedShape),
-  'prefect.flow-run.upserted': runSchema<FlowRunUpserted>(flowRunShape),
-  'prefect.flow-run.deleted': z.object(deletedShape),
-  'prefect.task-run.upserted': runSchema<TaskRunUpserted>(taskRunShape),
-  'prefect.task-run.deleted': z.object(deletedShape),
-};
+const EVENTS = {
+  'prefect.artifact.created': declare({
+    id,
+    key: nullish(artifactKey),
+    type: nullish(text),
+    description: nullish(text),
+    data: nullish(json),
+    metadata_: nullish(metadata),
+    flow_run_id: nullish(uuid),
+    task_run_id: nullish(uuid),
+    created: required(timestamp),
+    updated: optional(timestamp, (p) => p.created as string),
+  }),
+  'prefect.artifact.updated': declare({ id, key: nullish(artifactKey), updated, data: kept(json), description: kept(text), metadata_: kept(metadata) }),
+  /** `updated` is not in the contract; when absent the projection uses the CloudEvent `time`. */
+  'prefect.artifact.deleted': declare({ id, key: nullish(artifactKey), updated: nullish(timestamp) }),
+  'prefect.flow.upserted': declare({ id, created, updated, name: required(text), tags: tagList }),
+  'prefect.flow.deleted': deleted,
+  'prefect.deployment.upserted': declare({
+    id,
+    created,
+    updated,
+    flow_id: nullish(uuid),
+    name: required(text),
+    tags: tagList,
+    work_queue_name: nullish(text),
+    paused: nullish(boolean, () => false),
+    concurrency_limit: nullish(int32),
+  }),
+  'prefect.deployment.deleted': deleted,
+  'prefect.flow-run.upserted': declare({
+    id,
+    created,
+    updated,
+    flow_id: nullish(uuid),
+    deployment_id: nullish(uuid),
+    name: required(text),
+    tags: tagList,
+    state_type: stateType,
+    state_name: stateName,
+    state,
+    flow_version: nullish(text),
+    work_queue_name: nullish(text),
+    parent_task_run_id: nullish(uuid),
+    idempotency_key: nullish(text),
+    start_time: nullish(timestamp),
+    end_time: nullish(timestamp),
+    expected_start_time: nullish(timestamp),
+    next_scheduled_start_time: nullish(timestamp),
+    created_by: nullish(object({ id: nullish(uuid), type: nullish(text), display_value: nullish(text) })),
+  }),
+  'prefect.flow-run.deleted': deleted,
+  'prefect.task-run.upserted': declare({
+    id,
+    created,
+    updated,
+    flow_run_id: nullish(uuid),
+    name: required(text),
+    tags: tagList,
+    task_key: nullish(text),
+    dynamic_key: nullish(text),
+    state_type: stateType,
+    state_name: stateName,
+    state,
+    start_time: nullish(timestamp),
+    end_time: nullish(timestamp),
+    expected_start_time: nullish(timestamp),
+  }),
+  'prefect.task-run.deleted': deleted,
+} satisfies { [T in EventType]: Declaration<Fields> };
+
+type Events = typeof EVENTS;
+type FieldsOf<T extends EventType> = Events[T] extends Declaration<infer F> ? F : never;
+
+export type PayloadTypes = { [T in EventType]: PayloadOf<FieldsOf<T>> };
+/** Wire payloads as a producer sends them (Prefect REST shapes); extra fields are allowed. `data` may hold RawJson to send exact number literals. */
+export type WirePayloads = { [T in EventType]: WireOf<FieldsOf<T>> };
+
+export type ArtifactCreated = PayloadTypes['prefect.artifact.created'];
+/** `undefined` means the field was absent (unchanged); `null` means set to null. */
+export type ArtifactUpdated = PayloadTypes['prefect.artifact.updated'];
+export type ArtifactDeleted = PayloadTypes['prefect.artifact.deleted'];
+export type FlowUpserted = PayloadTypes['prefect.flow.upserted'];
+export type DeploymentUpserted = PayloadTypes['prefect.deployment.upserted'];
+export type FlowRunUpserted = PayloadTypes['prefect.flow-run.upserted'];
+export type TaskRunUpserted = PayloadTypes['prefect.task-run.upserted'];
+export type CreatedBy = NonNullable<FlowRunUpserted['created_by']>;
+export type EntityDeleted = PayloadTypes['prefect.flow.deleted'];
+
+const TYPES = Object.keys(EVENTS) as EventType[];
+const perType = <V>(f: (d: Declaration<Fields>) => V) => Object.fromEntries(TYPES.map((t) => [t, f(EVENTS[t])])) as { [T in EventType]: V };
+
+export const payloadSchemas = perType((d) => d.schema) as unknown as { [T in EventType]: z.ZodType<PayloadTypes[T], WirePayloads[T]> };
 
 /** Top-level payload fields each type reads; the decoder converts only these from the lossless tree. */
-export const payloadFields: { [T in EventType]: readonly string[] } = {
-  'prefect.artifact.created': Object.keys(artifactCreatedShape),
-  'prefect.artifact.updated': Object.keys(artifactUpdatedShape),
-  'prefect.artifact.deleted': Object.keys(artifactDeletedShape),
-  'prefect.flow.upserted': Object.keys(flowShape),
-  'prefect.flow.deleted': Object.keys(deletedShape),
-  'prefect.deployment.upserted': Object.keys(deploymentShape),
-  'prefect.deployment.deleted': Object.keys(deletedShape),
-  'prefect.flow-run.upserted': Object.keys(flowRunShape),
-  'prefect.flow-run.deleted': Object.keys(deletedShape),
-  'prefect.task-run.upserted': Object.keys(taskRunShape),
-  'prefect.task-run.deleted': Object.keys(deletedShape),
-};
+export const payloadFields: { [T in EventType]: readonly string[] } = perType((d) => d.fields);
 
-/** Fields validated on the lossless tree itself (numbers and key order must survive). */
-export const LOSSLESS_FIELDS: ReadonlySet<string> = new Set(['data', 'metadata_']);
+/** The decoded payload's fields and their value kinds, per type (the projections' column lists). */
+export const payloadKinds = perType((d) => d.kinds) as unknown as { [T in EventType]: readonly (readonly [keyof PayloadTypes[T] & string, ValueKind])[] };
 
 /** A zod error map giving "required" for a missing field instead of "expected string, received undefined". */
 export function payloadErrorMap(issue: { code?: string; input?: unknown }): string | undefined {
   return issue.code === 'invalid_type' && issue.input === undefined ? 'required' : undefined;
 }
 
-// Fast path (the ingest hot path): the same checks written by hand over the lossless
-// tree, for payloads that pass. Anything it does not accept goes to the zod schema,
-// which decides and words the failure; payloads.spec.ts checks both agree.
-
-const BAD = Symbol('bad');
-type Check = (v: JsonValue) => unknown;
-/** `nullish`: null passes as null; `optional`: absent is left out; otherwise the check sees null. */
-interface Field {
-  check: Check;
-  nullish: boolean;
-  optional: boolean;
-}
-
-const uuidCheck: Check = (v) => (typeof v === 'string' ? (normaliseUuid(v) ?? BAD) : BAD);
-const timeCheck: Check = (v) => (typeof v === 'string' ? (normaliseTimestamp(v) ?? BAD) : BAD);
-const textCheck: Check = (v) => (typeof v === 'string' && !v.includes('\0') ? v : BAD);
-const keyCheck: Check = (v) => (typeof v === 'string' && ARTIFACT_KEY_PATTERN.test(v) ? v : BAD);
-const dataCheck: Check = (v) => {
-  const json = canonicalJson(v);
-  return json === 'null' ? null : json;
-};
-const metadataCheck: Check = (v) => {
-  if (v === null) return null;
-  if (!(v instanceof Map)) return BAD;
-  const out = new Map<string, string>();
-  for (const [key, value] of v) {
-    if (typeof value !== 'string') return BAD;
-    out.set(key, truncateMetadataValue(value));
-  }
-  return canonicalJson(out);
-};
-const tagsCheck: Check = (v) => (Array.isArray(v) && v.every((t) => textCheck(t) !== BAD) ? v.slice() : BAD);
-const boolCheck: Check = (v) => (v === true || v === false ? v : BAD);
-const int32Check: Check = (v) => {
-  if (!(v instanceof JsonNumber)) return BAD;
-  const n = Number(v.raw);
-  return Number.isInteger(n) && n >= -2147483648 && n <= 2147483647 ? n : BAD;
-};
-
-const required = (check: Check): Field => ({ check, nullish: false, optional: false });
-const nullish = (check: Check): Field => ({ check, nullish: true, optional: true });
-const optional = (check: Check): Field => ({ check, nullish: false, optional: true });
-const objectCheck = (fields: Record<string, Field>): Check => (v) => (v instanceof Map ? (fastObject(fields, v) ?? BAD) : BAD);
-
-const stateFields = { type: nullish(textCheck), name: nullish(textCheck) };
-const createdByFields = { id: nullish(uuidCheck), type: nullish(textCheck), display_value: nullish(textCheck) };
-
-const FAST_FIELDS: { [T in EventType]: Record<string, Field> } = {
-  'prefect.artifact.created': {
-    id: required(uuidCheck),
-    key: nullish(keyCheck),
-    type: nullish(textCheck),
-    description: nullish(textCheck),
-    data: optional(dataCheck),
-    metadata_: optional(metadataCheck),
-    flow_run_id: nullish(uuidCheck),
-    task_run_id: nullish(uuidCheck),
-    created: required(timeCheck),
-    updated: optional(timeCheck),
-  },
-  'prefect.artifact.updated': {
-    id: required(uuidCheck),
-    key: nullish(keyCheck),
-    updated: required(timeCheck),
-    data: optional(dataCheck),
-    description: nullish(textCheck),
-    metadata_: optional(metadataCheck),
-  },
-  'prefect.artifact.deleted': { id: required(uuidCheck), key: nullish(keyCheck), updated: nullish(timeCheck) },
-  'prefect.flow.upserted': { id: required(uuidCheck), created: nullish(timeCheck), updated: required(timeCheck), name: required(textCheck), tags: nullish(tagsCheck) },
-  'prefect.flow.deleted': { id: required(uuidCheck), updated: required(timeCheck) },
-  'prefect.deployment.upserted': {
-    id: required(uuidCheck),
-    created: nullish(timeCheck),
-    updated: required(timeCheck),
-    flow_id: nullish(uuidCheck),
-    name: required(textCheck),
-    tags: nullish(tagsCheck),
-    work_queue_name: nullish(textCheck),
-    paused: nullish(boolCheck),
-    concurrency_limit: nullish(int32Check),
-  },
-  'prefect.deployment.deleted': { id: required(uuidCheck), updated: required(timeCheck) },
-  'prefect.flow-run.upserted': {
-    id: required(uuidCheck),
-    created: nullish(timeCheck),
-    updated: required(timeCheck),
-    flow_id: nullish(uuidCheck),
-    deployment_id: nullish(uuidCheck),
-    name: required(textCheck),
-    tags: nullish(tagsCheck),
-    state_type: nullish(textCheck),
-    state_name: nullish(textCheck),
-    state: nullish(objectCheck(stateFields)),
-    flow_version: nullish(textCheck),
-    work_queue_name: nullish(textCheck),
-    parent_task_run_id: nullish(uuidCheck),
-    idempotency_key: nullish(textCheck),
-    start_time: nullish(timeCheck),
-    end_time: nullish(timeCheck),
-    expected_start_time: nullish(timeCheck),
-    next_scheduled_start_time: nullish(timeCheck),
-    created_by: nullish(objectCheck(createdByFields)),
-  },
-  'prefect.flow-run.deleted': { id: required(uuidCheck), updated: required(timeCheck) },
-  'prefect.task-run.upserted': {
-    id: required(uuidCheck),
-    created: nullish(timeCheck),
-    updated: required(timeCheck),
-    flow_run_id: nullish(uuidCheck),
-    name: required(textCheck),
-    tags: nullish(tagsCheck),
-    task_key: nullish(textCheck),
-    dynamic_key: nullish(textCheck),
-    state_type: nullish(textCheck),
-    state_name: nullish(textCheck),
-    state: nullish(objectCheck(stateFields)),
-    start_time: nullish(timeCheck),
-    end_time: nullish(timeCheck),
-    expected_start_time: nullish(timeCheck),
-  },
-  'prefect.task-run.deleted': { id: required(uuidCheck), updated: required(timeCheck) },
-};
-
-const identity = (p: Shape) => p;
-const FAST_SHAPING: { [T in EventType]: (p: Shape) => unknown } = {
-  'prefect.artifact.created': artifactCreated,
-  'prefect.artifact.updated': artifactUpdated,
-  'prefect.artifact.deleted': artifactDeleted,
-  'prefect.flow.upserted': runPayload(Object.keys(flowShape)),
-  'prefect.flow.deleted': identity,
-  'prefect.deployment.upserted': runPayload(Object.keys(deploymentShape)),
-  'prefect.deployment.deleted': identity,
-  'prefect.flow-run.upserted': runPayload(Object.keys(flowRunShape)),
-  'prefect.flow-run.deleted': identity,
-  'prefect.task-run.upserted': runPayload(Object.keys(taskRunShape)),
-  'prefect.task-run.deleted': identity,
-};
-
-/** The fields of `fields` read from `data` in shape order (as zod outputs them), or undefined if any check fails. */
-function fastObject(fields: Record<string, Field>, data: JsonObject): Shape | undefined {
-  const out: Shape = {};
-  for (const name in fields) {
-    const field = fields[name]!;
-    const v = data.get(name);
-    if (v === undefined) {
-      if (!field.optional) return undefined;
-      continue;
-    }
-    if (v === null && field.nullish) {
-      out[name] = null;
-      continue;
-    }
-    const checked = field.check(v);
-    if (checked === BAD) return undefined;
-    out[name] = checked;
-  }
-  return out;
+/** The input payloadSchemas[type] validates: the fields it reads, lossless where the kind wants it. */
+export function schemaInput(type: EventType, data: JsonObject): Record<string, unknown> {
+  return EVENTS[type].plain(data);
 }
 
 /** The payload of a valid `data` object, exactly as payloadSchemas[type] would return it; undefined when it is not plainly valid (ask the schema). */
 export function fastPayload<T extends EventType>(type: T, data: JsonObject): PayloadTypes[T] | undefined {
-  const p = fastObject(FAST_FIELDS[type], data);
-  return p === undefined ? undefined : (FAST_SHAPING[type](p) as PayloadTypes[T]);
+  return EVENTS[type].fast(data) as PayloadTypes[T] | undefined;
 }
 
 /** For tests: the field names the fast path reads, per type. */
-export const fastPayloadFields = (type: EventType): string[] => Object.keys(FAST_FIELDS[type]);
+export const fastPayloadFields = (type: EventType): string[] => [...EVENTS[type].fields];
+
+/** A decoded payload from decoded values: the absent fields filled as decoding fills them (builders of test events). */
+export function completePayload<T extends EventType>(type: T, p: Partial<PayloadTypes[T]>): PayloadTypes[T] {
+  return EVENTS[type].complete(p) as PayloadTypes[T];
+}

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodeMessage, DecodeFailureReason } from './cloudevents';
 import { ConsistencyOffsets, encodeConsistencyToken, mergeOffsets, offsetsOfSend } from './consistency';
-import { CloudEventMode, EncodedMessage, encodeEvent, WirePayloads } from './encode';
+import { CloudEventMode, EncodedMessage, encodeEvent } from './encode';
+import type { WirePayloads } from './payloads';
 import { normaliseTimestamp } from './scalars';
 import { DEFAULT_TOPICS, EventType, isEventType, streamOf, TopicNames, topicFor } from './topics';
 

@@ -1,7 +1,7 @@
-import { ARTIFACT_EVENT_TYPES, ArtifactEventType, ArtifactUpdated, DecodedEvent } from '@app/contracts';
+import { ARTIFACT_EVENT_TYPES, ArtifactEventType, ArtifactUpdated, DecodedEvent, payloadKinds } from '@app/contracts';
 import { collectionId } from './collection-id';
 import type { ArtifactRow } from './model';
-import { compareText, Row, SqlStatement, str, strOrNull, timestampText } from './sql';
+import { ARRAY_TYPE, compareText, Row, SqlStatement, str, strOrNull, timestampText } from './sql';
 import { BatchStats, count, emptyStats } from './stats';
 
 // Artifacts and latest-per-key collections, planned per batch:
@@ -316,8 +316,15 @@ export function planArtifacts(events: readonly DecodedEvent[], loaded: ArtifactL
   return { writes, statements: artifactStatements(writes), stats };
 }
 
-const INSERT = `INSERT INTO artifact (id, created, updated, key, type, description, data, metadata_, flow_run_id, task_run_id, src_partition, src_offset)
-SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::json[], $8::json[], $9::uuid[], $10::uuid[], $11::int4[], $12::int8[])
+// An artifact row is its created payload, then where the create was read.
+const INSERT_COLUMNS: readonly (readonly [keyof ArtifactRow, string])[] = [
+  ...payloadKinds['prefect.artifact.created'].map(([name, kind]) => [name, ARRAY_TYPE[kind]] as const),
+  ['src_partition', 'int4[]'],
+  ['src_offset', 'int8[]'],
+];
+
+const INSERT = `INSERT INTO artifact (${INSERT_COLUMNS.map(([name]) => name).join(', ')})
+SELECT * FROM unnest(${INSERT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}`).join(', ')})
 ON CONFLICT (id) DO NOTHING`;
 
 const PATCH = `UPDATE artifact AS a SET
@@ -358,20 +365,7 @@ export function artifactStatements(w: ArtifactWrites): SqlStatement[] {
     const r = w.inserts;
     out.push({
       text: INSERT,
-      values: [
-        column(r, 'id'),
-        column(r, 'created'),
-        column(r, 'updated'),
-        column(r, 'key'),
-        column(r, 'type'),
-        column(r, 'description'),
-        column(r, 'data'),
-        column(r, 'metadata_'),
-        column(r, 'flow_run_id'),
-        column(r, 'task_run_id'),
-        column(r, 'src_partition'),
-        column(r, 'src_offset'),
-      ],
+      values: INSERT_COLUMNS.map(([name]) => column(r, name)),
     });
   }
   if (w.patches.length) {

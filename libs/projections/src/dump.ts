@@ -16,7 +16,7 @@ const COLLECTION = `SELECT id, ${ts('created')}, ${ts('updated')}, key, latest_i
 const TOMBSTONE = `SELECT entity, id, ${ts('updated')} FROM tombstone`;
 
 function runSelect(table: RunTable): string {
-  const columns = RUN_COLUMNS[table].map(([name, kind]) => (kind === 'timestamptz' ? ts(name) : name));
+  const columns = RUN_COLUMNS[table].map(([name, kind]) => (kind === 'timestamp' ? ts(name) : name));
   return `SELECT ${columns.join(', ')} FROM ${table} ORDER BY id`;
 }
 

@@ -1,6 +1,6 @@
-import { DecodedEvent, RUN_EVENT_TYPES, RunEventType } from '@app/contracts';
-import { ColumnKind, RUN_COLUMNS, RUN_EVENT_TARGET, RUN_TABLES, runRow, RunRows, RunTable } from './run-tables';
-import { compareText, SqlStatement } from './sql';
+import { DecodedEvent, RUN_EVENT_TYPES, RunEventType, ValueKind } from '@app/contracts';
+import { RUN_COLUMNS, RUN_EVENT_TARGET, RUN_TABLES, runRow, RunRows, RunTable } from './run-tables';
+import { ARRAY_TYPE, compareText, SqlStatement } from './sql';
 import { BatchStats, count, emptyStats } from './stats';
 
 // Flows, deployments, flow runs and task runs: snapshots, last writer wins on
@@ -70,15 +70,6 @@ export function planRuns(events: readonly DecodedEvent[]): RunPlan {
   return { writes, statements: runStatements(writes), stats };
 }
 
-const ARRAY_TYPE: Record<ColumnKind, string> = {
-  uuid: 'uuid[]',
-  timestamptz: 'timestamptz[]',
-  text: 'text[]',
-  tags: 'json[]',
-  boolean: 'bool[]',
-  int4: 'int4[]',
-  jsonb: 'jsonb[]',
-};
 
 function upsertText(table: RunTable): string {
   const columns = RUN_COLUMNS[table];
@@ -116,9 +107,9 @@ const SQL = Object.fromEntries(
   RUN_TABLES.map((table) => [table, { upsert: upsertText(table), tombstone: tombstoneText(table), delete: deleteText(table) }]),
 ) as Record<RunTable, { upsert: string; tombstone: string; delete: string }>;
 
-function columnValue(kind: ColumnKind, value: unknown): unknown {
+function columnValue(kind: ValueKind, value: unknown): unknown {
   if (kind === 'tags') return JSON.stringify(value);
-  if (kind === 'jsonb') return value === null ? null : JSON.stringify(value);
+  if (kind === 'object') return value === null ? null : JSON.stringify(value);
   return value;
 }
 

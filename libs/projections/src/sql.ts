@@ -1,3 +1,4 @@
+import type { ValueKind } from '@app/contracts';
 import type { SqlStatement } from '@app/persistence/statement';
 
 export type { SqlStatement };
@@ -67,3 +68,15 @@ export function withArrayLiterals(statement: SqlStatement): SqlStatement {
   const values = statement.values.map((value) => (Array.isArray(value) && value.every(isScalar) ? arrayLiteral(value) : value));
   return { text: statement.text, values };
 }
+
+/** The array parameter type of each value kind for `unnest`: `tags` as one JSON array text per row (unnest would flatten a text[][]), an object as jsonb text. */
+export const ARRAY_TYPE: Record<ValueKind, string> = {
+  uuid: 'uuid[]',
+  timestamp: 'timestamptz[]',
+  text: 'text[]',
+  tags: 'json[]',
+  boolean: 'bool[]',
+  int32: 'int4[]',
+  json: 'json[]',
+  object: 'jsonb[]',
+};

@@ -3,6 +3,8 @@ import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer } from 'ka
 import { dlqTopic, HeaderValue } from '@app/contracts';
 import { readTables, ReadModelTables } from '@app/projections';
 import { AppProcess, freePort, spawnApp, waitFor } from '../../../infra/local/apps';
+import type { IngestCounts } from '../../../apps/ingest/src/ingest.metrics';
+import { count, ingestCounts } from '../../support/ingest-fixture';
 import { readAll } from '../../support/kafka';
 import { ClusterInfra, Infra, PrivateInfra, sharedInfra, startClusterInfra, startPrivateInfra } from './infra';
 import { compareTables, TopicFollower } from './oracle';
@@ -309,15 +311,9 @@ export class Load {
   }
 }
 
-/** Sum of every sample of a Prometheus metric family (all label sets) in an app's /metrics; throws when the family is not exported at all. */
-export async function metricSum(app: AppProcess, name: string): Promise<number> {
-  const text = await (await fetch(`${app.url}/metrics`)).text();
-  if (!text.includes(`\n# TYPE ${name} `)) throw new Error(`metric ${name} is not exported at all`);
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
+/** A counter of the ingest app summed over all its series, from its GET /status; throws when the app reports no such counter. */
+export async function countTotal(app: AppProcess, name: keyof IngestCounts): Promise<number> {
+  return count(await ingestCounts(app), name);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

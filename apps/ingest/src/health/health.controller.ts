@@ -1,5 +1,6 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import type { CountSeries } from '../ingest.metrics';
 import { INGEST_RUNTIME, IngestRuntime } from '../ingest.runtime';
 
 @Controller()
@@ -26,15 +27,17 @@ export class HealthController {
    * The pipeline in one JSON answer, for the query app's web page: counts over
    * the last 15 minutes kept by this process as batches commit (not sampled by
    * a reader), process-lifetime totals, the durable totals of the checkpoint
-   * rows, and per-partition lag and freshness. Always 200; what could not be
-   * read is null with an `error`.
+   * rows, and per-partition lag and freshness; `since_start.counts` has every
+   * series of the event counters, for tools and tests (they read no Prometheus
+   * text). Always 200; what could not be read is null with an `error`.
    */
   @Get('status')
   async status(@Res() reply: FastifyReply): Promise<void> {
     const { metrics, progress } = this.runtime;
     const window = metrics.recent.sum();
     const lastMinute = metrics.recent.sum(60_000);
-    const total = async (name: string) => ((await metrics.registry.getSingleMetric(name)?.get())?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+    const counts = await metrics.counts();
+    const total = (series: CountSeries[]) => series.reduce((sum, s) => sum + s.count, 0);
     const errors: string[] = [];
     const [report, durable] = await Promise.all([
       progress.report().catch((e: Error) => void errors.push(e.message)),
@@ -51,7 +54,7 @@ export class HealthController {
         dead_lettered: window.deadLettered,
       },
       events_per_second: Math.round((lastMinute.applied / seconds(lastMinute.from, lastMinute.to)) * 100) / 100,
-      since_start: { applied: await total('ingest_events_applied_total'), dead_lettered: await total('ingest_events_dead_lettered_total') },
+      since_start: { applied: total(counts.applied), dead_lettered: total(counts.dead_lettered), counts },
       durable: durable ?? null,
       caught_up: report ? report.caught_up : null,
       partitions: report

@@ -1,4 +1,4 @@
-import type { WirePayloads } from '../encode';
+import type { WirePayloads } from '../payloads';
 import type { EventType } from '../topics';
 
 // Valid producer payloads of every event type, for specs that encode, change or

@@ -1,4 +1,17 @@
-import type { ArtifactCreated, ArtifactDeleted, ArtifactUpdated, DecodedEvent, EventType, PayloadTypes, SourcePosition } from '@app/contracts';
+import { completePayload } from '@app/contracts';
+import type {
+  ArtifactCreated,
+  ArtifactDeleted,
+  ArtifactUpdated,
+  DecodedEvent,
+  DeploymentUpserted,
+  EventType,
+  FlowRunUpserted,
+  FlowUpserted,
+  PayloadTypes,
+  SourcePosition,
+  TaskRunUpserted,
+} from '@app/contracts';
 
 // Builders of decoded events for specs: payloads are already in decoded
 // (canonical) form, as decodeMessage returns them.
@@ -30,95 +43,36 @@ export function event<T extends EventType>(type: T, data: PayloadTypes[T], where
     type,
     data,
     position: where,
-  } as DecodedEvent<T>;
+  } as unknown as DecodedEvent<T>;
 }
 
 export function created(p: Partial<ArtifactCreated> & Pick<ArtifactCreated, 'id' | 'created'>, where: SourcePosition) {
-  return event(
-    'prefect.artifact.created',
-    {
-      key: null,
-      type: null,
-      description: null,
-      data: null,
-      metadata_: null,
-      flow_run_id: null,
-      task_run_id: null,
-      updated: p.created,
-      ...p,
-    },
-    where,
-  );
+  return event('prefect.artifact.created', completePayload('prefect.artifact.created', p), where);
 }
 
 export function updated(p: Partial<ArtifactUpdated> & Pick<ArtifactUpdated, 'id' | 'updated'>, where: SourcePosition) {
-  return event('prefect.artifact.updated', { key: null, ...p }, where);
+  return event('prefect.artifact.updated', completePayload('prefect.artifact.updated', p), where);
 }
 
 export function deleted(p: Partial<ArtifactDeleted> & Pick<ArtifactDeleted, 'id'>, where: SourcePosition, time = at(0)) {
-  return event('prefect.artifact.deleted', { key: null, updated: null, ...p }, where, time);
+  return event('prefect.artifact.deleted', completePayload('prefect.artifact.deleted', p), where, time);
 }
 
 export const runPosition = (offset: number, partition = 0) => position(offset, partition, 'prefect.runs');
 
-export function flowUpserted(p: Partial<PayloadTypes['prefect.flow.upserted']> & { id: string; updated: string }, where: SourcePosition) {
-  return event('prefect.flow.upserted', { created: null, name: `flow-${p.id.slice(-4)}`, tags: [], ...p }, where);
+type Upsert = 'prefect.flow.upserted' | 'prefect.deployment.upserted' | 'prefect.flow-run.upserted' | 'prefect.task-run.upserted';
+
+function upserted<T extends Upsert>(type: T, name: string, p: Partial<PayloadTypes[T]> & { id: string; updated: string }, where: SourcePosition) {
+  return event(type, completePayload(type, { name: `${name}-${p.id.slice(-4)}`, ...p }), where);
 }
 
-export function flowRunUpserted(p: Partial<PayloadTypes['prefect.flow-run.upserted']> & { id: string; updated: string }, where: SourcePosition) {
-  return event(
-    'prefect.flow-run.upserted',
-    {
-      created: null,
-      flow_id: null,
-      deployment_id: null,
-      name: `run-${p.id.slice(-4)}`,
-      tags: [],
-      state_type: null,
-      state_name: null,
-      flow_version: null,
-      work_queue_name: null,
-      parent_task_run_id: null,
-      idempotency_key: null,
-      start_time: null,
-      end_time: null,
-      expected_start_time: null,
-      next_scheduled_start_time: null,
-      created_by: null,
-      ...p,
-    },
-    where,
-  );
-}
-
-export function deploymentUpserted(p: Partial<PayloadTypes['prefect.deployment.upserted']> & { id: string; updated: string }, where: SourcePosition) {
-  return event(
-    'prefect.deployment.upserted',
-    { created: null, flow_id: null, name: `dep-${p.id.slice(-4)}`, tags: [], work_queue_name: null, paused: false, concurrency_limit: null, ...p },
-    where,
-  );
-}
-
-export function taskRunUpserted(p: Partial<PayloadTypes['prefect.task-run.upserted']> & { id: string; updated: string }, where: SourcePosition) {
-  return event(
-    'prefect.task-run.upserted',
-    {
-      created: null,
-      flow_run_id: null,
-      name: `task-${p.id.slice(-4)}`,
-      tags: [],
-      task_key: null,
-      dynamic_key: null,
-      state_type: null,
-      state_name: null,
-      start_time: null,
-      end_time: null,
-      expected_start_time: null,
-      ...p,
-    },
-    where,
-  );
-}
+export const flowUpserted = (p: Partial<FlowUpserted> & { id: string; updated: string }, where: SourcePosition) => upserted('prefect.flow.upserted', 'flow', p, where);
+export const flowRunUpserted = (p: Partial<FlowRunUpserted> & { id: string; updated: string }, where: SourcePosition) =>
+  upserted('prefect.flow-run.upserted', 'run', p, where);
+export const deploymentUpserted = (p: Partial<DeploymentUpserted> & { id: string; updated: string }, where: SourcePosition) =>
+  upserted('prefect.deployment.upserted', 'dep', p, where);
+export const taskRunUpserted = (p: Partial<TaskRunUpserted> & { id: string; updated: string }, where: SourcePosition) =>
+  upserted('prefect.task-run.upserted', 'task', p, where);
 
 export function entityDeleted(
   type: 'prefect.flow.deleted' | 'prefect.deployment.deleted' | 'prefect.flow-run.deleted' | 'prefect.task-run.deleted',
