@@ -144,10 +144,12 @@ export async function comparePeer(options: { serverUrl: string; ourDatabaseUrl: 
     for (const c of mix) comparisons.push(await compare(prefect.url, options.queryUrl, c));
     const identical = comparisons.filter((c) => c.identical).length;
     log(`answers identical for ${identical} of ${comparisons.length} queries${identical < comparisons.length ? `: differ ${comparisons.filter((c) => !c.identical).map((c) => c.name).join(', ')}` : ''}`);
+    // At least 3 s: a window shorter than Prefect's slower answers would count none of them.
+    const seconds = Math.max(3, scale.queryDurationSeconds);
     const queries: PeerFigures['queries'] = [];
     for (const [i, c] of mix.entries()) {
       const ours = options.ours[i]!;
-      const { rows: _rows, ...p } = await http(prefect.url, c, scale.queryDurationSeconds, scale.warmupSeconds);
+      const { rows: _rows, ...p } = await http(prefect.url, c, seconds, Math.max(1, scale.warmupSeconds));
       queries.push({
         name: c.name,
         selectivity: ours.selectivity,
@@ -158,7 +160,7 @@ export async function comparePeer(options: { serverUrl: string; ourDatabaseUrl: 
       });
       log(`  ${c.name.padEnd(26)} Prefect ${p.rps} rps p50 ${p.p50_ms} ms p99 ${p.p99_ms} ms | ours ${ours.http.rps} rps p50 ${ours.http.p50_ms} ms | ${queries[i]!.rps_ratio}x`);
     }
-    const writes = await prefectWrites(prefect.url, scale, scale.queryDurationSeconds);
+    const writes = await prefectWrites(prefect.url, scale, seconds);
     log(`Prefect POST /api/artifacts/: ${writes.artifacts_per_second} artifacts/s (p50 ${writes.p50_ms} ms, errors ${writes.errors})`);
     return {
       name: 'prefect',
