@@ -57,7 +57,7 @@ export class QueryDatabase {
 
   /** The first column of every row, as text. */
   async texts(statement: SqlStatement): Promise<string[]> {
-    const name = statement.customPlan ? undefined : this.statementName(statement.text);
+    const name = this.statementName(statement.text);
     const result = await this.pool.query<string[]>({ name, text: statement.text, values: statement.values, rowMode: 'array' });
     return result.rows.map((row) => row[0] as string);
   }

@@ -4,7 +4,6 @@ import { createTestDatabase, TestDatabase } from '../../../test/support/database
 import { countStatement, listStatement } from '@app/filters';
 import { parseCountRequest, parseListRequest } from '../src/artifacts/artifact-requests';
 import { decodeBody } from '../src/http/request-body';
-import { QueryDatabase } from '../src/query-database';
 import { volumeSql } from './seed-volume';
 
 // The statements the app sends for the UI's list-and-count pair and the peer
@@ -150,32 +149,6 @@ describe(`query plans on ${VERSIONS} artifact versions`, () => {
     const pageRead = nodes(top).filter((n) => collection(n) && !isInitPlanChild(top, n)).map((n) => n['Index Name'] ?? n['Node Type']);
     expect(pageRead).toContain('artifact_collection_pkey');
     expect(pageRead.filter((name) => name !== 'artifact_collection_pkey' && name !== 'Bitmap Heap Scan')).toEqual([]);
-  });
-
-  // A run filter's target may own one run or half of them: the app runs such statements
-  // unnamed, so each is planned with its values (as `plan` above explains them), never
-  // with the generic plan that drove a busy deployment's versions page from all its runs.
-  it('runs run-filtered statements unnamed and keeps the others prepared', async () => {
-    const database = await QueryDatabase.open(db.url, 1);
-    try {
-      for (let i = 0; i < 6; i++) {
-        await database.texts(statementOf('filter', { sort: 'CREATED_DESC', limit: 200, deployments: { id: { any_: [deployment(1)] } } }));
-        await database.texts(statementOf('latest/count', { flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }));
-        await database.texts(statementOf('latest/filter', { artifacts: { key: { any_: [key(42)] } } }));
-      }
-      const prepared = await database.texts({ text: 'SELECT statement FROM pg_prepared_statements', values: [], customPlan: true });
-      expect(prepared.filter((text) => text.includes('flow_run'))).toEqual([]);
-      expect(prepared.filter((text) => text.includes('FROM artifact_collection'))).toHaveLength(1);
-    } finally {
-      await database.close();
-    }
-  });
-
-  it.each([
-    ['filter', { sort: 'CREATED_DESC', limit: 200, deployments: { id: { any_: [deployment(1)] } } }],
-    ['count', { flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }],
-  ] as const)('%s %j, planned with its values, scans no artifact table sequentially', async (route, body) => {
-    expect(seqScans(await plan(route, body))).toEqual([]);
   });
 
   it('answers the unfiltered counts from the row-count table', async () => {

@@ -6,10 +6,4 @@
 export interface SqlStatement {
   text: string;
   values: unknown[];
-  /**
-   * The values decide the plan (a run filter's target may own half the runs or one):
-   * run it unnamed, planned with its values each time, never as a prepared statement
-   * whose generic plan PostgreSQL may switch to from the sixth execution.
-   */
-  customPlan?: boolean;
 }

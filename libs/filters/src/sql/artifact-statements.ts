@@ -41,10 +41,9 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   const limit = p.add(request.limit, 'bigint');
   const json = JSON_OF[table]('t');
   const { flow_runs, flows, deployments } = request.filters;
-  const customPlan = runFiltered(request.filters);
   if (request.offset === 0 && !(flow_runs || flows || deployments)) {
     const text = `SELECT ${json} FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}`;
-    return { text, values: p.values, customPlan };
+    return { text, values: p.values };
   }
   // With an OFFSET, pick the page's ids first: the skipped rows are then never
   // fetched nor turned into JSON (index-only where the order's index allows).
@@ -56,7 +55,7 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   const offset = request.offset === 0 ? '' : ` OFFSET ${p.add(request.offset, 'bigint')}`;
   const page = `SELECT t.id FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}${offset}`;
   const text = `SELECT ${json} FROM ${table} t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${artifactOrderBy(table, request.sort, 't')}`;
-  return { text, values: p.values, customPlan };
+  return { text, values: p.values };
 }
 
 export function countStatement<T extends ArtifactTable>(table: T, filters: ArtifactQueryFilters<T>): SqlStatement {
@@ -66,15 +65,5 @@ export function countStatement<T extends ArtifactTable>(table: T, filters: Artif
     // Unfiltered: the trigger-kept row count (migration 1700000000010).
     return { text: `SELECT coalesce(sum(n), 0)::text FROM read_model_row_count WHERE table_name = $1::text`, values: [table] };
   }
-  return { text: `SELECT count(*)::text FROM ${table} t WHERE ${where}`, values: p.values, customPlan: runFiltered(filters) };
-}
-
-/**
- * Whether a flow-run, flow, deployment or task-run filter is present: how many rows
- * its target owns varies from one run to half of them (a busy deployment, COMPLETED),
- * and a generic plan, blind to the value, drove a 1/5 deployment's versions page from
- * every one of its runs (40k rows where the custom plan reads 2k: bench/README.md).
- */
-function runFiltered(filters: ArtifactQueryFilters<ArtifactTable>): boolean {
-  return !!(filters.flow_runs || filters.flows || filters.deployments || filters.task_runs);
+  return { text: `SELECT count(*)::text FROM ${table} t WHERE ${where}`, values: p.values };
 }
