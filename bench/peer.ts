@@ -126,8 +126,9 @@ export interface PeerFigures {
     selectivity: QueryFigures['selectivity'];
     prefect: { rps: number; p50_ms: number; p99_ms: number; errors: number };
     ours: { rps: number; p50_ms: number; p99_ms: number };
-    rps_ratio: number;
-    p50_ratio: number;
+    /** Ours over Prefect's rps, Prefect's over our p50; null when a side answered nothing in its window. */
+    rps_ratio: number | null;
+    p50_ratio: number | null;
   }[];
   writes: { prefect_post_artifacts_per_second: number; prefect_post_p50_ms: number; prefect_post_errors: number; ours_ingest_events_per_second?: number };
 }
@@ -155,10 +156,10 @@ export async function comparePeer(options: { serverUrl: string; ourDatabaseUrl: 
         selectivity: ours.selectivity,
         prefect: p,
         ours: { rps: ours.http.rps, p50_ms: ours.http.p50_ms, p99_ms: ours.http.p99_ms },
-        rps_ratio: round(ours.http.rps / Math.max(p.rps, 0.1), 1),
-        p50_ratio: round(p.p50_ms / Math.max(ours.http.p50_ms, 0.001), 1),
+        rps_ratio: p.rps > 0 ? round(ours.http.rps / p.rps, 1) : null,
+        p50_ratio: p.rps > 0 && ours.http.rps > 0 ? round(p.p50_ms / ours.http.p50_ms, 1) : null,
       });
-      log(`  ${c.name.padEnd(26)} Prefect ${p.rps} rps p50 ${p.p50_ms} ms p99 ${p.p99_ms} ms | ours ${ours.http.rps} rps p50 ${ours.http.p50_ms} ms | ${queries[i]!.rps_ratio}x`);
+      log(`  ${c.name.padEnd(26)} Prefect ${p.rps} rps p50 ${p.p50_ms} ms p99 ${p.p99_ms} ms | ours ${ours.http.rps} rps p50 ${ours.http.p50_ms} ms | ${queries[i]!.rps_ratio ?? '-'}x`);
     }
     const writes = await prefectWrites(prefect.url, scale, seconds);
     log(`Prefect POST /api/artifacts/: ${writes.artifacts_per_second} artifacts/s (p50 ${writes.p50_ms} ms, errors ${writes.errors})`);
