@@ -145,8 +145,7 @@ export async function comparePeer(options: { serverUrl: string; ourDatabaseUrl: 
     for (const c of mix) comparisons.push(await compare(prefect.url, options.queryUrl, c));
     const identical = comparisons.filter((c) => c.identical).length;
     log(`answers identical for ${identical} of ${comparisons.length} queries${identical < comparisons.length ? `: differ ${comparisons.filter((c) => !c.identical).map((c) => c.name).join(', ')}` : ''}`);
-    // At least 3 s: a window shorter than Prefect's slower answers would count none of them.
-    const seconds = Math.max(3, scale.queryDurationSeconds);
+    const seconds = scale.peerDurationSeconds;
     const queries: PeerFigures['queries'] = [];
     for (const [i, c] of mix.entries()) {
       const ours = options.ours[i]!;

@@ -236,7 +236,7 @@ async function main(): Promise<void> {
   const peer = option('peer', '');
   if (peer !== '' && peer !== 'prefect') throw new Error('--peer must be prefect');
   // --quick: shorter measuring windows, for the test that proves the bench still runs.
-  const scale: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 1, warmupSeconds: 1, freshnessSeconds: 3 } : chosen;
+  const scale: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 1, warmupSeconds: 1, peerDurationSeconds: 3, freshnessSeconds: 3 } : chosen;
   const resultsFile = option('out', join(ROOT, 'bench', 'results', 'latest.json'));
   if (!existsSync(join(ROOT, 'dist/apps/ingest/main.js')) || !existsSync(join(ROOT, 'dist/apps/query/main.js')) || process.argv.includes('--build')) {
     log('building the apps...');
