@@ -18,7 +18,7 @@ import { Progress } from './progress';
 import { comparePeer, PeerFigures } from './peer';
 import { measureQueries, QueryFigures } from './queries';
 import { percentile, round } from './stats';
-import { encodeEvent } from '@app/contracts';
+import { EncodedMessage, encodeConsistencyToken, encodeEvent, offsetsOfSend, trackPartitions } from '@app/contracts';
 
 const ROOT = join(__dirname, '..');
 const TABLES = ['artifact', 'artifact_collection', 'flow', 'deployment', 'flow_run', 'task_run'];
@@ -184,16 +184,54 @@ async function copyCeiling(sourceUrl: string, serverUrl: string, postgresPid: nu
 }
 
 /** Produce-acknowledged to visible through GET /api/artifacts/{key}/latest, at a steady rate. */
-async function freshness(producer: Producer, topics: Topics, queryUrl: string, scale: Scale): Promise<{ rate: number; seconds: number; events: number; samples: number; p50_ms: number; p99_ms: number; max_ms: number }> {
+interface Latencies {
+  samples: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+function latencyFigures(latencies: number[]): Latencies {
+  latencies.sort((a, b) => a - b);
+  return { samples: latencies.length, p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)), max_ms: round(latencies[latencies.length - 1] ?? NaN) };
+}
+
+/**
+ * Read your writes (docs/api.md, "Consistency tokens"): just after a send's
+ * acknowledgement, the same read with and without the send's token, at once. The token's
+ * cost is the difference. A tokened 200 older than the write counts as stale (must be 0;
+ * a later write of the same key may already show), a 504 as timed out.
+ */
+async function readYourWrites(queryUrl: string, key: string, probe: number, token: string, out: { plain: number[]; tokened: number[]; stale: number; timedOut: number }): Promise<void> {
+  const timed = async (headers: Record<string, string>) => {
+    const started = process.hrtime.bigint();
+    const res = await fetch(`${queryUrl}/api/artifacts/${key}/latest`, { headers });
+    const body = res.ok ? ((await res.json()) as { description: string }) : (await res.arrayBuffer(), undefined);
+    return { ms: Number(process.hrtime.bigint() - started) / 1e6, status: res.status, probe: Number(body?.description.replace('probe ', '') ?? -1) };
+  };
+  const [plain, tokened] = await Promise.all([timed({}), timed({ 'x-consistency-token': token })]);
+  out.plain.push(plain.ms);
+  if (tokened.status === 504) out.timedOut++;
+  else if (tokened.probe < probe) out.stale++;
+  else out.tokened.push(tokened.ms);
+}
+
+async function freshness(
+  producer: Producer,
+  topics: Topics,
+  queryUrl: string,
+  scale: Scale,
+): Promise<{ rate: number; seconds: number; events: number } & Latencies & { read_your_writes: { stale: number; timed_out: number; plain: Latencies; with_token: Latencies; extra_p50_ms: number; extra_p99_ms: number } }> {
   const rate = 1000;
   const latencies: number[] = [];
+  const ryw = { plain: [] as number[], tokened: [] as number[], stale: 0, timedOut: 0 };
   const probes: Promise<void>[] = [];
   const started = Date.now();
   let n = 0;
   const progress = new Progress('freshness', scale.freshnessSeconds * rate);
   while (Date.now() - started < scale.freshnessSeconds * 1000) {
     const tickStart = Date.now();
-    const messages = [];
+    const messages: EncodedMessage[] = [];
     for (let i = 0; i < rate / 10; i++, n++) {
       const key = `fresh-${n % 500}`;
       const created = new Date(Date.parse('2027-01-01T00:00:00Z') + n).toISOString();
@@ -201,18 +239,23 @@ async function freshness(producer: Producer, topics: Topics, queryUrl: string, s
     }
     const probeIndex = n - 1;
     // Not awaited: the rate stays steady however long an acknowledgement takes.
-    const sent = producer.send({ topic: topics.artifacts, acks: -1, messages }).then(async () => {
+    const sent = producer.send({ topic: topics.artifacts, acks: -1, messages }).then(async (answer) => {
       const acked = process.hrtime.bigint();
       const key = `fresh-${probeIndex % 500}`;
+      const offsets = offsetsOfSend(topics.artifacts, messages, answer);
+      if (offsets === undefined) throw new Error('a bench send gave no exact offsets');
+      const token = encodeConsistencyToken(offsets);
+      const tokenProbe = readYourWrites(queryUrl, key, probeIndex, token, ryw);
       for (let tries = 0; tries < 2000; tries++) {
         const res = await fetch(`${queryUrl}/api/artifacts/${key}/latest`);
         if (res.ok && ((await res.json()) as { description: string }).description === `probe ${probeIndex}`) {
           latencies.push(Number(process.hrtime.bigint() - acked) / 1e6);
-          return;
+          return tokenProbe;
         }
         if (!res.ok) await res.arrayBuffer();
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
+      return tokenProbe;
     });
     probes.push(sent);
     progress.tick(messages.length);
@@ -221,8 +264,15 @@ async function freshness(producer: Producer, topics: Topics, queryUrl: string, s
   }
   await Promise.all(probes);
   progress.finish();
-  latencies.sort((a, b) => a - b);
-  return { rate, seconds: scale.freshnessSeconds, events: n, samples: latencies.length, p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)), max_ms: round(latencies[latencies.length - 1] ?? NaN) };
+  const plain = latencyFigures(ryw.plain);
+  const withToken = latencyFigures(ryw.tokened);
+  return {
+    rate,
+    seconds: scale.freshnessSeconds,
+    events: n,
+    ...latencyFigures(latencies),
+    read_your_writes: { stale: ryw.stale, timed_out: ryw.timedOut, plain, with_token: withToken, extra_p50_ms: round(withToken.p50_ms - plain.p50_ms), extra_p99_ms: round(withToken.p99_ms - plain.p99_ms) },
+  };
 }
 
 function randomUUIDish(n: number): string {
@@ -265,7 +315,8 @@ async function main(): Promise<void> {
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })) });
   await admin.disconnect();
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  // Partitions tracked: each send's answer then gives exact consistency tokens (the read-your-writes probe).
+  const producer = kafka.producer({ createPartitioner: trackPartitions(Partitioners.DefaultPartitioner), allowAutoTopicCreation: false });
   await producer.connect();
 
   const dbName = `bench_${suffix}`;

@@ -45,6 +45,11 @@ describe('npm run bench -- --scale small --peer prefect', () => {
     const uiList = doc.queries[1].queries.find((q: { name: string }) => q.name === 'ui_list');
     expect(uiList.rows).toBe(200);
     expect(doc.freshness.samples).toBeGreaterThan(0);
+    // A read carrying the send's consistency token sees the write (or a later one), or times out with 504.
+    const ryw = doc.freshness.read_your_writes;
+    expect(ryw.stale).toBe(0);
+    expect(ryw.with_token.samples + ryw.timed_out).toBe(doc.freshness.events / 100);
+    expect(ryw.with_token.samples).toBeGreaterThan(0);
     expect(doc.growth).toHaveLength(doc.queries[1].queries.length);
     // The deployment, flow and state probes target what owns 1/2, 1/5 and 1/20 of the runs.
     const share = (name: string) => doc.queries[1].queries.find((q: { name: string }) => q.name === name).selectivity.share;

@@ -5,9 +5,11 @@ import {
   COUNT_PARAMETERS,
   CountArtifactsBody,
   CountLatestArtifactsBody,
+  countStatement,
   LIST_PARAMETERS,
   ListRequest,
   listRequest,
+  listStatement,
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
   deferredDateTimeErrors,
@@ -32,14 +34,14 @@ export function parseListRequest<T extends ArtifactTable>(table: T, body: Decode
     if (limit.data < 0) throw detailError(422, 'Invalid limit: must be greater than or equal to 0.');
     if (limit.data > maxLimit) throw detailError(422, `Invalid limit: must be less than or equal to ${maxLimit}.`);
   }
-  const parsed = validate(schema, input, body);
+  const parsed = validate(schema, input, body, (data) => listStatement(table, listRequest<T>(data, maxLimit)).values);
   return listRequest<T>(parsed, maxLimit);
 }
 
 /** The body of E2 or E5: only the five filters; sort, limit and offset are ignored unread. */
 export function parseCountRequest<T extends ArtifactTable>(table: T, body: DecodedBody): ArtifactQueryFilters<T> {
   const schema = BODIES[table].count;
-  return validate(schema, validationInput(body, COUNT_PARAMETERS), body);
+  return validate(schema, validationInput(body, COUNT_PARAMETERS), body, (data) => countStatement(table, data).values);
 }
 
 /**
@@ -55,15 +57,30 @@ export function validationInput(body: DecodedBody, parameters: readonly string[]
   throw validationError(missing, body.value);
 }
 
-export function validate<S extends z.ZodType>(schema: S, input: object | undefined, body: DecodedBody): z.output<S> {
+/**
+ * The body validated by `schema`. `boundValues` gives the values the body's
+ * statement binds; without it every value counts as bound.
+ */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  input: object | undefined,
+  body: DecodedBody,
+  boundValues?: (data: z.output<S>) => readonly unknown[],
+): z.output<S> {
   const result = schema.safeParse(input ?? {});
   const root: JsonValue = body.kind === 'json' ? body.value : null;
-  // Offsets of a day or more pass Prefect's validation and then fail it (503): 422 once all else is valid.
-  const deferred = result.success ? deferredDateTimeErrors(result.data, ['body']) : [];
+  // Offsets of a day or more pass Prefect's validation and then fail it (503) if bound: 422 once all else is valid.
+  const deferred = result.success ? deferredDateTimeErrors(result.data, ['body'], boundBy(result.data, boundValues)) : [];
   if (result.success && deferred.length === 0) return result.data;
   const errors = result.success ? deferred : toPydanticErrors(result.error.issues, { loc: ['body'], keysAt: (path) => keysAt(root, path) });
   throw validationError(
     errors.map((e) => ({ ...e, input: valueAt(root, e.loc.slice(1)) })),
     root,
   );
+}
+
+function boundBy<T>(data: T, boundValues?: (data: T) => readonly unknown[]): ((offset: unknown) => boolean) | undefined {
+  if (boundValues === undefined) return undefined;
+  let bound: ReadonlySet<unknown> | undefined;
+  return (offset) => (bound ??= new Set(boundValues(data))).has(offset);
 }

@@ -190,6 +190,16 @@ describe('deliberate deviations: where Prefect on PostgreSQL answers 5xx (docs/a
       text: `{"exception_message":"Invalid request received.","exception_detail":[{"type":"value_error","loc":["body","flow_runs","start_time","after_"],"msg":"Value error, Unable to parse string [2024-01-01T00:00:00+24:00]","input":"2024-01-01T00:00:00+24:00","ctx":{"error":{}}}],"request_body":${body}}`,
     });
   });
+
+  it('answers an or_ that an empty filter makes TRUE, with the values of its other members unbound (a +24:00 offset among them)', async () => {
+    const run = await rows.flowRun({});
+    await rows.artifact({ created: '2024-01-01T00:00:00Z', key: 'k', flow_run_id: run });
+    await rows.artifact({ created: '2024-01-01T00:00:01Z', key: 'j' });
+    const flowRuns = '"flow_runs":{"operator":"or_","tags":{"operator":"or_"},"name":{"any_":["x"]},"start_time":{"after_":"2024-01-01T00:00:00+24:00"}}';
+    expect(await post('/api/artifacts/count', `{${flowRuns}}`)).toEqual({ status: 200, text: '1' });
+    expect(await post('/api/artifacts/latest/count', `{"artifacts":{"key":{"any_":["k","j"]}},${flowRuns}}`)).toEqual({ status: 200, text: '1' });
+    expect(await post('/api/artifacts/filter', `{"artifacts":{"operator":"or_","key":{},"type":{"any_":["t"]}},"limit":1,"offset":1}`)).toMatchObject({ status: 200 });
+  });
 });
 
 describe('paging and order (§5, §6)', () => {

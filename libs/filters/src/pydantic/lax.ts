@@ -153,20 +153,29 @@ export const enumField = <const V extends readonly [string, ...string[]]>(values
 /**
  * A datetime whose offset is 24 hours or more ("+24:00"): valid for Prefect's
  * validation, which therefore reports the body's other errors without it, but
- * Prefect then fails (503). We answer 422 for it once the body is otherwise
- * valid (deferredDateTimeErrors); it never reaches SQL.
+ * Prefect then fails (503) when it binds the value. We answer 422 for it once
+ * the body is otherwise valid and its statement binds it (deferredDateTimeErrors);
+ * it never reaches PostgreSQL.
  */
 export class DayOrMoreOffset {
   constructor(readonly input: string) {}
 }
 
-/** The DayOrMoreOffset values of a validated body, as Pydantic-style errors at their paths (empty: none). */
-export function deferredDateTimeErrors(value: unknown, path: (string | number)[] = []): { type: string; loc: (string | number)[]; msg: string; ctx: Record<string, unknown> }[] {
+/**
+ * The DayOrMoreOffset values of a validated body that `bound` holds (all by
+ * default), as Pydantic-style errors at their paths (empty: none). Prefect fails
+ * only on a value it binds: one in a condition SQLAlchemy drops is harmless.
+ */
+export function deferredDateTimeErrors(
+  value: unknown,
+  path: (string | number)[] = [],
+  bound: (offset: DayOrMoreOffset) => boolean = () => true,
+): { type: string; loc: (string | number)[]; msg: string; ctx: Record<string, unknown> }[] {
   if (value instanceof DayOrMoreOffset) {
-    return [{ type: 'value_error', loc: path, msg: `Value error, Unable to parse string [${value.input}]`, ctx: { error: {} } }];
+    return bound(value) ? [{ type: 'value_error', loc: path, msg: `Value error, Unable to parse string [${value.input}]`, ctx: { error: {} } }] : [];
   }
-  if (Array.isArray(value)) return value.flatMap((v, i) => deferredDateTimeErrors(v, [...path, i]));
-  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => deferredDateTimeErrors(v, [...path, k]));
+  if (Array.isArray(value)) return value.flatMap((v, i) => deferredDateTimeErrors(v, [...path, i], bound));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => deferredDateTimeErrors(v, [...path, k], bound));
   return [];
 }
 

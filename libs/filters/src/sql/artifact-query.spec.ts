@@ -9,8 +9,7 @@ import { SqlParams } from './params';
 function compile(table: ArtifactTable, body: unknown): { text: string; values: unknown[] } {
   const schema = table === 'artifact' ? CountArtifactsBody : CountLatestArtifactsBody;
   const p = new SqlParams();
-  const text = artifactWhere(table, schema.parse(body), p, 't');
-  return { text, values: p.values };
+  return p.statement(artifactWhere(table, schema.parse(body), p, 't'));
 }
 
 const versions = (body: unknown) => compile('artifact', body);
@@ -88,8 +87,24 @@ describe('operator', () => {
     );
   });
 
-  it('an empty child contributes TRUE, so or_ then matches everything (Q10)', () => {
-    expect(versions({ artifacts: { operator: 'or_', key: {}, type: { any_: ['x'] } } }).text).toBe('(TRUE OR t.type = $1::text)');
+  it('an empty child contributes TRUE, so or_ is TRUE as a whole, its other values unbound (Q10, SQLAlchemy)', () => {
+    expect(versions({ artifacts: { operator: 'or_', key: {}, type: { any_: ['x'] } } })).toEqual({ text: 'TRUE', values: [] });
+  });
+
+  it('keeps the values around a dropped or_, renumbered', () => {
+    const body = {
+      artifacts: { type: { any_: ['a'] } },
+      flow_runs: { operator: 'or_', tags: { operator: 'or_' }, name: { any_: ['n'] } },
+      task_runs: { name: { any_: ['m'] } },
+    };
+    expect(versions(body)).toEqual({
+      text: `(t.type = $1::text AND ${RUN('TRUE')} AND EXISTS (SELECT 1 FROM task_run tr WHERE tr.id = t.task_run_id AND tr.name = $2::text))`,
+      values: ['a', 'm'],
+    });
+  });
+
+  it('an empty child of an and_ changes nothing', () => {
+    expect(versions({ artifacts: { key: {}, type: { any_: ['x'] } } })).toEqual({ text: 't.type = $1::text', values: ['x'] });
   });
 
   it('latest_id is the collection filter, id the version filter', () => {

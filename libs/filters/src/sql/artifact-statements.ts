@@ -43,7 +43,7 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   const { flow_runs, flows, deployments } = request.filters;
   if (request.offset === 0 && !(flow_runs || flows || deployments)) {
     const text = `SELECT ${json} FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}`;
-    return { text, values: p.values };
+    return p.statement(text);
   }
   // With an OFFSET, pick the page's ids first: the skipped rows are then never
   // fetched nor turned into JSON (index-only where the order's index allows).
@@ -55,7 +55,7 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   const offset = request.offset === 0 ? '' : ` OFFSET ${p.add(request.offset, 'bigint')}`;
   const page = `SELECT t.id FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}${offset}`;
   const text = `SELECT ${json} FROM ${table} t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${artifactOrderBy(table, request.sort, 't')}`;
-  return { text, values: p.values };
+  return p.statement(text);
 }
 
 export function countStatement<T extends ArtifactTable>(table: T, filters: ArtifactQueryFilters<T>): SqlStatement {
@@ -65,5 +65,5 @@ export function countStatement<T extends ArtifactTable>(table: T, filters: Artif
     // Unfiltered: the trigger-kept row count (migration 1700000000010).
     return { text: `SELECT coalesce(sum(n), 0)::text FROM read_model_row_count WHERE table_name = $1::text`, values: [table] };
   }
-  return { text: `SELECT count(*)::text FROM ${table} t WHERE ${where}`, values: p.values };
+  return p.statement(`SELECT count(*)::text FROM ${table} t WHERE ${where}`);
 }

@@ -1,3 +1,4 @@
+import type { SqlStatement } from '@app/persistence/statement';
 import type { Operator } from '../schemas/common';
 
 /** Collects bind values; every value becomes one positional parameter with an explicit cast (arrays as one array parameter). */
@@ -8,15 +9,39 @@ export class SqlParams {
     this.values.push(value);
     return `$${this.values.length}::${type}`;
   }
+
+  /**
+   * The statement of `text` with only the parameters it references, renumbered
+   * in order: a condition dropped whole (an OR holding TRUE) leaves its values
+   * behind, and PostgreSQL cannot type a parameter the text never uses.
+   */
+  statement(text: string): SqlStatement {
+    const renumbered = new Map<string, string>();
+    const values: unknown[] = [];
+    const compact = text.replace(/\$(\d+)::/g, (_, n: string) => {
+      let to = renumbered.get(n);
+      if (to === undefined) {
+        values.push(this.values[Number(n) - 1]);
+        to = `$${values.length}::`;
+        renumbered.set(n, to);
+      }
+      return to;
+    });
+    return { text: compact, values };
+  }
 }
 
 /**
  * PrefectFilterBaseModel.as_sql_filter: TRUE for an empty list, else the
  * conditions joined by the object's operator (AND for objects without one).
- * A TRUE (an empty child) is left out of an AND, where it changes nothing.
+ * A TRUE (an empty child) is left out of an AND, where it changes nothing, and
+ * makes an OR TRUE as a whole, as SQLAlchemy's `or_` does with a `true()`: the
+ * other conditions and their values are then gone (SqlParams.statement), so a
+ * value Prefect would fail to bind is never bound.
  */
 export function asSqlFilter(conditions: string[], operator: Operator = 'and_'): string {
   if (operator === 'and_') conditions = conditions.filter((c) => c !== 'TRUE');
+  else if (conditions.includes('TRUE')) return 'TRUE';
   if (conditions.length === 0) return 'TRUE';
   if (conditions.length === 1) return conditions[0] as string;
   return `(${conditions.join(operator === 'or_' ? ' OR ' : ' AND ')})`;
