@@ -11,16 +11,22 @@ export interface Scale {
   /** Where the growth comparison takes its first measurement. */
   checkpoint: number;
   queryDurationSeconds: number;
+  /** Before each measuring window. */
+  warmupSeconds: number;
+  /** Prefect's windows (--peer): longer, since a window shorter than its slower answers under 10 connections counts none of them. */
+  peerDurationSeconds: number;
   freshnessSeconds: number;
 }
 
 export const SCALES: Record<Scale['name'], Scale> = {
-  small: { name: 'small', versions: 16_000, runs: 1_000, taskRuns: 2_000, checkpoint: 8_000, queryDurationSeconds: 2, freshnessSeconds: 5 },
-  full: { name: 'full', versions: 1_000_000, runs: 20_000, taskRuns: 100_000, checkpoint: 100_000, queryDurationSeconds: 10, freshnessSeconds: 60 },
+  small: { name: 'small', versions: 16_000, runs: 1_000, taskRuns: 2_000, checkpoint: 8_000, queryDurationSeconds: 2, warmupSeconds: 1, peerDurationSeconds: 10, freshnessSeconds: 5 },
+  full: { name: 'full', versions: 1_000_000, runs: 20_000, taskRuns: 100_000, checkpoint: 100_000, queryDurationSeconds: 10, warmupSeconds: 1, peerDurationSeconds: 15, freshnessSeconds: 60 },
 };
 
 export const TYPES = ['markdown', 'table', 'result', 'progress', 'link'];
 export const STATES = ['COMPLETED', 'FAILED', 'RUNNING', 'SCHEDULED', 'CANCELLED', 'CRASHED', 'PENDING', 'PAUSED'];
+/** Shares of the flow runs owned by the first three targets of a kind (deployment 0, 1, 2; COMPLETED, FAILED, RUNNING). */
+export const SHARES = [1 / 2, 1 / 5, 1 / 20];
 const BASE = Date.parse('2026-01-01T00:00:00Z');
 
 /** Deterministic UUID-shaped ids: the same scale always produces the same data set. */
@@ -45,7 +51,25 @@ export interface Produced {
   message: EncodedMessage;
 }
 
-/** Run-side events: flows, deployments, flow runs, task runs (all snapshots). */
+/**
+ * Which target of `count` owns flow run `i`: the first three own exactly SHARES of the runs
+ * (over a permutation of the runs, `multiplier` prime to their number), the rest share what is left.
+ */
+export function ownerOf(i: number, runs: number, multiplier: number, count: number): number {
+  const q = ((i * multiplier) % runs) / runs;
+  let bound = 0;
+  for (const [target, share] of SHARES.entries()) {
+    bound += share;
+    if (q < bound) return target;
+  }
+  return SHARES.length + (i % (count - SHARES.length));
+}
+
+/**
+ * Run-side events: flows, deployments, flow runs, task runs (all snapshots). Deployment 0
+ * (and its flow 0) owns 1/2 of the runs, 1 owns 1/5, 2 owns 1/20; COMPLETED, FAILED and
+ * RUNNING states likewise; every second run is tagged `nightly`.
+ */
 export function* runEvents(scale: Scale, topics: Topics): Generator<Produced> {
   for (let i = 0; i < scale.runs; i++) {
     const t = at(i * 1000);
@@ -57,15 +81,16 @@ export function* runEvents(scale: Scale, topics: Topics): Generator<Produced> {
   }
   for (let i = 0; i < scale.runs; i++) {
     const t = at(i * 1000 + 500);
-    const state = STATES[i % STATES.length]!;
+    const owner = ownerOf(i, scale.runs, 7919, scale.runs);
+    const state = STATES[ownerOf(i, scale.runs, 104_729, STATES.length)]!;
     yield {
       topic: topics.runs,
       message: encodeEvent(
         'prefect.flow-run.upserted',
         {
           id: id('flow-run', i),
-          flow_id: id('flow', i % scale.runs),
-          deployment_id: id('deployment', i % scale.runs),
+          flow_id: id('flow', owner),
+          deployment_id: id('deployment', owner),
           name: `run-${i}`,
           tags: i % 2 ? ['nightly'] : [],
           state_type: state,

@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import {
   ArtifactQueryFilters,
   ArtifactTable,
@@ -21,26 +21,61 @@ export interface QueryCase {
   body: unknown;
   /** Whether an index serves it (deep offset is linear by nature). */
   indexed: boolean;
+  /** A versions page sorted by key alone: Prefect orders a key's versions arbitrarily (docs/api.md §6). */
+  keyTies?: boolean;
 }
 
-/** The mix of issue #5, with the UI's default list-and-count pair first. */
+const LATEST = '/api/artifacts/latest/filter';
+const LATEST_COUNT = '/api/artifacts/latest/count';
+const VERSIONS = '/api/artifacts/filter';
+const VERSIONS_COUNT = '/api/artifacts/count';
+
+/**
+ * The mix: the UI's default list-and-count pair first, then what users filter by. The
+ * deployment, flow and state probes each target what owns 1/20, 1/5 and 1/2 of the flow
+ * runs (bench/dataset.ts SHARES); each probe's selectivity is measured, not assumed.
+ */
 export function queryMix(scale: Scale, size: number): QueryCase[] {
   const keys = Math.max(1, Math.floor(scale.versions / 10));
   const key = keyOf(123 % keys);
   const offset = Math.min(10_000, Math.floor(Math.min(keys, size) * 0.6));
+  const shares = ['1_2', '1_5', '1_20'] as const;
+  const states = ['COMPLETED', 'FAILED', 'RUNNING'];
+  const latest = (name: string, body: unknown, indexed = true): QueryCase => ({ name, path: LATEST, body, indexed });
   return [
-    { name: 'ui_list', path: '/api/artifacts/latest/filter', body: { sort: 'ID_DESC', limit: 200, artifacts: { key: { exists_: true } } }, indexed: true },
-    { name: 'ui_count', path: '/api/artifacts/latest/count', body: { artifacts: { key: { exists_: true } } }, indexed: true },
-    { name: 'ui_list_type', path: '/api/artifacts/latest/filter', body: { sort: 'ID_DESC', limit: 200, artifacts: { key: { exists_: true }, type: { any_: ['markdown'] } } }, indexed: true },
-    { name: 'ui_count_type', path: '/api/artifacts/latest/count', body: { artifacts: { key: { exists_: true }, type: { any_: ['markdown'] } } }, indexed: true },
-    { name: 'key_any', path: '/api/artifacts/latest/filter', body: { artifacts: { key: { any_: [key] } } }, indexed: true },
-    { name: 'key_like', path: '/api/artifacts/latest/filter', body: { artifacts: { key: { like_: '00012' } }, limit: 50 }, indexed: true },
-    { name: 'flow_run_id_any', path: '/api/artifacts/latest/filter', body: { artifacts: { flow_run_id: { any_: [id('flow-run', 5)] } } }, indexed: true },
-    { name: 'flow_runs_state', path: '/api/artifacts/latest/filter', body: { flow_runs: { state: { type: { any_: ['COMPLETED'] } } }, limit: 200 }, indexed: true },
-    { name: 'deployments_id', path: '/api/artifacts/latest/filter', body: { deployments: { id: { any_: [id('deployment', 5)] } }, limit: 200 }, indexed: true },
-    { name: `offset_${offset}`, path: '/api/artifacts/latest/filter', body: { sort: 'CREATED_DESC', offset, limit: 200 }, indexed: false },
-    { name: 'versions_by_key', path: '/api/artifacts/filter', body: { artifacts: { key: { any_: [key] } }, sort: 'CREATED_DESC' }, indexed: true },
+    latest('ui_list', { sort: 'ID_DESC', limit: 200, artifacts: { key: { exists_: true } } }),
+    { name: 'ui_count', path: LATEST_COUNT, body: { artifacts: { key: { exists_: true } } }, indexed: true },
+    latest('ui_list_type', { sort: 'ID_DESC', limit: 200, artifacts: { key: { exists_: true }, type: { any_: ['markdown'] } } }),
+    { name: 'ui_count_type', path: LATEST_COUNT, body: { artifacts: { key: { exists_: true }, type: { any_: ['markdown'] } } }, indexed: true },
+    latest('key_any', { artifacts: { key: { any_: [key] } } }),
+    latest('key_like', { artifacts: { key: { like_: '00012' } }, limit: 50 }),
+    latest('flow_run_id_any', { artifacts: { flow_run_id: { any_: [id('flow-run', 5)] } } }),
+    ...shares.map((share, i) => latest(`deployment_${share}`, { deployments: { id: { any_: [id('deployment', i)] } }, limit: 200 })),
+    ...shares.map((share, i) => latest(`flow_${share}`, { flows: { id: { any_: [id('flow', i)] } }, limit: 200 })),
+    ...shares.map((share, i) => latest(`state_${share}`, { flow_runs: { state: { type: { any_: [states[i]] } } }, limit: 200 })),
+    { name: 'deployment_1_2_count', path: LATEST_COUNT, body: { deployments: { id: { any_: [id('deployment', 0)] } } }, indexed: true },
+    { name: 'state_1_2_count', path: LATEST_COUNT, body: { flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }, indexed: true },
+    latest('flow_run_tag', { flow_runs: { tags: { all_: ['nightly'] } }, limit: 200 }),
+    latest('flow_tag', { flows: { tags: { all_: ['team-2'] } }, limit: 200 }),
+    latest('or_state_tag', { flow_runs: { operator: 'or_', state: { type: { any_: ['FAILED'] } }, tags: { all_: ['nightly'] } }, limit: 200 }),
+    latest('or_type_key', { artifacts: { operator: 'or_', type: { any_: ['table'] }, key: { like_: '0001' } }, limit: 200 }),
+    latest('updated_desc', { sort: 'UPDATED_DESC', limit: 200 }),
+    latest('key_asc', { sort: 'KEY_ASC', limit: 200 }),
+    latest(`offset_${offset}`, { sort: 'CREATED_DESC', offset, limit: 200 }, false),
+    latest(`deployment_1_2_offset_${Math.floor(offset / 5)}`, { deployments: { id: { any_: [id('deployment', 0)] } }, sort: 'CREATED_DESC', offset: Math.floor(offset / 5), limit: 200 }, false),
+    { name: 'versions_by_key', path: VERSIONS, body: { artifacts: { key: { any_: [key] } }, sort: 'CREATED_DESC' }, indexed: true },
+    { name: 'versions_count_type', path: VERSIONS_COUNT, body: { artifacts: { type: { any_: ['table'] } } }, indexed: true },
+    { name: 'versions_deployment_1_5', path: VERSIONS, body: { deployments: { id: { any_: [id('deployment', 1)] } }, sort: 'CREATED_DESC', limit: 200 }, indexed: true },
+    { name: 'versions_count_state_1_5', path: VERSIONS_COUNT, body: { flow_runs: { state: { type: { any_: ['FAILED'] } } } }, indexed: true },
+    { name: 'versions_key_asc', path: VERSIONS, body: { sort: 'KEY_ASC', limit: 200 }, indexed: true, keyTies: true },
+    { name: `versions_offset_${offset}`, path: VERSIONS, body: { sort: 'CREATED_DESC', offset, limit: 200 }, indexed: false },
   ];
+}
+
+/** The count route and body matching a case's filter (its sort and page dropped). */
+export function countOf(c: QueryCase): { path: string; body: unknown } {
+  const { sort: _sort, limit: _limit, offset: _offset, ...filters } = c.body as Record<string, unknown>;
+  return { path: c.path.replace(/filter$/, 'count'), body: filters };
 }
 
 const BODIES = {
@@ -55,21 +90,41 @@ export function statementFor(c: QueryCase, maxLimit = 200): SqlStatement {
   return listStatement(table, listRequest(BODIES[table].list.parse(c.body) as ArtifactQueryFilters<typeof table>, maxLimit));
 }
 
+export interface Selectivity {
+  /** Rows the probe's filter matches (its count route), of the rows of the table it reads. */
+  matched: number;
+  of: number;
+  share: number;
+}
+
 export interface QueryFigures {
   name: string;
   indexed: boolean;
   rows: number;
+  selectivity: Selectivity;
   http: { p50_ms: number; p99_ms: number; rps: number; errors: number };
   db: { p50_ms: number; p99_ms: number; tps: number };
   http_p50_over_db_p50: number;
+  /** One connection, the statement prepared as the app prepares it: executions 1-5 (custom plans) against 6-20, where PostgreSQL may switch to a generic plan. */
+  prepared: { first_5_p50_ms: number; next_15_p50_ms: number; generic_plans: number; custom_plans: number };
 }
 
-async function http(url: string, c: QueryCase, seconds: number): Promise<QueryFigures['http'] & { rows: number }> {
+export async function post(url: string, path: string, body: unknown): Promise<{ status: number; text: string }> {
+  const response = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, text: await response.text() };
+}
+
+async function selectivity(url: string, c: QueryCase): Promise<Selectivity> {
+  const count = countOf(c);
+  const [matched, of] = await Promise.all([post(url, count.path, count.body), post(url, count.path, {})]).then((answers) => answers.map((a) => Number(a.text)));
+  return { matched: matched!, of: of!, share: round(matched! / Math.max(1, of!), 4) };
+}
+
+/** autocannon, 10 connections, after a warm-up: exact response times (its own histogram has whole-millisecond resolution). */
+export async function http(url: string, c: QueryCase, seconds: number, warmupSeconds: number): Promise<QueryFigures['http'] & { rows: number }> {
   const body = JSON.stringify(c.body);
-  const probe = await fetch(url + c.path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  const answer: unknown = await probe.json();
+  const answer: unknown = JSON.parse((await post(url, c.path, c.body)).text);
   const rows = Array.isArray(answer) ? answer.length : Number(answer);
-  // autocannon's own histogram has whole-millisecond resolution; keep every exact response time instead.
   const run = async (duration: number) => {
     const latencies: number[] = [];
     const instance = autocannon({ url: url + c.path, method: 'POST', connections: 10, duration, body, headers: { 'content-type': 'application/json' } });
@@ -77,7 +132,7 @@ async function http(url: string, c: QueryCase, seconds: number): Promise<QueryFi
     const result = await instance;
     return { result, latencies: latencies.sort((a, b) => a - b) };
   };
-  await run(1); // warm-up
+  await run(warmupSeconds);
   const { result, latencies } = await run(seconds);
   return {
     rows,
@@ -88,8 +143,8 @@ async function http(url: string, c: QueryCase, seconds: number): Promise<QueryFi
   };
 }
 
-/** The database floor: the same statement through pg, 10 concurrent clients, for the same time. */
-async function database(pool: Pool, statement: SqlStatement, seconds: number): Promise<QueryFigures['db']> {
+/** The database floor: the same statement through pg, named as the app names it, 10 concurrent clients, for the same time. */
+async function database(pool: Pool, statement: SqlStatement, name: string, seconds: number, warmupSeconds: number): Promise<QueryFigures['db']> {
   const run = async (ms: number) => {
     const latencies: number[] = [];
     const until = Date.now() + ms;
@@ -97,29 +152,51 @@ async function database(pool: Pool, statement: SqlStatement, seconds: number): P
       Array.from({ length: 10 }, async () => {
         while (Date.now() < until) {
           const t = process.hrtime.bigint();
-          await pool.query({ text: statement.text, values: statement.values, rowMode: 'array' });
+          await pool.query({ name, text: statement.text, values: statement.values, rowMode: 'array' });
           latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
         }
       }),
     );
     return latencies;
   };
-  await run(1000);
+  await run(warmupSeconds * 1000);
   const latencies = (await run(seconds * 1000)).sort((a, b) => a - b);
   return { p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)), tps: round(latencies.length / seconds, 1) };
+}
+
+async function prepared(databaseUrl: string, statement: SqlStatement): Promise<QueryFigures['prepared']> {
+  const client = new Client({ connectionString: databaseUrl, options: '-c timezone=UTC' });
+  await client.connect();
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const t = process.hrtime.bigint();
+      await client.query({ name: 'repeated', text: statement.text, values: statement.values, rowMode: 'array' });
+      times.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const plans = (await client.query<{ generic_plans: string; custom_plans: string }>("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'repeated'")).rows[0];
+    const median = (list: number[]) => round(percentile([...list].sort((a, b) => a - b), 50));
+    return { first_5_p50_ms: median(times.slice(0, 5)), next_15_p50_ms: median(times.slice(5)), generic_plans: Number(plans?.generic_plans), custom_plans: Number(plans?.custom_plans) };
+  } finally {
+    await client.end();
+  }
 }
 
 export async function measureQueries(url: string, databaseUrl: string, scale: Scale, size: number, log: (line: string) => void): Promise<QueryFigures[]> {
   const pool = new Pool({ connectionString: databaseUrl, max: 10, options: '-c timezone=UTC' });
   const out: QueryFigures[] = [];
   try {
-    for (const c of queryMix(scale, size)) {
-      const h = await http(url, c, scale.queryDurationSeconds);
-      const d = await database(pool, statementFor(c), scale.queryDurationSeconds);
+    for (const [i, c] of queryMix(scale, size).entries()) {
+      const h = await http(url, c, scale.queryDurationSeconds, scale.warmupSeconds);
+      const d = await database(pool, statementFor(c), `bench_${i}`, scale.queryDurationSeconds, scale.warmupSeconds);
       const { rows, ...httpFigures } = h;
-      const figures = { name: c.name, indexed: c.indexed, rows, http: httpFigures, db: d, http_p50_over_db_p50: round(h.p50_ms / Math.max(d.p50_ms, 0.001)) };
+      const share = await selectivity(url, c);
+      const repeated = await prepared(databaseUrl, statementFor(c));
+      const figures = { name: c.name, indexed: c.indexed, rows, selectivity: share, http: httpFigures, db: d, http_p50_over_db_p50: round(h.p50_ms / Math.max(d.p50_ms, 0.001)), prepared: repeated };
       out.push(figures);
-      log(`  ${c.name.padEnd(18)} rows ${String(rows).padStart(7)}  http p50 ${h.p50_ms} ms p99 ${h.p99_ms} ms ${h.rps} rps | db p50 ${d.p50_ms} ms p99 ${d.p99_ms} ms ${d.tps} tps`);
+      log(
+        `  ${c.name.padEnd(26)} rows ${String(rows).padStart(5)} share ${String(share.share).padEnd(6)}  http p50 ${h.p50_ms} ms p99 ${h.p99_ms} ms ${h.rps} rps | db p50 ${d.p50_ms} ms p99 ${d.p99_ms} ms ${d.tps} tps | prepared 1-5 ${repeated.first_5_p50_ms} ms, 6-20 ${repeated.next_15_p50_ms} ms (${repeated.generic_plans} generic)`,
+      );
     }
   } finally {
     await pool.end();

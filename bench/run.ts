@@ -1,6 +1,7 @@
-// npm run bench [-- --scale small|full]: ingest throughput against the Kafka read and
-// PostgreSQL COPY ceilings, freshness, and the query mix against the database floor,
-// at two sizes. Prints a table and writes bench/results/latest.json.
+// npm run bench [-- --scale small|full] [--peer prefect]: ingest throughput against the
+// Kafka read and PostgreSQL COPY ceilings, freshness, and the query mix against the
+// database floor, at two sizes, and with --peer the same mix against Prefect's own server
+// holding the same rows. Prints a table and writes bench/results/latest.json.
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { freePort, spawnApp, waitForStatus, AppProcess } from '../infra/local/ap
 import { artifactEvents, Produced, runEvents, Scale, SCALES, Topics } from './dataset';
 import { startCpuMeter } from './cpu';
 import { Progress } from './progress';
+import { comparePeer, PeerFigures } from './peer';
 import { measureQueries, QueryFigures } from './queries';
 import { percentile, round } from './stats';
 import { EncodedMessage, encodeConsistencyToken, encodeEvent, offsetsOfSend, trackPartitions } from '@app/contracts';
@@ -281,8 +283,10 @@ function randomUUIDish(n: number): string {
 async function main(): Promise<void> {
   const chosen = SCALES[option('scale', 'small') as Scale['name']];
   if (!chosen) throw new Error('--scale must be small or full');
+  const peer = option('peer', '');
+  if (peer !== '' && peer !== 'prefect') throw new Error('--peer must be prefect');
   // --quick: shorter measuring windows, for the test that proves the bench still runs.
-  const scale: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 1, freshnessSeconds: 3 } : chosen;
+  const scale: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 1, warmupSeconds: 1, peerDurationSeconds: 3, freshnessSeconds: 3 } : chosen;
   const resultsFile = option('out', join(ROOT, 'bench', 'results', 'latest.json'));
   if (!existsSync(join(ROOT, 'dist/apps/ingest/main.js')) || !existsSync(join(ROOT, 'dist/apps/query/main.js')) || process.argv.includes('--build')) {
     log('building the apps...');
@@ -381,6 +385,10 @@ async function main(): Promise<void> {
       await pgv.end();
       log(`queries at ${size} versions:`);
       queryRuns.push({ size, queries: await measureQueries(query.url, dbUrl, scale, size, log) });
+      // Before the freshness probe, which adds versions Prefect would not hold.
+      if (peer && i === sizes.length - 1) {
+        results.peer = await comparePeer({ serverUrl, ourDatabaseUrl: dbUrl, queryUrl: query.url, scale, size, ours: queryRuns[i]!.queries, log });
+      }
       if (i === sizes.length - 1) {
         results.freshness = await freshness(producer, topics, query.url, scale);
         log(`freshness: ${JSON.stringify(results.freshness)}`);
@@ -390,6 +398,7 @@ async function main(): Promise<void> {
     }
     const allSeconds = ingestRuns.reduce((s, r) => s + r.seconds, 0);
     const ingestRate = Math.round(producedTotal / allSeconds);
+    if (results.peer) (results.peer as PeerFigures).writes.ours_ingest_events_per_second = ingestRate;
     const inTopics = producedTotal + (results.freshness as { events: number }).events;
     const kafkaSeconds = await kafkaCeiling(kafka, [topics.artifacts, topics.runs], inTopics);
     const kafkaRate = Math.round(inTopics / kafkaSeconds);

@@ -6,7 +6,7 @@ import { AppProcess, freePort, spawnApp, waitForStatus } from '../infra/local/ap
 import { encodeEvent, ProducedEvent } from './support/conformance';
 import { createTestDatabase, TestDatabase } from './support/database';
 import { connectKafka, requireBrokers, TestKafka } from './support/kafka';
-import { ensurePrefect, runPrefect } from './support/prefect';
+import { ensurePrefect, runPrefect } from '../infra/local/prefect';
 
 // Prefect's own Python client and CLI, unchanged, against our query app.
 describe('Prefect client and CLI against the query app', () => {

@@ -3,6 +3,7 @@ import { request as httpRequest, Agent } from 'node:http';
 import { Client } from 'pg';
 import { collectionId } from '@app/projections';
 import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../../../infra/local/apps';
+import { PrefectServer, startPrefectServer } from '../../../infra/local/prefect';
 import { encodeEvent } from '../../support/conformance';
 import { createTestDatabase, TestDatabase } from '../../support/database';
 import { connectKafka, requireBrokers, TestKafka } from '../../support/kafka';
@@ -10,7 +11,6 @@ import { DEVIATIONS, deviationOf } from '../deviations';
 import { Answer, classify } from './compare';
 import { ParityRequest, RequestGenerator } from './generator';
 import { buildHistory, History } from './history';
-import { PrefectServer, startPrefectServer } from './prefect-server';
 import { Random } from './random';
 
 // The differential test: the real Prefect server and our ingest + query apps, holding the

@@ -1,15 +1,57 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// Prefect 3.6.24 from PyPI in a cached virtualenv, and its server as users run it, for
+// the differential test (test/parity), the client test and the bench's peer comparison.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { freePort, waitFor } from '../../../infra/local/apps';
-import { ensurePrefect } from '../../support/prefect';
+import { freePort, waitFor } from './apps';
+
+// Prefect from PyPI, in a virtualenv outside the repository, cached between runs.
+const CACHE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'artifact-read-model');
+
+export const PREFECT_VERSION = '3.6.24';
+export const PREFECT_VENV = join(CACHE, `prefect-${PREFECT_VERSION}-venv`);
+/**
+ * The pinned server and client. A plain `pip install prefect==3.6.24` resolves the newest
+ * FastAPI, whose import breaks Prefect's server; FastAPI 0.136.3 with Starlette 1.3.1 is a
+ * web stack it is known to start and serve with (the differential test, test/parity, runs it).
+ */
+export const PREFECT_REQUIREMENTS = [`prefect==${PREFECT_VERSION}`, 'fastapi==0.136.3', 'starlette==1.3.1'];
+
+/** A virtualenv at `venv` holding `requirements`, created on first use; returns its bin directory. */
+export function ensureVenv(venv: string, requirements: string[]): string {
+  const bin = join(venv, 'bin');
+  // Written last: an interrupted install is never taken for a finished one.
+  const done = join(venv, 'installed');
+  if (existsSync(done)) return bin;
+  mkdirSync(CACHE, { recursive: true });
+  rmSync(venv, { recursive: true, force: true });
+  const python = process.env.PYTHON ?? 'python3';
+  execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
+  execFileSync(join(bin, 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...requirements], { stdio: 'inherit', timeout: 900_000 });
+  writeFileSync(done, requirements.join('\n') + '\n');
+  return bin;
+}
+
+/** The bin directory of the pinned Prefect (client, CLI and server). */
+export function ensurePrefect(): string {
+  return ensureVenv(PREFECT_VENV, PREFECT_REQUIREMENTS);
+}
+
+export function runPrefect(bin: string, args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(join(bin, args[0]!), args.slice(1), {
+    env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? '/tmp', COLUMNS: '200', ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
 
 export interface PrefectServer {
   /** e.g. http://127.0.0.1:4321 (the REST API is under /api). */
   url: string;
-  /** Its database (postgres://...), for the harness's one out-of-band change (collection ids). */
+  /** Its database (postgres://...), for changes made behind its back (the parity harness's collection ids, the bench's COPY load). */
   databaseUrl: string;
   output(): string;
   stop(): Promise<void>;
@@ -20,11 +62,11 @@ export interface PrefectServer {
  * fresh PostgreSQL database of `serverUrl` (postgres://...), bound to 127.0.0.1, with
  * its UI, telemetry and background services off (none of them touches artifacts, and
  * the services would change runs behind the history's back: late runs, cancellation
- * cleanup, the database vacuum).
+ * cleanup, the database vacuum). `purpose` names its database and home directory.
  */
-export async function startPrefectServer(serverUrl: string): Promise<PrefectServer> {
+export async function startPrefectServer(serverUrl: string, purpose = 'parity'): Promise<PrefectServer> {
   const bin = ensurePrefect();
-  const database = `prefect_parity_${process.pid}_${Date.now().toString(36)}`;
+  const database = `prefect_${purpose}_${process.pid}_${Date.now().toString(36)}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
   try {
@@ -35,7 +77,7 @@ export async function startPrefectServer(serverUrl: string): Promise<PrefectServ
   const dbUrl = new URL(serverUrl);
   dbUrl.pathname = `/${database}`;
   dbUrl.protocol = 'postgresql+asyncpg:';
-  const home = mkdtempSync(join(tmpdir(), 'prefect-parity-home-'));
+  const home = mkdtempSync(join(tmpdir(), `prefect-${purpose}-home-`));
   const port = await freePort();
   const child = spawn(
     join(bin, 'prefect'),
