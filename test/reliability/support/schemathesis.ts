@@ -72,6 +72,8 @@ export async function runSchemathesis(options: {
   seed: number;
   workers?: number;
   timeoutMs?: number;
+  /** Paths left out (every method). */
+  excludePaths?: string[];
 }): Promise<SchemathesisRun> {
   const bin = await schemathesisBin();
   mkdirSync(options.reportDir, { recursive: true });
@@ -94,6 +96,7 @@ export async function runSchemathesis(options: {
     options.reportDir,
     '--output-truncate',
     'true',
+    ...(options.excludePaths ?? []).flatMap((path) => ['--exclude-path', path]),
   ];
   // cwd: the report directory, so Hypothesis's example database lands there and not in the repository.
   const { code, output } = await run(bin, args, { cwd: options.reportDir, timeoutMs: options.timeoutMs ?? 600_000 });
