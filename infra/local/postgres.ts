@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { HOST, assertPortFree, freePort, isProcessOf, lastErrorLine, readPidFile, readText, run, tailFile, writeFileAtomic } from './proc';
+import { HOST, assertPortFree, childPids, freePort, isProcessOf, lastErrorLine, readPidFile, readText, run, tailFile, writeFileAtomic } from './proc';
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
@@ -178,8 +178,12 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
   const asUser = runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
   const env = { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' };
 
-  const running = readPidFile(path.join(pgData, 'postmaster.pid'));
+  const pidFile = path.join(pgData, 'postmaster.pid');
+  const running = readPidFile(pidFile);
   if (isProcessOf(running, pgData)) throw new Error(`PostgreSQL already runs from ${pgData} (pid ${running}); stop it first`);
+  // A killed postmaster that nobody reaps (an init that does not wait for orphans) stays a
+  // zombie, which PostgreSQL's own check takes for a live server: its lock file is stale.
+  if (running !== undefined) fs.rmSync(pidFile, { force: true });
 
   const port = opts.port || (await freePort());
   if (opts.port) await assertPortFree(port, 'PostgreSQL');
@@ -340,11 +344,25 @@ export async function promotePostgres(dataDir: string): Promise<void> {
   await run(record.pgCtl, ['promote', '-D', record.pgData, '-w', '-t', '60', '-s'], 'promoting the standby', { ...(record.runAs ?? {}), env: { ...process.env, LC_ALL: 'C' } });
 }
 
-/** Kills the postmaster started from dataDir with SIGKILL (a crash, for fault tests); its children exit with it. */
+/**
+ * Kills the postmaster started from dataDir and its backends with SIGKILL, as a machine
+ * failure would (a crash, for fault tests). Backends left to notice the postmaster's death
+ * by themselves may still hold its shared memory when a restart begins, which then refuses
+ * to start ("lock file already exists").
+ */
 export function killPostgres(dataDir: string): number | undefined {
   const status = postgresStatus(dataDir);
-  if (status) process.kill(status.pid, 'SIGKILL');
-  return status?.pid;
+  if (!status) return undefined;
+  const children = childPids(status.pid);
+  process.kill(status.pid, 'SIGKILL');
+  for (const child of children) {
+    try {
+      process.kill(child, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return status.pid;
 }
 
 /**

@@ -80,6 +80,20 @@ export function isProcessOf(pid: number | undefined, marker: string): pid is num
   return cmdline === undefined || cmdline.replace(/\0/g, ' ').includes(marker);
 }
 
+/** The processes whose parent is `pid` (Linux: /proc; elsewhere none). */
+export function childPids(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((child) => Number(/^\d+ \(.*\) \S (\d+)/s.exec(procFile(child, 'stat') ?? '')?.[1]) === pid);
+}
+
 /** Resident set size in MiB (Linux only). */
 export function rssMiB(pid: number): number | undefined {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(procFile(pid, 'status') ?? '');
