@@ -1,9 +1,9 @@
 /* The artifacts page. Views: the list of latest artifacts (#/?filters), one artifact version with its key's
  * timeline (#/artifact/<id>), a run with all its artifacts (#/run/<id>), and a not-found page for anything else.
- * Each view is one request to the query app's /ui-api routes (apps/query/src/ui-api); the pipeline panel reads
- * GET /ui/pipeline-status. The list stays current through a subscription to its filters
- * (POST /api/artifacts/latest/subscribe, read with fetch so the API token can be sent): each change it announces
- * reloads the page of rows shown. All state lives in the URL hash, so a view can be shared and the back button works. */
+ * Each view is one request to the query app's /ui-api routes (apps/query/src/ui-api), made again whenever the
+ * view's subscription (POST /api/artifacts/latest/subscribe, read with fetch so the API token can be sent)
+ * announces a change: the list subscribes to its filters, an artifact to its key, a run to its run id. The
+ * pipeline panel follows GET /ui/pipeline-status/subscribe. All state lives in the URL hash, so a view can be shared and the back button works. */
 (function () {
   'use strict';
   var md = window.ArtifactMarkdown;
@@ -60,62 +60,61 @@
   }
 
   // ---- live updates ---------------------------------------------------------------------------------
-  // One subscription at a time, for the list on screen. Server-Sent Events read with fetch (EventSource cannot
-  // send the API token); a dropped stream reconnects with the last event id, so no change is missed meanwhile.
+  // Server-Sent Events read with fetch (EventSource cannot send the API token); a dropped stream reconnects
+  // with the last event id, so no change is missed meanwhile. Two streams at most: the main view's subscription
+  // (POST /api/artifacts/latest/subscribe with the view's filter; one at a time) and the pipeline panel's
+  // (GET /ui/pipeline-status/subscribe). Each has its own indicator (Live, Paused, Reconnecting) and pause button.
   var LIVE_TEXT = { connecting: 'Connecting…', live: 'Live', paused: 'Paused', reconnecting: 'Reconnecting…' };
-  var live = null;
-  function setLiveState(state) {
-    if (live) live.state = state;
-    var el = document.getElementById('live-state');
+  var SUBSCRIBE = '/api/artifacts/latest/subscribe';
+  /** options: path, method, body (POST only), stateId, toggleId, noun (the button's words), onEvent(event, data), onFailure(status). */
+  function openLive(options) {
+    var l = Object.assign({ lastId: '', state: 'connecting', stopped: false }, options);
+    connectLive(l);
+    return l;
+  }
+  function setLiveState(l, state) {
+    l.state = state;
+    showLiveState(l);
+  }
+  function showLiveState(l) {
+    var el = document.getElementById(l.stateId);
     if (el) {
-      el.setAttribute('data-state', state);
-      el.textContent = LIVE_TEXT[state];
+      el.setAttribute('data-state', l.state);
+      el.textContent = LIVE_TEXT[l.state];
     }
-    var button = document.getElementById('live-toggle');
+    var button = document.getElementById(l.toggleId);
     if (button) {
-      button.textContent = state === 'paused' ? 'Resume live updates' : 'Pause live updates';
-      button.setAttribute('aria-pressed', state === 'paused' ? 'true' : 'false');
+      button.textContent = (l.state === 'paused' ? 'Resume ' : 'Pause ') + l.noun;
+      button.setAttribute('aria-pressed', l.state === 'paused' ? 'true' : 'false');
     }
   }
-  function stopLive() {
-    if (!live) return;
-    live.stopped = true;
-    if (live.controller) live.controller.abort();
-    clearTimeout(live.timer);
-    clearTimeout(live.debounce);
-    live = null;
-  }
-  function startLive(body, onChange) {
-    if (live && !live.stopped && live.key === JSON.stringify(body)) {
-      live.onChange = onChange;
-      setLiveState(live.state);
-      return;
-    }
-    stopLive();
-    live = { key: JSON.stringify(body), body: body, onChange: onChange, lastId: '', state: 'connecting' };
-    connectLive(live);
-  }
-  function changed(l) {
+  function closeLive(l) {
+    if (!l) return;
+    l.stopped = true;
+    if (l.controller) l.controller.abort();
+    clearTimeout(l.timer);
     clearTimeout(l.debounce);
-    l.debounce = setTimeout(function () { if (!l.stopped) l.onChange(); }, 200);
   }
   function connectLive(l) {
     if (l.stopped || l.state === 'paused') return;
-    var headers = { 'content-type': 'application/json', accept: 'text/event-stream' };
+    var headers = { accept: 'text/event-stream' };
+    if (l.body !== undefined) headers['content-type'] = 'application/json';
     if (token()) headers.authorization = 'Bearer ' + token();
     if (l.lastId) headers['last-event-id'] = l.lastId;
     l.controller = new AbortController();
     var controller = l.controller;
-    var first = true;
-    fetch('/api/artifacts/latest/subscribe', { method: 'POST', headers: headers, body: JSON.stringify(l.body), signal: controller.signal })
+    var status = 0;
+    fetch(l.path, { method: l.method, headers: headers, body: l.body === undefined ? undefined : JSON.stringify(l.body), signal: controller.signal })
       .then(function (r) {
+        status = r.status;
         if (!r.ok || !r.body) throw new Error('HTTP ' + r.status);
-        if (!l.stopped) setLiveState('live');
+        if (!l.stopped) setLiveState(l, 'live');
         var reader = r.body.getReader();
         var decoder = new TextDecoder();
         var buffer = '';
         var event = '';
-        var data = false;
+        var data = [];
+        var id = null;
         var pump = function () {
           return reader.read().then(function (chunk) {
             if (chunk.done) throw new Error('stream ended');
@@ -125,11 +124,14 @@
             lines.forEach(function (line) {
               line = line.replace(/\r$/, '');
               if (line === '') {
-                // A snapshot after the first one (a resume too old, a rebuild) or any change: reload the rows shown.
-                if (data && (event === 'upsert' || event === 'remove' || (event === 'snapshot' && !first))) changed(l);
-                if (data && event === 'snapshot') first = false;
+                // The block's id counts only once the block is handled: a pause in between must not skip it.
+                if (!l.stopped && l.state !== 'paused') {
+                  if (id !== null) l.lastId = id;
+                  if (data.length) l.onEvent(event || 'message', data.join('\n'), l);
+                }
                 event = '';
-                data = false;
+                data = [];
+                id = null;
                 return;
               }
               var colon = line.indexOf(':');
@@ -137,8 +139,8 @@
               var field = colon < 0 ? line : line.slice(0, colon);
               var value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
               if (field === 'event') event = value;
-              else if (field === 'data') data = true;
-              else if (field === 'id') l.lastId = value;
+              else if (field === 'data') data.push(value);
+              else if (field === 'id') id = value;
             });
             return pump();
           });
@@ -147,24 +149,60 @@
       })
       .catch(function () {
         if (l.stopped || l.state === 'paused' || controller.signal.aborted) return;
-        setLiveState('reconnecting');
+        if (l.onFailure) l.onFailure(status);
+        setLiveState(l, 'reconnecting');
         l.timer = setTimeout(function () { connectLive(l); }, 2000);
       });
   }
-  function toggleLive() {
-    if (!live) return;
-    if (live.state === 'paused') {
-      setLiveState('connecting');
-      connectLive(live);
+  function toggleLive(l) {
+    if (!l || l.stopped) return;
+    if (l.state === 'paused') {
+      setLiveState(l, 'connecting');
+      connectLive(l);
     } else {
-      if (live.controller) live.controller.abort();
-      clearTimeout(live.timer);
-      setLiveState('paused');
+      if (l.controller) l.controller.abort();
+      clearTimeout(l.timer);
+      clearTimeout(l.debounce);
+      setLiveState(l, 'paused');
     }
   }
-  function liveLine() {
-    return '<p class="live-line"><span id="live-state" class="live-state" role="status" data-state="connecting">' + LIVE_TEXT.connecting + '</span> ' +
-      '<button type="button" id="live-toggle" aria-pressed="false">Pause live updates</button></p>';
+  function liveLine(stateId, toggleId, noun) {
+    return '<p class="live-line"><span id="' + stateId + '" class="live-state" role="status" data-state="connecting">' + LIVE_TEXT.connecting + '</span> ' +
+      '<button type="button" id="' + toggleId + '" aria-pressed="false">Pause ' + noun + '</button></p>';
+  }
+
+  // The main view's subscription. Every event, the first snapshot included, asks the view to reload what it
+  // shows (debounced): the view's own load and the subscription's snapshot are not taken at the same instant,
+  // so the reload after the snapshot closes that gap; a view re-renders only when the answer differs.
+  var live = null;
+  function stopLive() {
+    closeLive(live);
+    live = null;
+  }
+  function startLive(body, onChange) {
+    var key = JSON.stringify(body);
+    if (!live || live.stopped || live.key !== key) {
+      stopLive();
+      live = openLive({
+        path: SUBSCRIBE, method: 'POST', body: body, stateId: 'live-state', toggleId: 'live-toggle', noun: 'live updates',
+        onEvent: function (event, data, l) {
+          if (event !== 'snapshot' && event !== 'upsert' && event !== 'remove') return;
+          clearTimeout(l.debounce);
+          l.debounce = setTimeout(function () { if (!l.stopped && l.state !== 'paused') l.onChange(); }, 200);
+        },
+      });
+      live.key = key;
+    }
+    live.onChange = onChange;
+    showLiveState(live);
+    var button = document.getElementById('live-toggle');
+    if (button && !button.getAttribute('data-wired')) {
+      button.setAttribute('data-wired', 'true');
+      button.addEventListener('click', function () { toggleLive(live); });
+    }
+  }
+  function mainLiveLine() {
+    return liveLine('live-state', 'live-toggle', 'live updates');
   }
 
   // ---- small renderers -----------------------------------------------------------
@@ -380,8 +418,7 @@
     lastListHash = listHash(s);
     var title = hasFilters(s) ? 'Filtered artifacts' : 'Latest artifacts';
     if (currentView !== 'list' || !document.getElementById('list-form')) {
-      setView('list', '<h2 id="view-title" tabindex="-1">' + title + '</h2>' + listForm(s) + liveLine() + '<div id="list-results" aria-live="polite"></div>', title + (s.page > 1 ? ', page ' + s.page : ''));
-      document.getElementById('live-toggle').addEventListener('click', toggleLive);
+      setView('list', '<h2 id="view-title" tabindex="-1">' + title + '</h2>' + listForm(s) + mainLiveLine() + '<div id="list-results" aria-live="polite"></div>', title + (s.page > 1 ? ', page ' + s.page : ''));
       var f = document.getElementById('list-form');
       var go = function (e) {
         if (e) e.preventDefault();
@@ -411,35 +448,53 @@
     results.innerHTML = loading('artifacts');
     results.setAttribute('aria-busy', 'true');
     var body = Object.assign({ sort: s.sort, limit: s.size, offset: (s.page - 1) * s.size }, filterBody(s));
-    // The subscription covers every key the filters match (its body ignores updated_after, a /ui-api member);
-    // a change there reloads this page of rows, in place.
-    startLive(filterBody(s), function () { reloadList(s, body, hash); });
-    request('POST', '/ui-api/artifacts/latest', body)
-      .then(function (answer) {
+    var load = newestOnly();
+    var fetchRows = function () {
+      load(request('POST', '/ui-api/artifacts/latest', body), function (answer, first) {
         if (seq !== renderSeq) return;
         results.removeAttribute('aria-busy');
         results.innerHTML = listResults(s, answer);
         results.setAttribute('data-for', hash); // which URL these results answer (tests wait on it)
-        announce(document.getElementById('list-summary') ? document.getElementById('list-summary').textContent : '');
-      })
-      .catch(function (e) {
-        if (seq !== renderSeq) return;
+        if (first) announce(document.getElementById('list-summary') ? document.getElementById('list-summary').textContent : '');
+      }, function (e, first) {
+        if (seq !== renderSeq || !first) return; // a reload that failed: the next change, or a reload, tries again
         results.removeAttribute('aria-busy');
         results.innerHTML = errorView(e, 'the artifacts', true);
         results.setAttribute('data-for', hash);
         wireRetry();
       });
+    };
+    // The subscription covers every key the filters match (its body ignores updated_after, a /ui-api member);
+    // a change there reloads this page of rows, in place.
+    startLive(filterBody(s), fetchRows);
+    fetchRows();
   }
-  function reloadList(s, body, hash) {
-    var seq = renderSeq;
-    request('POST', '/ui-api/artifacts/latest', body)
-      .then(function (answer) {
-        var results = document.getElementById('list-results');
-        if (seq !== renderSeq || !results || results.getAttribute('aria-busy') === 'true') return;
-        results.innerHTML = listResults(s, answer);
-        results.setAttribute('data-for', hash);
-      })
-      .catch(function () { /* the next change, or a reload, tries again */ });
+  /**
+   * The loads of one view: only the answer of the newest request sent is shown (a reload may overtake the
+   * first load), and only when it differs from what is on screen, so an unchanged answer moves nothing.
+   * render(answer, first) and fail(error, first), first meaning nothing of this view was shown yet.
+   */
+  function newestOnly() {
+    var issued = 0;
+    var shown = 0;
+    var text = null;
+    return function (promise, render, fail) {
+      var n = ++issued;
+      promise.then(
+        function (answer) {
+          if (n < shown) return;
+          shown = n;
+          var t = JSON.stringify(answer);
+          if (t === text) return;
+          var first = text === null;
+          text = t;
+          render(answer, first);
+        },
+        function (e) {
+          if (n >= shown) fail(e, text === null);
+        },
+      );
+    };
   }
   function restoreFocus(id) {
     var el = document.getElementById(id);
@@ -576,94 +631,150 @@
         '<div class="muted wrap">' + excerpt(v.description, 120) + '</div></li>';
     }).join('') + '</ol>';
   }
+  /**
+   * One version and its key's timeline. A keyed artifact stays current through a subscription to its key
+   * (artifacts.key.any_): an upsert or remove of the key (a new version, an edit, a deletion) re-fetches the
+   * version and the timeline, and the view re-renders in place when the answer changed. A keyless artifact has
+   * no collection row to follow, so it loads once.
+   */
   function showArtifact(id, seq) {
     if (!isUuid(id)) return showMissing('artifact', id);
     setView('artifact', '<p>' + backLink() + '</p><h2 id="view-title" tabindex="-1">Artifact</h2>' + loading('the artifact'), 'Loading artifact');
-    request('GET', '/ui-api/artifacts/' + encodeURIComponent(id))
-      .then(function (answer) {
+    var load = newestOnly();
+    var fetchVersion = function () {
+      load(request('GET', '/ui-api/artifacts/' + encodeURIComponent(id)), function (answer, first) {
         if (seq !== renderSeq) return;
-        var row = answer.version;
-        var a = row.artifact;
-        var name = a.key ? a.key : 'Keyless artifact';
-        var meta = a.metadata_ && typeof a.metadata_ === 'object' ? a.metadata_ : null;
-        var html =
-          '<p>' + backLink() + '</p>' +
-          '<h2 id="view-title" tabindex="-1" class="wrap">' + esc(name) + ' ' + typeBadge(a.type) +
-          (a.key ? (row.is_latest ? ' <span class="badge">latest</span>' : ' <span class="badge badge-old">older version</span>') : '') + '</h2>' +
-          '<p class="ids">' + (a.key ? 'Key <code class="wrap">' + esc(a.key) + '</code> ' + copyButton(a.key, 'key') + ' · ' : '') + 'Id <code>' + esc(a.id) + '</code> ' + copyButton(a.id, 'id') + '</p>' +
-          '<div class="detail">' +
-          '<div class="detail-main">' +
-          (a.description ? '<section aria-labelledby="description-title"><h3 id="description-title">Description</h3><div class="markdown description">' + md.renderMarkdown(a.description) + '</div></section>' : '') +
-          '<section aria-labelledby="rendered-title"><h3 id="rendered-title">Content</h3><div id="artifact-data">' + renderData(a) + '</div></section>' +
-          '<section aria-labelledby="raw-title"><h3 id="raw-title">Raw JSON</h3>' +
-          '<details id="raw-data"><summary>data</summary>' + renderJson(a.data, 'data as JSON') + '</details>' +
-          '<details id="raw-metadata"><summary>metadata_</summary>' + renderJson(a.metadata_, 'metadata_ as JSON') + '</details></section>' +
-          '</div>' +
-          '<section class="detail-side" aria-labelledby="meta-title"><h3 id="meta-title">Details</h3>' +
-          facts(runFacts(row.flow_run, row.task_run, a).concat([
-            ['Created', when(a.created)],
-            ['Updated', when(a.updated)],
-          ]).concat(meta ? Object.keys(meta).map(function (k) { return ['<span class="wrap">' + esc(k) + '</span>', '<span class="wrap">' + cell(meta[k]) + '</span>']; }) : [])) +
-          '</section></div>' +
-          '<section id="history" aria-labelledby="history-title"><h3 id="history-title">' + (a.key ? 'Versions of this key (' + answer.version_count + ')' : 'Versions') + '</h3><div id="history-body">' + timeline(answer, a) + '</div></section>';
-        setView('artifact', html, name + (a.key && !row.is_latest ? ' (older version)' : ''));
-        focusTitle();
-      })
-      .catch(function (e) {
+        var a = answer.version.artifact;
+        renderInPlace(first, artifactHtml(answer), (a.key ? a.key : 'Keyless artifact') + (a.key && !answer.version.is_latest ? ' (older version)' : ''));
+        if (a.key) startLive({ artifacts: { key: { any_: [a.key] } } }, fetchVersion);
+        if (!first) announce('This artifact was updated');
+      }, function (e, first) {
         if (seq !== renderSeq) return;
-        if (e.status === 404) return showMissing('artifact', id);
+        if (e.status === 404) {
+          stopLive();
+          return showMissing('artifact', id);
+        }
+        if (!first) return; // a reload that failed: the next change tries again
+        stopLive();
         setView('error', errorView(e, 'this artifact'), 'Error');
         wireRetry();
       });
+    };
+    fetchVersion();
+  }
+  /** A view's content, first shown (focus to its title) or shown again with new data (open sections and focus kept). */
+  function renderInPlace(first, html, title) {
+    if (first) {
+      setView(currentView, html, title);
+      focusTitle();
+      return;
+    }
+    var open = Array.prototype.filter.call(main.querySelectorAll('details[id]'), function (d) { return d.open; }).map(function (d) { return d.id; });
+    var active = document.activeElement && main.contains(document.activeElement) ? document.activeElement.id : '';
+    setView(currentView, html, title);
+    open.forEach(function (detailsId) {
+      var d = document.getElementById(detailsId);
+      if (d) d.open = true;
+    });
+    if (active) restoreFocus(active);
+  }
+  function artifactHtml(answer) {
+    var row = answer.version;
+    var a = row.artifact;
+    var name = a.key ? a.key : 'Keyless artifact';
+    var meta = a.metadata_ && typeof a.metadata_ === 'object' ? a.metadata_ : null;
+    return (
+      '<p>' + backLink() + '</p>' +
+      '<h2 id="view-title" tabindex="-1" class="wrap">' + esc(name) + ' ' + typeBadge(a.type) +
+      (a.key ? (row.is_latest ? ' <span class="badge">latest</span>' : ' <span class="badge badge-old">older version</span>') : '') + '</h2>' +
+      '<p class="ids">' + (a.key ? 'Key <code class="wrap">' + esc(a.key) + '</code> ' + copyButton(a.key, 'key') + ' · ' : '') + 'Id <code>' + esc(a.id) + '</code> ' + copyButton(a.id, 'id') + '</p>' +
+      (a.key ? mainLiveLine() : '') +
+      '<div class="detail">' +
+      '<div class="detail-main">' +
+      (a.description ? '<section aria-labelledby="description-title"><h3 id="description-title">Description</h3><div class="markdown description">' + md.renderMarkdown(a.description) + '</div></section>' : '') +
+      '<section aria-labelledby="rendered-title"><h3 id="rendered-title">Content</h3><div id="artifact-data">' + renderData(a) + '</div></section>' +
+      '<section aria-labelledby="raw-title"><h3 id="raw-title">Raw JSON</h3>' +
+      '<details id="raw-data"><summary>data</summary>' + renderJson(a.data, 'data as JSON') + '</details>' +
+      '<details id="raw-metadata"><summary>metadata_</summary>' + renderJson(a.metadata_, 'metadata_ as JSON') + '</details></section>' +
+      '</div>' +
+      '<section class="detail-side" aria-labelledby="meta-title"><h3 id="meta-title">Details</h3>' +
+      facts(runFacts(row.flow_run, row.task_run, a).concat([
+        ['Created', when(a.created)],
+        ['Updated', when(a.updated)],
+      ]).concat(meta ? Object.keys(meta).map(function (k) { return ['<span class="wrap">' + esc(k) + '</span>', '<span class="wrap">' + cell(meta[k]) + '</span>']; }) : [])) +
+      '</section></div>' +
+      '<section id="history" aria-labelledby="history-title"><h3 id="history-title">' + (a.key ? 'Versions of this key (' + answer.version_count + ')' : 'Versions') + '</h3><div id="history-body">' + timeline(answer, a) + '</div></section>');
   }
 
   // ---- one run -----------------------------------------------------------------------------
+  /**
+   * A run and every artifact created in it. It stays current through a subscription to the keys whose latest
+   * version is in this run (artifacts.flow_run_id.any_ or task_run_id.any_, the id being either): a new
+   * version made in the run, an edit, or a key's latest moving to another run re-fetches the view. A keyless
+   * artifact, an older version, or the run's own state changing is not a change of a key's latest row, so it
+   * shows with the next such change or a reload.
+   */
   function showRun(id, seq) {
     if (!isUuid(id)) return showMissing('run', id);
     setView('run', '<p>' + backLink() + '</p><h2 id="view-title" tabindex="-1">Run</h2>' + loading('the run'), 'Loading run');
-    request('GET', '/ui-api/runs/' + encodeURIComponent(id))
-      .then(function (answer) {
+    var body = { artifacts: { operator: 'or_', flow_run_id: { any_: [id] }, task_run_id: { any_: [id] } } };
+    var load = newestOnly();
+    var fetchRun = function () {
+      load(request('GET', '/ui-api/runs/' + encodeURIComponent(id)), function (answer, first) {
         if (seq !== renderSeq) return;
-        var run = answer.run;
-        var kind = answer.kind === 'task_run' ? 'Task run' : 'Flow run';
-        var name = run ? kind + ' ' + run.name : 'Run ' + id;
-        var rows = [];
-        if (run) {
-          if (answer.kind === 'task_run') rows.push(['Flow run', runLink(run.flow_run, null)]);
-          var fr = answer.kind === 'task_run' ? run.flow_run : run;
-          rows.push(['Flow', fr ? filterLink('flow', fr.flow) : none()], ['Deployment', fr ? filterLink('deployment', fr.deployment) : none()]);
-          rows.push(['State', run.state_name || run.state_type ? stateBadge(run.state_type, run.state_name) : none('no state yet')]);
-          rows.push(['Tags', run.tags && run.tags.length ? run.tags.map(function (t) { return '<span class="tag">' + esc(t) + '</span>'; }).join(' ') : none()]);
-          rows.push(['Started', when(run.start_time)], ['Ended', when(run.end_time)]);
+        var view = runHtml(id, answer);
+        renderInPlace(first, view.html, view.name);
+        startLive(body, fetchRun);
+        if (!first) announce('The artifacts of this run changed');
+      }, function (e, first) {
+        if (seq !== renderSeq) return;
+        if (e.status === 404) {
+          stopLive();
+          return showMissing('run', id);
         }
-        rows.push(['Id', '<code>' + esc(run ? run.id : id) + '</code> ' + copyButton(run ? run.id : id, 'run id')]);
-        var list = answer.artifacts.length === 0
-          ? '<p class="notice" id="run-empty">This run created no artifacts.</p>'
-          : (answer.artifact_count > answer.artifacts.length ? '<p class="muted">The ' + answer.artifacts.length + ' newest of ' + answer.artifact_count + ' artifacts.</p>' : '') +
-            '<div class="table-wrap" tabindex="0" role="region" aria-label="Artifacts of this run, scrolls sideways"><table class="list run-artifacts"><caption class="visually-hidden">Artifacts created in this run</caption><thead><tr><th scope="col">Key</th><th scope="col">Type</th><th scope="col">Description</th>' +
-            (answer.kind === 'task_run' ? '' : '<th scope="col">Task run</th>') + '<th scope="col">Created</th></tr></thead><tbody>' +
-            answer.artifacts.map(function (r) {
-              var a = r.artifact;
-              return '<tr><td class="key-cell"><a href="#/artifact/' + esc(a.id) + '">' + (a.key ? esc(a.key) : '<em>Keyless ' + esc(a.type || 'artifact') + '</em>') + '</a>' +
-                (a.key ? (r.is_latest ? ' <span class="badge">latest</span>' : ' <span class="badge badge-old">older</span>') : '') + '</td>' +
-                '<td data-label="Type">' + typeBadge(a.type) + '</td><td class="wrap" data-label="Description">' + excerpt(a.description, 90) + '</td>' +
-                (answer.kind === 'task_run' ? '' : '<td class="run-cell" data-label="Task run">' + runLink(r.task_run, a.task_run_id) + '</td>') +
-                '<td class="nowrap" data-label="Created">' + when(a.created) + '</td></tr>';
-            }).join('') + '</tbody></table></div>';
-        var html = '<p>' + backLink() + '</p>' +
-          '<h2 id="view-title" tabindex="-1" class="wrap">' + esc(name) + (run ? stateBadge(run.state_type, run.state_name) : '') + '</h2>' +
-          (run ? '' : '<p class="notice">The read model has no flow run or task run with this id yet (its event may still be on its way), but artifacts name it.</p>') +
-          facts(rows) +
-          '<section aria-labelledby="run-artifacts-title"><h3 id="run-artifacts-title">Artifacts (' + answer.artifact_count + ')</h3>' + list + '</section>';
-        setView('run', html, name);
-        focusTitle();
-      })
-      .catch(function (e) {
-        if (seq !== renderSeq) return;
-        if (e.status === 404) return showMissing('run', id);
+        if (!first) return; // a reload that failed: the next change tries again
+        stopLive();
         setView('error', errorView(e, 'this run'), 'Error');
         wireRetry();
       });
+    };
+    startLive(body, fetchRun);
+    fetchRun();
+  }
+  function runHtml(id, answer) {
+    var run = answer.run;
+    var kind = answer.kind === 'task_run' ? 'Task run' : 'Flow run';
+    var name = run ? kind + ' ' + run.name : 'Run ' + id;
+    var rows = [];
+    if (run) {
+      if (answer.kind === 'task_run') rows.push(['Flow run', runLink(run.flow_run, null)]);
+      var fr = answer.kind === 'task_run' ? run.flow_run : run;
+      rows.push(['Flow', fr ? filterLink('flow', fr.flow) : none()], ['Deployment', fr ? filterLink('deployment', fr.deployment) : none()]);
+      rows.push(['State', run.state_name || run.state_type ? stateBadge(run.state_type, run.state_name) : none('no state yet')]);
+      rows.push(['Tags', run.tags && run.tags.length ? run.tags.map(function (t) { return '<span class="tag">' + esc(t) + '</span>'; }).join(' ') : none()]);
+      rows.push(['Started', when(run.start_time)], ['Ended', when(run.end_time)]);
+    }
+    rows.push(['Id', '<code>' + esc(run ? run.id : id) + '</code> ' + copyButton(run ? run.id : id, 'run id')]);
+    var list = answer.artifacts.length === 0
+      ? '<p class="notice" id="run-empty">This run created no artifacts.</p>'
+      : (answer.artifact_count > answer.artifacts.length ? '<p class="muted">The ' + answer.artifacts.length + ' newest of ' + answer.artifact_count + ' artifacts.</p>' : '') +
+        '<div class="table-wrap" tabindex="0" role="region" aria-label="Artifacts of this run, scrolls sideways"><table class="list run-artifacts"><caption class="visually-hidden">Artifacts created in this run</caption><thead><tr><th scope="col">Key</th><th scope="col">Type</th><th scope="col">Description</th>' +
+        (answer.kind === 'task_run' ? '' : '<th scope="col">Task run</th>') + '<th scope="col">Created</th></tr></thead><tbody>' +
+        answer.artifacts.map(function (r) {
+          var a = r.artifact;
+          return '<tr><td class="key-cell"><a href="#/artifact/' + esc(a.id) + '">' + (a.key ? esc(a.key) : '<em>Keyless ' + esc(a.type || 'artifact') + '</em>') + '</a>' +
+            (a.key ? (r.is_latest ? ' <span class="badge">latest</span>' : ' <span class="badge badge-old">older</span>') : '') + '</td>' +
+            '<td data-label="Type">' + typeBadge(a.type) + '</td><td class="wrap" data-label="Description">' + excerpt(a.description, 90) + '</td>' +
+            (answer.kind === 'task_run' ? '' : '<td class="run-cell" data-label="Task run">' + runLink(r.task_run, a.task_run_id) + '</td>') +
+            '<td class="nowrap" data-label="Created">' + when(a.created) + '</td></tr>';
+        }).join('') + '</tbody></table></div>';
+    var html = '<p>' + backLink() + '</p>' +
+      '<h2 id="view-title" tabindex="-1" class="wrap">' + esc(name) + (run ? stateBadge(run.state_type, run.state_name) : '') + '</h2>' +
+      (run ? '' : '<p class="notice">The read model has no flow run or task run with this id yet (its event may still be on its way), but artifacts name it.</p>') +
+      mainLiveLine() +
+      facts(rows) +
+      '<section aria-labelledby="run-artifacts-title"><h3 id="run-artifacts-title">Artifacts (' + answer.artifact_count + ')</h3>' + list + '</section>';
+    return { html: html, name: name };
   }
 
   // ---- not found -------------------------------------------------------------------------------
@@ -758,15 +869,30 @@
       }).join('') +
       '</tbody></table></div><p class="muted small">Counts kept by the ingest app itself; read ' + when(s.read_at) + '.</p>';
   }
-  function refreshPipeline() {
-    var box = document.getElementById('pipeline-body');
-    request('GET', '/ui/pipeline-status')
-      .then(function (s) { box.innerHTML = renderPipeline(s); })
-      .catch(function (e) {
-        box.innerHTML = '<p class="state behind" id="pipeline-state">Status unavailable</p><p>' +
-          (e.status === 401 ? 'The status needs the API token; enter it at the top.' : 'The query app did not answer the status request (' + (e.status ? 'HTTP ' + e.status : 'no connection') + ').') + '</p>';
-      });
+  /**
+   * The panel follows GET /ui/pipeline-status/subscribe: the query app pushes the ingest app's status when an
+   * ingest transaction commits (at most once a second) and on a slow heartbeat; nothing is polled by the page.
+   */
+  var pipeline = null;
+  function startPipeline() {
+    closeLive(pipeline);
+    var shown = false;
+    pipeline = openLive({
+      path: '/ui/pipeline-status/subscribe', method: 'GET', stateId: 'pipeline-live-state', toggleId: 'pipeline-live-toggle', noun: 'panel updates',
+      onEvent: function (event, data) {
+        if (event !== 'status') return;
+        shown = true;
+        document.getElementById('pipeline-body').innerHTML = renderPipeline(JSON.parse(data));
+      },
+      // Kept on screen while reconnecting, unless there is nothing yet or the token is missing.
+      onFailure: function (status) {
+        if (shown && status !== 401) return;
+        document.getElementById('pipeline-body').innerHTML = '<p class="state behind" id="pipeline-state">Status unavailable</p><p>' +
+          (status === 401 ? 'The status needs the API token; enter it at the top.' : 'The query app did not answer the status request (' + (status ? 'HTTP ' + status : 'no connection') + ').') + '</p>';
+      },
+    });
   }
+  document.getElementById('pipeline-live-toggle').addEventListener('click', function () { toggleLive(pipeline); });
 
   // ---- token --------------------------------------------------------------------------------------
   function showTokenState() {
@@ -779,16 +905,17 @@
     input.value = '';
     showTokenState();
     currentView = '';
-    stopLive(); // the subscription was opened with the old token
+    stopLive(); // the subscriptions were opened with the old token
     route();
-    refreshPipeline();
+    startPipeline();
   });
   document.getElementById('token-clear').addEventListener('click', function () {
     try { sessionStorage.removeItem(TOKEN_KEY); } catch (err) { /* ignore */ }
     showTokenState();
     currentView = '';
-    stopLive(); // the subscription was opened with the old token
+    stopLive(); // the subscriptions were opened with the old token
     route();
+    startPipeline();
   });
 
   // The skip link moves focus without touching the hash (the hash holds the view).
@@ -804,8 +931,7 @@
   });
   showTokenState();
   route();
-  refreshPipeline();
-  setInterval(refreshPipeline, 5000);
+  startPipeline();
   // Relative times age: refresh their text every half minute without re-rendering the view.
   setInterval(function () {
     Array.prototype.forEach.call(document.querySelectorAll('time[datetime]'), function (t) { t.textContent = relative(t.getAttribute('datetime')); });

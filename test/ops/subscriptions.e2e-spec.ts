@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { encodeConsistencyToken, encodeEvent } from '@app/contracts';
 import { pruneChanges } from '@app/persistence';
 import fc from 'fast-check';
@@ -10,8 +12,8 @@ import { OpsWorld, waitForStatus } from './ops-support';
 // query app's HTTP API: a snapshot, then upserts and removes in commit order;
 // resuming with Last-Event-ID across a restart of the query app; a resume position
 // no longer retained gives a snapshot flagged "expired"; the bearer token and
-// latest/filter's 422s apply; and, as a property, the state a client builds from
-// the stream equals a fresh latest/filter answer.
+// latest/filter's 422s apply; a stream stays open across `npm run rebuild`; and, as a
+// property, the state a client builds from the stream equals a fresh latest/filter answer.
 
 jest.setTimeout(300_000);
 
@@ -211,6 +213,39 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
     client.close();
   });
 
+  it('a stream open across npm run rebuild (the tables swapped in) ends with the rows of a fresh latest/filter', async () => {
+    const body = { artifacts: { key: { like_: 'sse-rb-' } }, sort: 'KEY_ASC' };
+    const a = created('sse-rb-a', 'markdown');
+    const b = created('sse-rb-b', 'table');
+    await send([a.event, b.event]);
+    const client = await subscribe(body);
+    await settlesTo(client, await fresh(body));
+    // A row no event made: the stream sends it as any change, and the replay will not have it.
+    const planted = randomUUID();
+    await world.db.dataSource.query(`INSERT INTO artifact_collection (id, created, updated, key, latest_id, type) VALUES ($1, now(), now(), 'sse-rb-planted', $1, 'link')`, [planted]);
+    await settlesTo(client, await fresh(body));
+    expect([...liveState(client.events).keys()].sort()).toEqual(['sse-rb-a', 'sse-rb-b', 'sse-rb-planted']);
+
+    // Events go on while the rebuild replays and swaps; the stream stays open throughout.
+    const rebuilt = runRebuild(world.env());
+    const c = created('sse-rb-c', 'markdown');
+    await send([c.event, updated(a.id, 'sse-rb-a', 'during the rebuild'), deleted(b.id, 'sse-rb-b')]);
+    const result = await rebuilt;
+    expect([result.code, result.stderr.split('\n').filter((l) => l.startsWith('rebuild: swapped'))]).toEqual([0, [expect.stringMatching(/^rebuild: swapped/)]]);
+    const d = created('sse-rb-d', 'link');
+    await send([d.event]);
+
+    const expected = await fresh(body);
+    expect([...expected.keys()]).toEqual(['sse-rb-a', 'sse-rb-c', 'sse-rb-d']);
+    await settlesTo(client, expected);
+    expect(client.ended).toBe(false);
+    // The swap reached the client as one snapshot flagged "reset" (the change log's NULL key), not key by key.
+    const resets = client.events.filter((e) => e.event === 'snapshot' && (JSON.parse(e.data) as { reason: string }).reason === 'reset');
+    expect(resets).toHaveLength(1);
+    expect((JSON.parse(resets[0]!.data) as { artifacts: Row[] }).artifacts.map((r) => r.key)).not.toContain('sse-rb-planted');
+    client.close();
+  });
+
   it('property: snapshot + events build the same rows as a fresh latest/filter, for random histories and filters', async () => {
     const KEYS = ['p0', 'p1', 'p2', 'p3'];
     const TYPES = ['markdown', 'table', 'link'];
@@ -262,6 +297,18 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
     );
   });
 });
+
+/** `npm run rebuild` (apps/ingest/src/rebuild) against this spec's topics, group and database. */
+function runRebuild(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['run', '-s', 'rebuild'], { cwd: join(__dirname, '..', '..'), env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 function sameRows(a: Map<string, Record<string, unknown>>, b: Map<string, Record<string, unknown>>): boolean {
   if (a.size !== b.size) return false;

@@ -426,7 +426,7 @@ describe('HTTP fuzz of the query app', () => {
       // A subscription is a stream that answers until the client leaves: a request-response
       // fuzzer would count each as a hang. Its validation (the latest/filter body, the same
       // 422s), auth and resume are tested in test/ops/subscriptions.e2e-spec.ts.
-      excludePaths: ['/api/artifacts/latest/subscribe'],
+      excludePaths: ['/api/artifacts/latest/subscribe', '/ui/pipeline-status/subscribe'],
     });
     const { output, ...figures } = schemathesis;
     process.stderr.write(`[reliability] http-fuzz: schemathesis ${JSON.stringify(figures)}\n`);

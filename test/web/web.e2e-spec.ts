@@ -63,7 +63,8 @@ describe('web page', () => {
       INGEST_PORT: String(ingestPort),
     });
     const ingestUrl = `http://127.0.0.1:${ingestPort}`;
-    query = spawnApp('query', { DATABASE_URL: db.url, QUERY_PORT: String(await freePort()), INGEST_URL: ingestUrl });
+    // A heartbeat far beyond the tests' waits: what the live panels show comes from the commits announced.
+    query = spawnApp('query', { DATABASE_URL: db.url, QUERY_PORT: String(await freePort()), INGEST_URL: ingestUrl, QUERY_SUBSCRIBE_HEARTBEAT_SECONDS: '600' });
     // The same read model behind a token, for the page's 401 state.
     locked = spawnApp('query', { DATABASE_URL: db.url, QUERY_PORT: String(await freePort()), INGEST_URL: ingestUrl, API_AUTH_TOKEN: TOKEN });
     await Promise.all([waitForStatus(ingest, '/health'), waitForStatus(query, '/api/health'), waitForStatus(locked, '/api/health')]);
@@ -531,6 +532,115 @@ describe('web page', () => {
     await waitText('#list-summary', '2 keys');
     expect(await firstKeys()).toEqual(expect.arrayContaining([`${key}-a`, `${key}-b`]));
   });
+
+  const artifactEvent = (type: string, data: Record<string, unknown>) => ({ key: String(data.key), value: cloudEvent(type, data), headers: { 'content-type': 'application/cloudevents+json' } });
+  const version = (id: string, key: string, minute: number, extra: Record<string, unknown> = {}) => {
+    const at = new Date(Date.parse('2026-11-06T12:00:00Z') + minute * 60_000).toISOString();
+    return artifactEvent('prefect.artifact.created', { id, key, type: 'markdown', description: `version at minute ${minute}`, data: `# ${key}`, created: at, updated: at, ...extra });
+  };
+  const versionCount = (key: string) => countOf('/api/artifacts/count', { artifacts: { key: { any_: [key] } } });
+  const countOf = async (path: string, body: unknown) => Number(await (await fetch(`${query.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).text());
+  const markDocument = () => page.evaluate(() => { window.sameDocument = true; });
+  const sameDocument = () => page.evaluate(() => window.sameDocument === true);
+
+  test('the artifact view is live: an edit and a new version of its key show without a reload; paused, it stays as it is', async () => {
+    const key = `live-detail-${suffix}`;
+    const [first, second, third] = [randomUUID(), randomUUID(), randomUUID()];
+    await kafka.send(artifactTopic, [version(first, key, 1)]);
+    await until('the first version is applied', async () => (await versionCount(key)) === 1);
+    await page.goto(`${query.url}/#/artifact/${first}`);
+    await waitText('#history-title', 'Versions of this key (1)');
+    await waitText('#live-state', 'Live');
+    expect(await page.getAttribute('#live-state', 'data-state')).toBe('live');
+    await markDocument();
+
+    // An edit of the version shown, then a new version: the timeline grows and the one shown is no longer the latest.
+    await kafka.send(artifactTopic, [artifactEvent('prefect.artifact.updated', { id: first, key, description: 'edited while watched', updated: '2026-11-06T12:01:30.000Z' })]);
+    await waitText('.description', 'edited while watched');
+    await kafka.send(artifactTopic, [version(second, key, 2)]);
+    await waitText('#history-title', 'Versions of this key (2)');
+    expect(await textOf('#view-title')).toContain('older version');
+    expect(await page.locator('#history-body li.latest a').getAttribute('href')).toBe(`#/artifact/${second}`);
+    expect(await sameDocument()).toBe(true);
+
+    // Paused: the view stays as it is; resuming brings what changed meanwhile.
+    await page.click('#live-toggle');
+    expect(await textOf('#live-state')).toBe('Paused');
+    await kafka.send(artifactTopic, [version(third, key, 3)]);
+    await until('the third version is applied', async () => (await versionCount(key)) === 3);
+    expect(await textOf('#history-title')).toBe('Versions of this key (2)');
+    await expectAccessible('artifact, paused');
+    await page.click('#live-toggle');
+    await waitText('#live-state', 'Live');
+    await waitText('#history-title', 'Versions of this key (3)');
+    expect(await sameDocument()).toBe(true);
+  });
+
+  test('the run view is live: an artifact made in the run shows without a reload; paused, it stays as it is', async () => {
+    const run = randomUUID();
+    const key = `live-run-${suffix}`;
+    await kafka.send(runTopic, [
+      { key: run, value: cloudEvent('prefect.flow-run.upserted', { id: run, name: `live-run-${suffix}`, state_type: 'RUNNING', state_name: 'Running', updated: '2026-11-06T12:00:00.000Z' }), headers: { 'content-type': 'application/cloudevents+json' } },
+    ]);
+    await kafka.send(artifactTopic, [version(randomUUID(), `${key}-a`, 1, { flow_run_id: run })]);
+    const inRun = () => countOf('/api/artifacts/count', { artifacts: { flow_run_id: { any_: [run] } } });
+    await until('the run and its first artifact are applied', async () => (await inRun()) === 1 && ((await (await fetch(`${query.url}/ui-api/runs/${run}`)).json()) as { run: unknown }).run !== null);
+    await page.goto(`${query.url}/#/run/${run}`);
+    await waitText('#run-artifacts-title', 'Artifacts (1)');
+    await waitText('#live-state', 'Live');
+    await markDocument();
+
+    await kafka.send(artifactTopic, [version(randomUUID(), `${key}-b`, 2, { flow_run_id: run })]);
+    await waitText('#run-artifacts-title', 'Artifacts (2)');
+    expect(await page.locator(`table.run-artifacts a:has-text("${key}-b")`).count()).toBe(1);
+    expect(await sameDocument()).toBe(true);
+
+    await page.click('#live-toggle');
+    expect(await textOf('#live-state')).toBe('Paused');
+    await kafka.send(artifactTopic, [version(randomUUID(), `${key}-c`, 3, { flow_run_id: run })]);
+    await until('the third artifact is applied', async () => (await inRun()) === 3);
+    expect(await textOf('#run-artifacts-title')).toBe('Artifacts (2)');
+    await page.click('#live-toggle');
+    await waitText('#run-artifacts-title', 'Artifacts (3)');
+    expect(await sameDocument()).toBe(true);
+  });
+
+  test('the pipeline panel is live: an applied event shows in its counts without a reload; paused, it stays as it is', async () => {
+    const applied = async () => Number((await textOf('#pipeline-applied-durable')).replace(/,/g, ''));
+    const appliedNow = async () => Number(((await (await fetch(`${query.url}/ui/pipeline-status`)).json()) as { ingest: { durable: { applied_messages: string } } }).ingest.durable.applied_messages);
+    // A new document: the panel's stream starts now, not with the earlier tests.
+    await page.goto('about:blank');
+    await page.goto(`${query.url}/#/`);
+    await waitText('#pipeline-live-state', 'Live');
+    await waitText('#pipeline-state', 'Caught up');
+    await markDocument();
+    const shows = (n: number) => page.waitForFunction((v) => Number((document.querySelector('#pipeline-applied-durable')?.textContent ?? '').replace(/,/g, '')) === v, n, { timeout: 30_000 });
+    const before = await appliedNow();
+    await shows(before);
+
+    await kafka.send(artifactTopic, [version(randomUUID(), `live-pipeline-${suffix}-a`, 1)]);
+    await shows(before + 1);
+    expect(await sameDocument()).toBe(true);
+
+    await page.click('#pipeline-live-toggle');
+    expect(await textOf('#pipeline-live-state')).toBe('Paused');
+    expect(await page.getAttribute('#pipeline-live-toggle', 'aria-pressed')).toBe('true');
+    await kafka.send(artifactTopic, [version(randomUUID(), `live-pipeline-${suffix}-b`, 2)]);
+    await until('the event is applied', async () => (await appliedNow()) === before + 2);
+    expect(await applied()).toBe(before + 1);
+    await expectAccessible('pipeline, paused');
+    await page.click('#pipeline-live-toggle');
+    await waitText('#pipeline-live-state', 'Live');
+    await shows(before + 2);
+    expect(await sameDocument()).toBe(true);
+  });
+
+  async function until(what: string, probe: () => Promise<boolean>): Promise<void> {
+    for (const deadline = Date.now() + 30_000; !(await probe()); ) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await page.waitForTimeout(100);
+    }
+  }
 
   async function waitForApiCount(body: unknown, count: number): Promise<void> {
     for (const deadline = Date.now() + 30_000; (await apiCount(body)) !== count; ) {

@@ -84,16 +84,17 @@ export async function createQueryApp(config: QueryConfig, logger: Logger = creat
     registerRequestLog(fastify, logger);
     registerMetrics(fastify, () => db.poolStats(), () => db.readPools());
     registerReadOnlyWrites(fastify);
+    const heartbeatMs = (config.subscribeHeartbeatSeconds ?? 15) * 1000;
     registerSubscriptions(fastify, {
       feed,
       readAfter: waiter,
       defaultLimit: config.defaultLimit,
-      heartbeatMs: (config.subscribeHeartbeatSeconds ?? 15) * 1000,
+      heartbeatMs,
       retentionSeconds: config.subscribeRetentionSeconds ?? 3600,
       logger,
     });
     registerDocs(fastify, openApiDocument({ defaultLimit: config.defaultLimit, auth: config.authToken !== undefined }));
-    registerWebUi(fastify, { ingestUrl: config.ingestUrl ?? 'http://127.0.0.1:4201', authToken: config.authToken });
+    registerWebUi(fastify, { ingestUrl: config.ingestUrl ?? 'http://127.0.0.1:4201', authToken: config.authToken, feed, heartbeatMs });
     app.useGlobalFilters(new PrefectExceptionFilter(logger));
     // Open streams would hold the server's close forever: end them first.
     fastify.addHook('preClose', async () => feed.close());

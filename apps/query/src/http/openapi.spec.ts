@@ -32,7 +32,7 @@ describe('OpenAPI document', () => {
 
   it("documents the web page's GET routes outside Prefect's /api", () => {
     const gets = Object.entries(document.paths as Record<string, { get?: unknown }>).filter(([, item]) => item.get !== undefined).map(([path]) => path);
-    expect(gets.filter((path) => !path.startsWith('/api/')).sort()).toEqual(['/ui-api/artifacts/{id}', '/ui-api/runs/{id}', '/ui/pipeline-status']);
+    expect(gets.filter((path) => !path.startsWith('/api/')).sort()).toEqual(['/ui-api/artifacts/{id}', '/ui-api/runs/{id}', '/ui/pipeline-status', '/ui/pipeline-status/subscribe']);
   });
 
   it.each(posts)('%s: each 422 answer matches exactly one of the two shapes', (_path, item) => {

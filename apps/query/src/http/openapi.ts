@@ -318,6 +318,15 @@ const UI_ROUTES: Record<string, Record<string, Json>> = {
       },
     },
   },
+  '/ui/pipeline-status/subscribe': {
+    get: {
+      summary: "Web page: the ingest pipeline's status, pushed",
+      description:
+        'GET /ui/pipeline-status as Server-Sent Events, for the live pipeline panel: an `event: status` block (data: the same JSON) at once, then after each ingest commit ' +
+        'the query app hears on its change feed (at most one a second) and every QUERY_SUBSCRIBE_HEARTBEAT_SECONDS. No resume positions: each event is the whole status.',
+      responses: { 200: { description: 'The event stream; it stays open.', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+    },
+  },
 };
 
 export function openApiDocument(options: { defaultLimit: number; auth: boolean }): Json {

@@ -1,5 +1,6 @@
 import Fastify from 'fastify';
 import { join } from 'node:path';
+import type { ChangeFeed } from '../live/change-feed';
 import { PipelineWatcher, registerWebUi } from './web-ui';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -60,6 +61,34 @@ describe('web page server side', () => {
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ reachable: false });
     await fastify.close();
+  });
+
+  it('requires the token for the pushed status too', async () => {
+    const fastify = Fastify();
+    const feed = { onCommit: () => () => undefined } as unknown as ChangeFeed;
+    registerWebUi(fastify, { ingestUrl: 'http://127.0.0.1:1', authToken: 's3cret', webDir: join(__dirname, '..', '..', '..', '..', 'web'), feed });
+    for (const headers of [{}, { authorization: 'Bearer nope' }]) {
+      const refused = await fastify.inject({ url: '/ui/pipeline-status/subscribe', headers });
+      expect(refused.statusCode).toBe(401);
+      expect(refused.headers['www-authenticate']).toBe('Bearer');
+    }
+    await fastify.close();
+  });
+
+  it('asks the ingest app again for a status no older than a given instant', async () => {
+    let now = 1_000_000;
+    let asked = 0;
+    const fetchImpl = (async () => {
+      asked++;
+      return new Response(JSON.stringify(STATUS));
+    }) as unknown as typeof fetch;
+    const watcher = new PipelineWatcher('http://ingest', fetchImpl, () => now);
+    await watcher.status();
+    now += 100;
+    await watcher.status();
+    expect(asked).toBe(1);
+    await watcher.status(now);
+    expect(asked).toBe(2);
   });
 });
 

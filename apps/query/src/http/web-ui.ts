@@ -1,12 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ChangeFeed } from '../live/change-feed';
+import { PipelineBroadcast, registerPipelineStream } from '../live/pipeline-stream';
 import { bearerCheck } from './fastify-setup';
 
 // The artifacts web page (issue #8): `/` and its static files under `/ui/`
 // (built from the repository's `web/` folder into `dist/web/`), plus
 // `GET /ui/pipeline-status`, which relays the ingest app's GET /status
-// server-side so the browser needs only this origin. Outside /api, so none of
+// server-side so the browser needs only this origin, and its live form
+// `GET /ui/pipeline-status/subscribe` (apps/query/src/live/pipeline-stream.ts). Outside /api, so none of
 // Prefect's routes are touched. The page's data routes are under /ui-api
 // (apps/query/src/ui-api/).
 
@@ -56,7 +59,7 @@ export interface PipelineStatus {
  * depend on a page being open.
  */
 export class PipelineWatcher {
-  private inflight?: Promise<PipelineStatus>;
+  private inflight?: { at: number; read: Promise<PipelineStatus> };
   private last?: { at: number; status: PipelineStatus };
 
   constructor(
@@ -65,15 +68,23 @@ export class PipelineWatcher {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** At most one request to the ingest app per second, whatever the number of open pages. */
-  status(): Promise<PipelineStatus> {
-    if (this.last && this.now() - this.last.at < 1000) return Promise.resolve(this.last.status);
-    this.inflight ??= this.read().finally(() => (this.inflight = undefined));
-    return this.inflight;
+  /**
+   * At most one request to the ingest app per second, whatever the number of open pages.
+   * `notBefore` (epoch ms) asks for a status read no earlier than then: the live panel
+   * passes the moment a commit was announced, so it is not given a status from before it.
+   */
+  status(notBefore: number = this.now() - 999): Promise<PipelineStatus> {
+    if (this.last && this.last.at >= notBefore) return Promise.resolve(this.last.status);
+    if (this.inflight && this.inflight.at >= notBefore) return this.inflight.read;
+    const at = this.now();
+    const read = this.read(at).finally(() => {
+      if (this.inflight?.read === read) this.inflight = undefined;
+    });
+    this.inflight = { at, read };
+    return read;
   }
 
-  private async read(): Promise<PipelineStatus> {
-    const at = this.now();
+  private async read(at: number): Promise<PipelineStatus> {
     const base = this.ingestUrl.replace(/\/+$/, '');
     const status: PipelineStatus = { ingest_url: base, reachable: false, ingest: null, read_at: new Date(at).toISOString() };
     try {
@@ -84,12 +95,21 @@ export class PipelineWatcher {
     } catch (e) {
       status.error = (e as Error).message;
     }
-    this.last = { at, status };
+    if (!this.last || this.last.at <= at) this.last = { at, status };
     return status;
   }
 }
 
-export function registerWebUi(fastify: FastifyInstance, options: { ingestUrl: string; authToken?: string; webDir?: string }): void {
+export interface WebUiOptions {
+  ingestUrl: string;
+  authToken?: string;
+  webDir?: string;
+  /** The query app's change feed: with it, GET /ui/pipeline-status/subscribe pushes the status on each commit. */
+  feed?: ChangeFeed;
+  heartbeatMs?: number;
+}
+
+export function registerWebUi(fastify: FastifyInstance, options: WebUiOptions): void {
   const webDir = options.webDir ?? findWebDir();
   const watcher = new PipelineWatcher(options.ingestUrl);
   const checkAuth = options.authToken === undefined ? undefined : bearerCheck(options.authToken);
@@ -121,4 +141,9 @@ export function registerWebUi(fastify: FastifyInstance, options: { ingestUrl: st
     }
     return reply.type('application/json').header('cache-control', 'no-store').send(JSON.stringify(await watcher.status()));
   });
+  if (options.feed) {
+    const broadcast = new PipelineBroadcast(options.feed, (notBefore) => watcher.status(notBefore), { heartbeatMs: options.heartbeatMs ?? 15_000 });
+    registerPipelineStream(fastify, broadcast, checkAuth);
+    fastify.addHook('preClose', async () => broadcast.close());
+  }
 }

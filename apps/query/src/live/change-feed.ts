@@ -38,6 +38,7 @@ export class ChangeFeed {
   private listener?: Client;
   private cursor?: ChangePosition;
   private readonly open = new Set<Open>();
+  private readonly commitWatchers = new Set<() => void>();
   private chain: Promise<unknown> = Promise.resolve();
   private draining = false;
   private poll?: NodeJS.Timeout;
@@ -72,17 +73,30 @@ export class ChangeFeed {
       }
       entry ??= await this.snapshot(subscriber, reason, cursor);
       this.open.add(entry);
-      this.poll ??= setInterval(() => this.wake(), POLL_MS).unref();
+      this.pollWhileNeeded();
       return entry;
     });
   }
 
   unsubscribe(entry: Open): void {
     this.open.delete(entry);
-    if (this.open.size === 0 && this.poll) {
-      clearInterval(this.poll);
-      this.poll = undefined;
-    }
+    this.pollWhileNeeded();
+  }
+
+  /**
+   * Calls `watcher` after each feed step that read new changes (an ingest commit that
+   * changed collection rows, or a rebuild's swap), from the same single LISTEN. Returns
+   * the function that stops it.
+   */
+  onCommit(watcher: () => void): () => void {
+    if (this.closed) return () => undefined;
+    this.commitWatchers.add(watcher);
+    this.pollWhileNeeded();
+    this.wake();
+    return () => {
+      this.commitWatchers.delete(watcher);
+      this.pollWhileNeeded();
+    };
   }
 
   /** The position a heartbeat can carry: everything up to it was evaluated for this subscriber. */
@@ -92,6 +106,7 @@ export class ChangeFeed {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.commitWatchers.clear();
     if (this.poll) clearInterval(this.poll);
     await this.chain.catch(() => undefined);
     for (const entry of [...this.open]) entry.subscriber.end();
@@ -102,12 +117,23 @@ export class ChangeFeed {
 
   /** A notification or the poll: read what settled since, at most one drain queued at a time. */
   private wake(): void {
-    if (this.draining || this.open.size === 0) return;
+    if (this.draining || this.idle()) return;
     this.draining = true;
     void this.serially(async () => {
       this.draining = false;
       await this.catchUp();
     });
+  }
+
+  private idle(): boolean {
+    return this.open.size === 0 && this.commitWatchers.size === 0;
+  }
+
+  private pollWhileNeeded(): void {
+    if (this.idle() || this.closed) {
+      clearInterval(this.poll);
+      this.poll = undefined;
+    } else this.poll ??= setInterval(() => this.wake(), POLL_MS).unref();
   }
 
   private serially<T>(work: () => Promise<T>): Promise<T> {
@@ -118,13 +144,16 @@ export class ChangeFeed {
 
   private async catchUp(): Promise<void> {
     await this.ensureListening();
+    let read = false;
     for (;;) {
       const changes = await readChanges(this.db.sql(), this.cursor as ChangePosition, READ_BATCH);
-      if (changes.length === 0) return;
+      if (changes.length === 0) break;
+      read = true;
       await this.dispatch(changes);
       this.cursor = changes[changes.length - 1] as CollectionChange;
       for (const entry of this.open) entry.position = this.cursor;
     }
+    if (read) for (const watcher of this.commitWatchers) watcher();
   }
 
   private async ensureListening(): Promise<void> {
