@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { HOST, freePort, isProcessOf, readText, writeFileAtomic } from './proc';
+import { HOST, freePort, isProcessOf, readRecord, writeRecord } from './proc';
 import { ClusterMembership, newClusterId, resolveKafkaVersion, startKafka, stopKafka } from './kafka';
 import { databaseUrl, killPostgres, postgresStatus, promotePostgres, startPostgres, stopPostgres } from './postgres';
 
@@ -57,12 +57,11 @@ export interface ClusterUrls {
 const stateFile = (dir: string): string => path.join(path.resolve(dir), 'cluster.json');
 
 export function readClusterState(dir: string): ClusterState | undefined {
-  const text = readText(stateFile(dir));
-  return text ? (JSON.parse(text) as ClusterState) : undefined;
+  return readRecord<ClusterState>(stateFile(dir));
 }
 
 function writeClusterState(dir: string, state: ClusterState): void {
-  writeFileAtomic(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
+  writeRecord(stateFile(dir), state);
 }
 
 export function clusterUrls(state: ClusterState): ClusterUrls {

@@ -3,7 +3,7 @@
 // <dir>/state.json what it started, so `down` stops exactly that, from any process.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isProcessOf, portAnswers, readText, writeFileAtomic } from './proc';
+import { isProcessOf, portAnswers, readRecord, writeRecord } from './proc';
 import { resolveKafkaVersion, startKafka, stopKafka } from './kafka';
 import { postgresStatus, startPostgres, stopPostgres } from './postgres';
 
@@ -78,12 +78,11 @@ export interface InfraStatus {
 const stateFile = (dir: string): string => path.join(path.resolve(dir), 'state.json');
 
 export function readState(dir: string): InfraState | undefined {
-  const text = readText(stateFile(dir));
-  return text ? (JSON.parse(text) as InfraState) : undefined;
+  return readRecord<InfraState>(stateFile(dir));
 }
 
 function writeState(dir: string, state: InfraState): void {
-  if (state.kafka || state.postgres) writeFileAtomic(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
+  if (state.kafka || state.postgres) writeRecord(stateFile(dir), state);
   else fs.rmSync(stateFile(dir), { force: true });
 }
 

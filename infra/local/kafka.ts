@@ -16,11 +16,12 @@ import {
   lastErrorLine,
   portAnswers,
   readPidFile,
+  readRecord,
   readText,
   run,
   sleep,
   tailFile,
-  writeFileAtomic,
+  writeRecord,
 } from './proc';
 
 const KAFKA_DIR = path.resolve(__dirname, '..', 'kafka');
@@ -243,7 +244,7 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
 
   const running = readPidFile(pidFile);
   if (isProcessOf(running, MAIN_CLASS)) throw new Error(`Kafka already runs from ${dataDir} (pid ${running}); stop it first`);
-  const previous = JSON.parse(readText(recordFile) ?? 'null') as KafkaRecord | null;
+  const previous = readRecord<KafkaRecord>(recordFile);
   if (previous && fs.existsSync(logDir) && compareVersions(version, previous.version) < 0) {
     throw new Error(`${logDir} holds Kafka ${previous.version} data, which Kafka ${version} cannot read; delete ${dataDir} to start afresh`);
   }
@@ -292,7 +293,7 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
     throw new Error(`could not start the Kafka broker: ${exited ?? 'no pid'}`);
   }
   fs.writeFileSync(pidFile, `${pid}\n`);
-  writeFileAtomic(recordFile, `${JSON.stringify({ version, port, controllerPort, pid } satisfies KafkaRecord, null, 2)}\n`);
+  writeRecord(recordFile, { version, port, controllerPort, pid } satisfies KafkaRecord);
 
   const fail = async (why: string): Promise<never> => {
     await stopKafka(pid);

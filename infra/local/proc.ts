@@ -120,6 +120,19 @@ export function writeFileAtomic(file: string, content: string): void {
   fs.renameSync(tmp, file);
 }
 
+/**
+ * The JSON record a layer keeps of what it started (state.json, cluster.json, kafka.json,
+ * postgres.json), so that any later process can find and stop exactly that.
+ */
+export function readRecord<T>(file: string): T | undefined {
+  const text = readText(file);
+  return text ? (JSON.parse(text) as T) : undefined;
+}
+
+export function writeRecord(file: string, record: unknown): void {
+  writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+}
+
 /** The most telling line of a log or tool output: the last error-looking line, else the last line. */
 export function lastErrorLine(text: string): string {
   const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);

@@ -104,6 +104,17 @@ export interface IngestCounts {
   fenced: CountSeries[];
 }
 
+/** The batch histograms' counts and sums of one topic since the process started, for GET /status (the bench's write cost). */
+export interface BatchTotals {
+  topic: string;
+  /** Batches applied. */
+  batches: number;
+  /** Messages in them (ingest_batch_size_messages_sum). */
+  messages: number;
+  /** Seconds spent applying them, transactions included (ingest_batch_duration_seconds_sum). */
+  seconds: number;
+}
+
 export interface PartitionLagSample {
   topic: string;
   partition: number;
@@ -248,6 +259,22 @@ export class IngestMetrics {
       retries: await series(this.retries),
       fenced: await series(this.fenced),
     };
+  }
+
+  /** Per topic, from the batch histograms (with topics given to the constructor, every topic from 0). */
+  async batchTotals(): Promise<BatchTotals[]> {
+    const sums = async (histogram: Histogram<string>) => {
+      const byTopic = new Map<string, { count: number; sum: number }>();
+      for (const v of (await histogram.get()).values) {
+        const kind = v.metricName?.endsWith('_count') ? 'count' : v.metricName?.endsWith('_sum') ? 'sum' : undefined;
+        if (!kind) continue;
+        const topic = String(v.labels.topic);
+        byTopic.set(topic, { count: 0, sum: 0, ...byTopic.get(topic), [kind]: v.value });
+      }
+      return byTopic;
+    };
+    const [durations, sizes] = [await sums(this.batchDuration), await sums(this.batchSize)];
+    return [...durations].map(([topic, d]) => ({ topic, batches: d.count, messages: sizes.get(topic)?.sum ?? 0, seconds: d.sum }));
   }
 
   /** Adds a committed batch attempt to the counters. */
