@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { Client } from 'pg';
-import { trackPartitions } from '@app/contracts';
+import { BatchTotals, IngestStatus, trackPartitions } from '@app/contracts';
 import { down, up } from '../infra/local';
 import { AppProcess, freePort, spawnApp, waitForStatus } from '../infra/local/apps';
 import type { Topics } from './dataset';
@@ -118,9 +118,9 @@ export async function openBenchWorld(options: BenchWorldOptions): Promise<BenchW
 }
 
 /** The batch histograms' totals over every topic (GET /status `since_start.batches`): the ingest's write cost. */
-export async function batchTotals(ingest: AppProcess): Promise<{ batches: number; messages: number; seconds: number }> {
+export async function batchTotals(ingest: AppProcess): Promise<Omit<BatchTotals, 'topic'>> {
   const response = await fetch(`${ingest.url}/status`);
-  const batches = ((await response.json()) as { since_start?: { batches?: { batches: number; messages: number; seconds: number }[] } }).since_start?.batches;
+  const batches = ((await response.json()) as Partial<IngestStatus>).since_start?.batches;
   if (!batches) throw new Error(`ingest /status (${response.status}) has no since_start.batches`);
   return batches.reduce((sum, b) => ({ batches: sum.batches + b.batches, messages: sum.messages + b.messages, seconds: sum.seconds + b.seconds }), { batches: 0, messages: 0, seconds: 0 });
 }

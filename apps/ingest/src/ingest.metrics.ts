@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ARTIFACT_EVENT_TYPES, isEventType, RUN_EVENT_TYPES, TopicNames } from '@app/contracts';
+import { ARTIFACT_EVENT_TYPES, BatchTotals, IngestCounts, isEventType, RUN_EVENT_TYPES, TopicNames } from '@app/contracts';
 import { IGNORE_REASONS } from '@app/projections';
 
 /**
@@ -85,35 +85,7 @@ export class RecentCounts {
   }
 }
 
-/** One series of a counter: its labels and its count. */
-export interface CountSeries {
-  topic?: string;
-  type?: string;
-  reason?: string;
-  count: number;
-}
-
-/** The event counters since the process started, series by series, for GET /status: what tests and tools read instead of the Prometheus text. */
-export interface IngestCounts {
-  consumed: CountSeries[];
-  applied: CountSeries[];
-  ignored: CountSeries[];
-  dead_lettered: CountSeries[];
-  redelivered: CountSeries[];
-  retries: CountSeries[];
-  fenced: CountSeries[];
-}
-
-/** The batch histograms' counts and sums of one topic since the process started, for GET /status (the bench's write cost). */
-export interface BatchTotals {
-  topic: string;
-  /** Batches applied. */
-  batches: number;
-  /** Messages in them (ingest_batch_size_messages_sum). */
-  messages: number;
-  /** Seconds spent applying them, transactions included (ingest_batch_duration_seconds_sum). */
-  seconds: number;
-}
+export type { BatchTotals, CountSeries, IngestCounts } from '@app/contracts';
 
 export interface PartitionLagSample {
   topic: string;

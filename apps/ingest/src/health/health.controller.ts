@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { CountSeries } from '../ingest.metrics';
+import type { CountSeries, IngestStatus } from '@app/contracts';
 import { INGEST_RUNTIME, IngestRuntime } from '../ingest.runtime';
 
 @Controller()
@@ -45,7 +45,7 @@ export class HealthController {
       progress.durableTotals().catch((e: Error) => void errors.push(e.message)),
     ]);
     const seconds = (from: number, to: number) => Math.max(0.001, (to - from) / 1000);
-    void reply.header('cache-control', 'no-store').send({
+    const body: IngestStatus = {
       started_at: new Date(metrics.recent.startedAt).toISOString(),
       window: {
         seconds: metrics.recent.windowMs / 1000,
@@ -62,7 +62,8 @@ export class HealthController {
         ? report.partitions.map((p) => ({ ...p, freshness_seconds: metrics.freshnessOf(p.topic, p.partition) ?? null }))
         : [],
       ...(errors.length ? { error: errors.join('; ') } : {}),
-    });
+    };
+    void reply.header('cache-control', 'no-store').send(body);
   }
 
   @Get('metrics')
