@@ -8,26 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
-import { readdirSync, readFileSync } from 'node:fs';
 import { up } from '../infra/local';
-
-const TICK = 100;
-function cpuOf(pid: number, children = false): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    let t = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0);
-    if (children) for (const d of readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try { const g = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' '); if (Number(g[1]) === pid) t += Number(g[11]) + Number(g[12]); } catch { /* gone */ }
-    }
-    return t / TICK;
-  } catch { return 0; }
-}
-import { spawn } from 'node:child_process';
-import { freePort, waitForStatus, AppProcess } from '../infra/local/apps';
+import { freePort, spawnApp, waitForStatus } from '../infra/local/apps';
+import { cpuSeconds } from './cpu';
 import { artifactEvents, runEvents, Scale, Produced } from './dataset';
-
-const log = (l: string) => process.stderr.write(`${l}\n`);
+import { batchTotals, log } from './world';
 
 async function main() {
   const versions = Number(process.argv[2] ?? 100_000);
@@ -67,19 +52,15 @@ async function main() {
   const u = new URL(infra.DATABASE_URL);
   u.pathname = `/prof_${suffix}`;
   if (!existsSync('/tmp/perf/prof')) mkdirSync('/tmp/perf/prof', { recursive: true });
-  const port = await freePort();
-  const childEnv: Record<string, string> = {
+  const app = spawnApp('ingest', {
     DATABASE_URL: u.toString(), KAFKA_BROKERS: infra.KAFKA_BROKERS, ARTIFACT_TOPIC: topics.artifacts, RUN_TOPIC: topics.runs,
-    KAFKA_GROUP_ID: `prof-${suffix}`, LOG_LEVEL: 'warn', INGEST_PORT: String(port), PATH: process.env.PATH ?? '', ...env,
-  };
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(prof ? ['--cpu-prof', '--cpu-prof-dir=/tmp/perf/prof'] : []), 'dist/apps/ingest/main.js'], { env: childEnv, stdio: ['ignore', 'inherit', 'inherit'] });
-  const exited = new Promise((r) => child.once('exit', r));
-  const app = { url: `http://127.0.0.1:${port}`, child, output: () => '', exited, stop: async () => { child.kill('SIGTERM'); await exited; } } as unknown as AppProcess;
+    KAFKA_GROUP_ID: `prof-${suffix}`, LOG_LEVEL: 'warn', INGEST_PORT: String(await freePort()),
+    NODE_OPTIONS: ['--max-semi-space-size=64', ...(prof ? ['--cpu-prof', '--cpu-prof-dir=/tmp/perf/prof'] : [])].join(' '), ...env,
+  });
   await waitForStatus(app, '/health', 200, 120_000);
   const pg = new Client({ connectionString: u.toString() });
   await pg.connect();
-  const state = JSON.parse(readFileSync('/tmp/perf-infra/state.json', 'utf8'));
-  const cpu = () => [cpuOf(state.postgres.pid, true), cpuOf(state.kafka.pid), cpuOf(child.pid!)];
+  const cpu = () => [cpuSeconds(infra.started.postgres?.pid, true) ?? NaN, cpuSeconds(infra.started.kafka?.pid) ?? NaN, cpuSeconds(app.child.pid) ?? NaN];
   const cpu0 = cpu();
   const started = Date.now();
   for (;;) {
@@ -90,10 +71,8 @@ async function main() {
   const seconds = (Date.now() - started) / 1000;
   const cpu1 = cpu();
   log(`cpu seconds: postgres ${(cpu1[0]! - cpu0[0]!).toFixed(1)} kafka ${(cpu1[1]! - cpu0[1]!).toFixed(1)} node ${(cpu1[2]! - cpu0[2]!).toFixed(1)}`);
-  const text = await (await fetch(`${app.url}/metrics`)).text();
-  const sum = (name: string) => text.split('\n').filter((l) => l.startsWith(name)).reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-  const batches = sum('ingest_batch_duration_seconds_count');
-  log(JSON.stringify({ events: Number(total), seconds, eps: Math.round(Number(total) / seconds), batches, mean_batch: Math.round(sum('ingest_batch_size_messages_sum') / batches), mean_batch_ms: Math.round((sum('ingest_batch_duration_seconds_sum') / batches) * 1000), env }));
+  const { batches, messages, seconds: batchSeconds } = await batchTotals(app);
+  log(JSON.stringify({ events: Number(total), seconds, eps: Math.round(Number(total) / seconds), batches, mean_batch: Math.round(messages / batches), mean_batch_ms: Math.round((batchSeconds / batches) * 1000), env }));
   await app.stop();
   await pg.end();
   if (!process.argv.includes("--keep")) await pgAdmin.query(`DROP DATABASE prof_${suffix} WITH (FORCE)`);

@@ -2,24 +2,13 @@
 // subscriptions (issue #15), from the produce acknowledgement to the upsert event at the client,
 // with mixed filters, and the query app's CPU per event per subscription. A probe: the defaults
 // are small; the issue's figures (1,000 events/s, 100 and 1,000 subscriptions) need a quiet machine.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { Client } from 'pg';
+import { randomUUID } from 'node:crypto';
 import { encodeEvent } from '@app/contracts';
-import { down, up } from '../infra/local';
-import { AppProcess, freePort, spawnApp, waitForStatus } from '../infra/local/apps';
 import { cpuSeconds } from './cpu';
 import { percentile, round } from './stats';
+import { log, openBenchWorld, option } from './world';
 
 const TYPES = ['markdown', 'table', 'link', 'progress'];
-const log = (line: string) => process.stderr.write(`${line}\n`);
-const option = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
 
 /** Mixed filters: all keys, one type, two types, a key prefix. */
 function filterOf(i: number): { body: unknown; matches: (key: string, type: string) => boolean } {
@@ -65,41 +54,15 @@ async function subscribe(url: string, body: unknown, onUpsert: (key: string, at:
 }
 
 async function main(): Promise<void> {
-  const subscriptions = option('subscriptions', 20);
-  const rate = option('rate', 100);
-  const seconds = option('seconds', 10);
-  let infraDir: string | undefined;
-  let brokers = process.env.KAFKA_BROKERS;
-  let serverUrl = process.env.DATABASE_URL;
-  if (!brokers || !serverUrl) {
-    infraDir = mkdtempSync(join(tmpdir(), 'arm-push-'));
-    log('starting Kafka and PostgreSQL...');
-    const infra = await up({ dir: infraDir, persistent: false, kafkaPartitions: 6 });
-    brokers ??= infra.KAFKA_BROKERS;
-    serverUrl ??= infra.DATABASE_URL;
-  }
-  const suffix = randomBytes(4).toString('hex');
-  const topics = { artifacts: `push-${suffix}.artifacts`, runs: `push-${suffix}.runs` };
-  const dbName = `push_${suffix}`;
-  const pgAdmin = new Client({ connectionString: serverUrl });
-  await pgAdmin.connect();
-  await pgAdmin.query(`CREATE DATABASE ${dbName}`);
-  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${dbName}` }).toString();
-  const kafka = new Kafka({ clientId: 'bench-push', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })) });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  const env = { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, ARTIFACT_TOPIC: topics.artifacts, RUN_TOPIC: topics.runs, KAFKA_GROUP_ID: `push-${suffix}` };
-  const apps: AppProcess[] = [];
+  const subscriptions = Number(option('subscriptions', '20'));
+  const rate = Number(option('rate', '100'));
+  const seconds = Number(option('seconds', '10'));
+  const world = await openBenchWorld({ name: 'push', persistent: false });
+  const { topics, producer } = world;
   const stop = new AbortController();
   try {
-    apps.push(spawnApp('ingest', { ...env, INGEST_PORT: String(await freePort()) }));
-    await waitForStatus(apps[0]!, '/health', 200);
-    const query = spawnApp('query', { ...env, QUERY_PORT: String(await freePort()), LOG_LEVEL: 'warn' });
-    apps.push(query);
-    await waitForStatus(query, '/api/health', 200);
+    await world.startApp('ingest');
+    const query = await world.startApp('query');
 
     const acked = new Map<string, number>();
     const latencies: number[] = [];
@@ -155,16 +118,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
   } finally {
     stop.abort();
-    await Promise.allSettled(apps.map((a) => a.stop()));
-    await producer.disconnect();
-    await admin.deleteTopics({ topics: [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`] }).catch(() => undefined);
-    await admin.disconnect();
-    await pgAdmin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await pgAdmin.end();
-    if (infraDir) {
-      await down(infraDir);
-      rmSync(infraDir, { recursive: true, force: true });
-    }
+    await world.close();
   }
 }
 

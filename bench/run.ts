@@ -3,37 +3,30 @@
 // database floor, at two sizes, and with --peer the same mix against Prefect's own server
 // holding the same rows. Prints a table and writes bench/results/latest.json.
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
+import { Kafka, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { down, up } from '../infra/local';
-import { freePort, spawnApp, waitForStatus, AppProcess } from '../infra/local/apps';
+import { waitForStatus, AppProcess } from '../infra/local/apps';
 import { artifactEvents, Produced, runEvents, Scale, SCALES, Topics } from './dataset';
 import { startCpuMeter } from './cpu';
 import { Progress } from './progress';
 import { comparePeer, PeerFigures } from './peer';
 import { measureQueries, QueryFigures } from './queries';
 import { percentile, round } from './stats';
-import { EncodedMessage, encodeConsistencyToken, encodeEvent, offsetsOfSend, trackPartitions } from '@app/contracts';
+import { EncodedMessage, encodeConsistencyToken, encodeEvent, offsetsOfSend } from '@app/contracts';
+import { batchTotals, log, openBenchWorld, option } from './world';
 
 const ROOT = join(__dirname, '..');
 const TABLES = ['artifact', 'artifact_collection', 'flow', 'deployment', 'flow_run', 'task_run'];
 // The bench's own PostgreSQL: durable (fsync, full-page writes), sized as a server for a
 // million-version read model would be rather than PostgreSQL's 128 MB default cache.
 const POSTGRES_SETTINGS = { shared_buffers: '2GB', max_wal_size: '8GB', checkpoint_timeout: '15min' };
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 function kafkajsVersion(): string {
   return (JSON.parse(readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version: string }).version;
-}
-
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
 async function produceAll(producer: Producer, events: Iterable<Produced>, total: number, label: string): Promise<number> {
@@ -96,16 +89,6 @@ async function timeIngest(app: AppProcess, pg: Client, group: string, hwm: Map<s
   }
   progress.finish();
   return (Date.now() - started) / 1000;
-}
-
-async function batchCost(app: AppProcess): Promise<{ batches: number; seconds: number; messages: number }> {
-  const text = await (await fetch(`${app.url}/metrics`)).text();
-  const sum = (name: string) =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith(name))
-      .reduce((s, l) => s + Number(l.split(' ').pop()), 0);
-  return { batches: sum('ingest_batch_duration_seconds_count'), seconds: sum('ingest_batch_duration_seconds_sum'), messages: sum('ingest_batch_size_messages_sum') };
 }
 
 async function kafkaCeiling(kafka: Kafka, topics: string[], total: number): Promise<number> {
@@ -288,57 +271,18 @@ async function main(): Promise<void> {
   // --quick: shorter measuring windows, for the test that proves the bench still runs.
   const scale: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 1, warmupSeconds: 1, peerDurationSeconds: 3, freshnessSeconds: 3 } : chosen;
   const resultsFile = option('out', join(ROOT, 'bench', 'results', 'latest.json'));
-  if (!existsSync(join(ROOT, 'dist/apps/ingest/main.js')) || !existsSync(join(ROOT, 'dist/apps/query/main.js')) || process.argv.includes('--build')) {
-    log('building the apps...');
-    if (spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) throw new Error('build failed');
-  }
-  let infraDir: string | undefined;
+  const world = await openBenchWorld({ name: 'bench', persistent: true, postgresSettings: POSTGRES_SETTINGS });
+  const { topics, group, serverUrl, databaseUrl: dbUrl, kafka, producer } = world;
   // The servers' processes, when the bench started them: their CPU time is measured too.
-  let servers: { kafka?: number; postgres?: number } = {};
-  let kafkaVersion: string | null = null;
-  let brokers = process.env.KAFKA_BROKERS;
-  let serverUrl = process.env.DATABASE_URL;
-  if (!brokers || !serverUrl) {
-    infraDir = mkdtempSync(join(tmpdir(), 'arm-bench-'));
-    log('starting Kafka and PostgreSQL...');
-    const infra = await up({ dir: infraDir, persistent: true, kafkaPartitions: 6, postgresSettings: POSTGRES_SETTINGS });
-    brokers ??= infra.KAFKA_BROKERS;
-    servers = { kafka: infra.started.kafka?.pid, postgres: infra.started.postgres?.pid };
-    kafkaVersion = infra.started.kafka?.version ?? null;
-    serverUrl ??= infra.DATABASE_URL;
-  }
-  const suffix = randomBytes(4).toString('hex');
-  const topics: Topics = { artifacts: `bench-${suffix}.artifacts`, runs: `bench-${suffix}.runs` };
-  const group = `bench-${suffix}`;
-  const kafka = new Kafka({ clientId: 'bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })) });
-  await admin.disconnect();
-  // Partitions tracked: each send's answer then gives exact consistency tokens (the read-your-writes probe).
-  const producer = kafka.producer({ createPartitioner: trackPartitions(Partitioners.DefaultPartitioner), allowAutoTopicCreation: false });
-  await producer.connect();
-
-  const dbName = `bench_${suffix}`;
-  const pgAdmin = new Client({ connectionString: serverUrl });
-  await pgAdmin.connect();
-  await pgAdmin.query(`CREATE DATABASE ${dbName}`);
-  const postgresVersion = String((await pgAdmin.query('SHOW server_version')).rows[0].server_version);
-  const dbUrlObject = new URL(serverUrl);
-  dbUrlObject.pathname = `/${dbName}`;
-  const dbUrl = dbUrlObject.toString();
-  const appEnv = {
-    DATABASE_URL: dbUrl,
-    KAFKA_BROKERS: brokers,
-    ARTIFACT_TOPIC: topics.artifacts,
-    RUN_TOPIC: topics.runs,
-    KAFKA_GROUP_ID: group,
-    LOG_LEVEL: 'warn',
-    NODE_OPTIONS: '--max-semi-space-size=64',
-  };
-  const apps: AppProcess[] = [];
+  const servers = { kafka: world.started?.kafkaPid, postgres: world.started?.postgresPid };
+  const appEnv = { LOG_LEVEL: 'warn', NODE_OPTIONS: '--max-semi-space-size=64' };
+  let postgresVersion = 'unknown';
   const results: Record<string, unknown> = {};
   try {
+    const version = new Client({ connectionString: dbUrl });
+    await version.connect();
+    postgresVersion = String((await version.query('SHOW server_version')).rows[0].server_version);
+    await version.end();
     const sizes = [scale.checkpoint, scale.versions];
     const ingestRuns: { size: number; events: number; seconds: number; events_per_second: number; cpu_seconds: Record<string, number | null>; cpu_us_per_event: Record<string, number | null>; batch: { batches: number; messages: number; mean_batch_ms: number; mean_ms_per_1000_events: number } }[] = [];
     const queryRuns: { size: number; queries: QueryFigures[] }[] = [];
@@ -353,19 +297,14 @@ async function main(): Promise<void> {
       producedTotal += produced;
       from = size;
       const hwm = await highWatermarks(kafka, [topics.artifacts, topics.runs]);
-      const ingest = spawnApp('ingest', { ...appEnv, INGEST_PORT: String(await freePort()) });
-      apps.push(ingest);
+      const ingest = await world.startApp('ingest', appEnv);
       const pg = new Client({ connectionString: dbUrl });
-      await pg.connect().catch(async () => {
-        await waitForStatus(ingest, '/health', 200, 120_000);
-        await pg.connect();
-      });
-      await waitForStatus(ingest, '/health', 200, 120_000);
+      await pg.connect();
       const meter = startCpuMeter({ ingest: { pid: ingest.child.pid }, postgres: { pid: servers.postgres, tree: true }, kafka: { pid: servers.kafka } });
       const seconds = await timeIngest(ingest, pg, group, hwm, `ingest to ${size} versions`, produced);
       const cpu = meter.stop();
       await pg.end();
-      const cost = await batchCost(ingest);
+      const cost = await batchTotals(ingest);
       ingestRuns.push({
         size,
         events: produced,
@@ -376,9 +315,7 @@ async function main(): Promise<void> {
         batch: { batches: cost.batches, messages: cost.messages, mean_batch_ms: round((cost.seconds / Math.max(1, cost.batches)) * 1000), mean_ms_per_1000_events: round((cost.seconds / Math.max(1, cost.messages)) * 1e6) },
       });
       log(`ingest: ${produced} events in ${seconds.toFixed(1)} s = ${Math.round(produced / seconds)} events/s; CPU seconds ${JSON.stringify(cpu)}`);
-      const query = spawnApp('query', { ...appEnv, QUERY_PORT: String(await freePort()) });
-      apps.push(query);
-      await waitForStatus(query, '/api/health', 200, 60_000);
+      const query = await world.startApp('query', appEnv);
       const pgv = new Client({ connectionString: dbUrl });
       await pgv.connect();
       await pgv.query('VACUUM ANALYZE');
@@ -394,7 +331,6 @@ async function main(): Promise<void> {
         log(`freshness: ${JSON.stringify(results.freshness)}`);
       }
       await Promise.all([query.stop(), ingest.stop()]);
-      apps.length = 0;
     }
     const allSeconds = ingestRuns.reduce((s, r) => s + r.seconds, 0);
     const ingestRate = Math.round(producedTotal / allSeconds);
@@ -432,21 +368,14 @@ async function main(): Promise<void> {
       write_cost: ingestRuns.map((r) => ({ size: r.size, ...r.batch })),
     });
   } finally {
-    await Promise.allSettled(apps.map((a) => a.stop()));
-    await producer.disconnect();
-    await pgAdmin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await pgAdmin.end();
-    if (infraDir) {
-      await down(infraDir);
-      rmSync(infraDir, { recursive: true, force: true });
-    }
+    await world.close();
   }
   const document = {
     generated_at: new Date().toISOString(),
     scale: scale.name,
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform} ${process.arch}` },
-    postgres_settings: infraDir ? POSTGRES_SETTINGS : 'an existing server',
-    versions: { postgresql: postgresVersion, kafka: kafkaVersion ?? 'unknown (an existing broker)', kafkajs: kafkajsVersion() },
+    postgres_settings: world.started ? POSTGRES_SETTINGS : 'an existing server',
+    versions: { postgresql: postgresVersion, kafka: world.started?.kafkaVersion ?? 'unknown (an existing broker)', kafkajs: kafkajsVersion() },
     units: { events_per_second: 'events/s', ms: 'milliseconds', rps: 'requests/s', tps: 'statements/s' },
     ...results,
   };

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { HOST, freePort, isProcessOf, readText, writeFileAtomic } from './proc';
+import { HOST, freePort, isProcessOf, recordFile } from './proc';
 import { ClusterMembership, newClusterId, resolveKafkaVersion, startKafka, stopKafka } from './kafka';
 import { databaseUrl, killPostgres, postgresStatus, promotePostgres, startPostgres, stopPostgres } from './postgres';
 
@@ -54,15 +54,10 @@ export interface ClusterUrls {
   DATABASE_READ_URLS: string;
 }
 
-const stateFile = (dir: string): string => path.join(path.resolve(dir), 'cluster.json');
+const STATE = recordFile<ClusterState>('cluster.json');
 
 export function readClusterState(dir: string): ClusterState | undefined {
-  const text = readText(stateFile(dir));
-  return text ? (JSON.parse(text) as ClusterState) : undefined;
-}
-
-function writeClusterState(dir: string, state: ClusterState): void {
-  writeFileAtomic(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
+  return STATE.read(dir);
 }
 
 export function clusterUrls(state: ClusterState): ClusterUrls {
@@ -115,7 +110,7 @@ export async function upCluster(opts: ClusterOptions): Promise<{ urls: ClusterUr
         return { name: i === 0 ? 'primary' : `standby_${i}`, port, dataDir, logFile: path.join(dataDir, 'postgres.log'), standbyOf: i === 0 ? undefined : { port: pgPorts[0]!, slot: `standby_${i}` } };
       }),
     };
-    writeClusterState(dir, state);
+    STATE.write(dir, state);
   }
   const current = state;
   const kafka = Promise.all(current.brokers.map((b) => (brokerRuns(b) ? Promise.resolve() : startBroker(current, b.nodeId, opts.kafkaPartitions))));
@@ -124,7 +119,7 @@ export async function upCluster(opts: ClusterOptions): Promise<{ urls: ClusterUr
     for (const node of current.postgres) if (!postgresStatus(node.dataDir)) await startPostgresNode(current, node);
   })();
   const [k, p] = await Promise.allSettled([kafka, postgres]);
-  writeClusterState(dir, current);
+  STATE.write(dir, current);
   if (k.status === 'rejected' || p.status === 'rejected') {
     await downCluster(dir).catch(() => undefined);
     throw k.status === 'rejected' ? k.reason : (p as PromiseRejectedResult).reason;
@@ -181,7 +176,7 @@ export async function downCluster(dir: string): Promise<ClusterState | undefined
   for (const node of [...state.postgres].reverse()) await stopPostgres(node.dataDir).catch((err: Error) => errors.push(`PostgreSQL ${node.name}: ${err.message}`));
   if (errors.length) throw new Error(`stopping the local cluster: ${errors.join('; ')}`);
   if (!state.persistent) for (const member of [...state.brokers, ...state.postgres]) fs.rmSync(member.dataDir, { recursive: true, force: true });
-  fs.rmSync(stateFile(dir), { force: true });
+  STATE.remove(dir);
   return state;
 }
 

@@ -3,7 +3,7 @@
 // <dir>/state.json what it started, so `down` stops exactly that, from any process.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isProcessOf, portAnswers, readText, writeFileAtomic } from './proc';
+import { isProcessOf, portAnswers, recordFile } from './proc';
 import { resolveKafkaVersion, startKafka, stopKafka } from './kafka';
 import { postgresStatus, startPostgres, stopPostgres } from './postgres';
 
@@ -75,16 +75,15 @@ export interface InfraStatus {
   postgres: ServiceStatus;
 }
 
-const stateFile = (dir: string): string => path.join(path.resolve(dir), 'state.json');
+const STATE = recordFile<InfraState>('state.json');
 
 export function readState(dir: string): InfraState | undefined {
-  const text = readText(stateFile(dir));
-  return text ? (JSON.parse(text) as InfraState) : undefined;
+  return STATE.read(dir);
 }
 
 function writeState(dir: string, state: InfraState): void {
-  if (state.kafka || state.postgres) writeFileAtomic(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
-  else fs.rmSync(stateFile(dir), { force: true });
+  if (state.kafka || state.postgres) STATE.write(dir, state);
+  else STATE.remove(dir);
 }
 
 async function kafkaRuns(k: KafkaState | undefined): Promise<boolean> {

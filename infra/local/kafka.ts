@@ -16,11 +16,11 @@ import {
   lastErrorLine,
   portAnswers,
   readPidFile,
+  recordFile,
   readText,
   run,
   sleep,
   tailFile,
-  writeFileAtomic,
 } from './proc';
 
 const KAFKA_DIR = path.resolve(__dirname, '..', 'kafka');
@@ -90,6 +90,8 @@ interface KafkaRecord {
   controllerPort: number;
   pid: number;
 }
+
+const RECORD = recordFile<KafkaRecord>('kafka.json');
 
 /** The default Kafka version: the `kafka.version` property of infra/kafka/pom.xml. */
 export function defaultKafkaVersion(): string {
@@ -236,14 +238,13 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
   const version = resolveKafkaVersion(opts.version);
   const dataDir = path.resolve(opts.dataDir);
   const pidFile = path.join(dataDir, 'kafka.pid');
-  const recordFile = path.join(dataDir, 'kafka.json');
   const logDir = path.join(dataDir, 'data');
   const logFile = path.join(dataDir, 'kafka.log');
   const propsFile = path.join(dataDir, 'server.properties');
 
   const running = readPidFile(pidFile);
   if (isProcessOf(running, MAIN_CLASS)) throw new Error(`Kafka already runs from ${dataDir} (pid ${running}); stop it first`);
-  const previous = JSON.parse(readText(recordFile) ?? 'null') as KafkaRecord | null;
+  const previous = RECORD.read(dataDir);
   if (previous && fs.existsSync(logDir) && compareVersions(version, previous.version) < 0) {
     throw new Error(`${logDir} holds Kafka ${previous.version} data, which Kafka ${version} cannot read; delete ${dataDir} to start afresh`);
   }
@@ -292,7 +293,7 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
     throw new Error(`could not start the Kafka broker: ${exited ?? 'no pid'}`);
   }
   fs.writeFileSync(pidFile, `${pid}\n`);
-  writeFileAtomic(recordFile, `${JSON.stringify({ version, port, controllerPort, pid } satisfies KafkaRecord, null, 2)}\n`);
+  RECORD.write(dataDir, { version, port, controllerPort, pid });
 
   const fail = async (why: string): Promise<never> => {
     await stopKafka(pid);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { HOST, assertPortFree, childPids, freePort, isProcessOf, lastErrorLine, readPidFile, readText, run, tailFile, writeFileAtomic } from './proc';
+import { HOST, assertPortFree, childPids, freePort, isProcessOf, lastErrorLine, readPidFile, recordFile, run, tailFile } from './proc';
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
@@ -47,6 +47,8 @@ interface PostgresRecord {
   persistent: boolean;
   runAs?: { uid: number; gid: number };
 }
+
+const RECORD = recordFile<PostgresRecord>('postgres.json');
 
 interface Binaries {
   initdb: string;
@@ -172,7 +174,6 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
   const dataDir = path.resolve(opts.dataDir);
   const pgData = path.join(dataDir, 'pgdata');
   const logFile = path.join(dataDir, 'postgres.log');
-  const recordFile = path.join(dataDir, 'postgres.json');
   const runAs = runAsUser();
   const bins = binaries(runAs);
   const asUser = runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
@@ -242,7 +243,7 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
   ownFile(path.join(pgData, 'local-infra.conf'), runAs, serverConf(port, opts.persistent, preload, Boolean(opts.ssl), settings));
 
   const record: PostgresRecord = { pgCtl: bins.pgCtl, pgData, port, persistent: opts.persistent, runAs };
-  writeFileAtomic(recordFile, `${JSON.stringify(record, null, 2)}\n`);
+  RECORD.write(dataDir, record);
   const logStart = fs.statSync(logFile).size;
   try {
     await run(bins.pgCtl, ['start', '-D', pgData, '-l', logFile, '-w', '-t', '60', '-s'], `starting PostgreSQL on ${HOST}:${port}`, {
@@ -339,7 +340,7 @@ function chownTree(dir: string, owner: { uid: number; gid: number }): void {
 
 /** Promotes the standby started from dataDir to a primary and waits until it accepts writes. */
 export async function promotePostgres(dataDir: string): Promise<void> {
-  const record = JSON.parse(readText(path.join(path.resolve(dataDir), 'postgres.json')) ?? 'null') as PostgresRecord | null;
+  const record = RECORD.read(dataDir);
   if (!record) throw new Error(`no PostgreSQL was started from ${dataDir}`);
   await run(record.pgCtl, ['promote', '-D', record.pgData, '-w', '-t', '60', '-s'], 'promoting the standby', { ...(record.runAs ?? {}), env: { ...process.env, LC_ALL: 'C' } });
 }
@@ -371,7 +372,7 @@ export function killPostgres(dataDir: string): number | undefined {
  */
 export async function stopPostgres(dataDir: string): Promise<void> {
   const dir = path.resolve(dataDir);
-  const record = JSON.parse(readText(path.join(dir, 'postgres.json')) ?? 'null') as PostgresRecord | null;
+  const record = RECORD.read(dir);
   const pgData = record?.pgData ?? path.join(dir, 'pgdata');
   const pid = readPidFile(path.join(pgData, 'postmaster.pid'));
   if (isProcessOf(pid, pgData)) {
@@ -392,7 +393,7 @@ export async function stopPostgres(dataDir: string): Promise<void> {
 /** Pid and port of a server started from dataDir, when it is running. */
 export function postgresStatus(dataDir: string): { pid: number; port: number } | undefined {
   const dir = path.resolve(dataDir);
-  const record = JSON.parse(readText(path.join(dir, 'postgres.json')) ?? 'null') as PostgresRecord | null;
+  const record = RECORD.read(dir);
   if (!record) return undefined;
   const pid = readPidFile(path.join(record.pgData, 'postmaster.pid'));
   return isProcessOf(pid, record.pgData) ? { pid, port: record.port } : undefined;

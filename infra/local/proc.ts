@@ -2,6 +2,7 @@
 import { spawn, SpawnOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 
 export const HOST = '127.0.0.1';
 
@@ -118,6 +119,27 @@ export function writeFileAtomic(file: string, content: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, content);
   fs.renameSync(tmp, file);
+}
+
+/**
+ * The JSON record a layer keeps in a folder of what it started there (state.json,
+ * cluster.json, kafka.json, postgres.json), so that any later process can find and stop
+ * exactly that. Written atomically; absent (or empty) reads as undefined.
+ */
+export function recordFile<T>(name: string) {
+  const file = (dir: string): string => path.join(path.resolve(dir), name);
+  return {
+    read(dir: string): T | undefined {
+      const text = readText(file(dir));
+      return text ? (JSON.parse(text) as T) : undefined;
+    },
+    write(dir: string, record: T): void {
+      writeFileAtomic(file(dir), `${JSON.stringify(record, null, 2)}\n`);
+    },
+    remove(dir: string): void {
+      fs.rmSync(file(dir), { force: true });
+    },
+  };
 }
 
 /** The most telling line of a log or tool output: the last error-looking line, else the last line. */

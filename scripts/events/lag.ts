@@ -1,3 +1,4 @@
+import type { IngestStatus } from '@app/contracts';
 import { CliEnv, CliError, parseArgs } from './cli';
 
 export const LAG_USAGE = 'events lag [--json]   (reads INGEST_URL, default http://127.0.0.1:4201)';
@@ -9,22 +10,10 @@ export const LAG_HELP = `${LAG_USAGE}
 
 const HTTP_TIMEOUT_MS = 5_000;
 
-export interface LagRow {
-  topic: string;
-  partition: number;
-  high_watermark: string;
-  checkpoint: string | null;
-  lag: string;
-  /** null: unknown (another instance owns the partition, or nothing was applied from it yet). */
-  freshness_seconds: number | null;
-}
+export type LagRow = IngestStatus['partitions'][number];
 
 /** The parts of the ingest app's GET /status this command reads. */
-export interface StatusBody {
-  caught_up: boolean | null;
-  partitions: LagRow[];
-  error?: string;
-}
+export type StatusBody = Pick<IngestStatus, 'caught_up' | 'partitions' | 'error'>;
 
 const isRow = (r: Partial<LagRow>) =>
   typeof r.topic === 'string' &&

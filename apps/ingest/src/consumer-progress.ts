@@ -1,19 +1,7 @@
+import type { ProgressReport } from '@app/contracts';
 import { DataSource, readCheckpoints, sqlOf } from '@app/persistence';
 import { KafkaAdapter } from './kafka/kafka.adapter';
 import { IngestMetrics } from './ingest.metrics';
-
-export interface PartitionLag {
-  topic: string;
-  partition: number;
-  high_watermark: string;
-  checkpoint: string | null;
-  lag: string;
-}
-
-export interface ProgressReport {
-  caught_up: boolean;
-  partitions: PartitionLag[];
-}
 
 // /ready and /metrics must answer while Kafka or PostgreSQL is away: their clients
 // retry for tens of seconds, longer than any probe or scrape waits.

@@ -74,6 +74,20 @@ describe('IngestMetrics: counting committed batches', () => {
   });
 });
 
+describe('IngestMetrics: batch totals for GET /status', () => {
+  it('gives each topic its batches, messages and seconds from the histograms, from 0', async () => {
+    const metrics = new IngestMetrics({ artifacts: 'a', runs: 'r' });
+    metrics.batchSize.observe({ topic: 'a' }, 100);
+    metrics.batchDuration.observe({ topic: 'a' }, 0.25);
+    metrics.batchSize.observe({ topic: 'a' }, 20);
+    metrics.batchDuration.observe({ topic: 'a' }, 0.5);
+    expect(await metrics.batchTotals()).toEqual([
+      { topic: 'a', batches: 2, messages: 120, seconds: 0.75 },
+      { topic: 'r', batches: 0, messages: 0, seconds: 0 },
+    ]);
+  });
+});
+
 describe('IngestMetrics: lag and freshness per topic-partition', () => {
   const NOW = Date.parse('2026-11-28T12:00:00Z');
 

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ARTIFACT_EVENT_TYPES, isEventType, RUN_EVENT_TYPES, TopicNames } from '@app/contracts';
+import { ARTIFACT_EVENT_TYPES, BatchTotals, IngestCounts, isEventType, RUN_EVENT_TYPES, TopicNames } from '@app/contracts';
 import { IGNORE_REASONS } from '@app/projections';
 
 /**
@@ -85,24 +85,7 @@ export class RecentCounts {
   }
 }
 
-/** One series of a counter: its labels and its count. */
-export interface CountSeries {
-  topic?: string;
-  type?: string;
-  reason?: string;
-  count: number;
-}
-
-/** The event counters since the process started, series by series, for GET /status: what tests and tools read instead of the Prometheus text. */
-export interface IngestCounts {
-  consumed: CountSeries[];
-  applied: CountSeries[];
-  ignored: CountSeries[];
-  dead_lettered: CountSeries[];
-  redelivered: CountSeries[];
-  retries: CountSeries[];
-  fenced: CountSeries[];
-}
+export type { BatchTotals, CountSeries, IngestCounts } from '@app/contracts';
 
 export interface PartitionLagSample {
   topic: string;
@@ -248,6 +231,22 @@ export class IngestMetrics {
       retries: await series(this.retries),
       fenced: await series(this.fenced),
     };
+  }
+
+  /** Per topic, from the batch histograms (with topics given to the constructor, every topic from 0). */
+  async batchTotals(): Promise<BatchTotals[]> {
+    const sums = async (histogram: Histogram<string>) => {
+      const byTopic = new Map<string, { count: number; sum: number }>();
+      for (const v of (await histogram.get()).values) {
+        const kind = v.metricName?.endsWith('_count') ? 'count' : v.metricName?.endsWith('_sum') ? 'sum' : undefined;
+        if (!kind) continue;
+        const topic = String(v.labels.topic);
+        byTopic.set(topic, { count: 0, sum: 0, ...byTopic.get(topic), [kind]: v.value });
+      }
+      return byTopic;
+    };
+    const [durations, sizes] = [await sums(this.batchDuration), await sums(this.batchSize)];
+    return [...durations].map(([topic, d]) => ({ topic, batches: d.count, messages: sizes.get(topic)?.sum ?? 0, seconds: d.sum }));
   }
 
   /** Adds a committed batch attempt to the counters. */

@@ -57,3 +57,4 @@ export { ConfigError, ENVIRONMENT, LOG_LEVELS, readEnvironment, readKafkaSecurit
 export type { EnvironmentValues } from './environment';
 export { kafkaClientConfig, kafkaClientSecurity, KafkaSecurityError, parseKafkaSecurity, SASL_MECHANISMS } from './kafka-security';
 export type { KafkaClientConfig, KafkaClientSecurity, KafkaClientTiming, KafkaSecurity, SaslMechanism } from './kafka-security';
+export type { BatchTotals, CountSeries, IngestCounts, IngestStatus, PartitionProgress, ProgressReport } from './ingest-status';

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import type { CountSeries } from '../ingest.metrics';
+import type { CountSeries, IngestStatus } from '@app/contracts';
 import { INGEST_RUNTIME, IngestRuntime } from '../ingest.runtime';
 
 @Controller()
@@ -28,15 +28,16 @@ export class HealthController {
    * the last 15 minutes kept by this process as batches commit (not sampled by
    * a reader), process-lifetime totals, the durable totals of the checkpoint
    * rows, and per-partition lag and freshness; `since_start.counts` has every
-   * series of the event counters, for tools and tests (they read no Prometheus
-   * text). Always 200; what could not be read is null with an `error`.
+   * series of the event counters and `since_start.batches` the batch histograms'
+   * counts and sums per topic, for tools, tests and the bench (they read no
+   * Prometheus text). Always 200; what could not be read is null with an `error`.
    */
   @Get('status')
   async status(@Res() reply: FastifyReply): Promise<void> {
     const { metrics, progress } = this.runtime;
     const window = metrics.recent.sum();
     const lastMinute = metrics.recent.sum(60_000);
-    const counts = await metrics.counts();
+    const [counts, batches] = [await metrics.counts(), await metrics.batchTotals()];
     const total = (series: CountSeries[]) => series.reduce((sum, s) => sum + s.count, 0);
     const errors: string[] = [];
     const [report, durable] = await Promise.all([
@@ -44,7 +45,7 @@ export class HealthController {
       progress.durableTotals().catch((e: Error) => void errors.push(e.message)),
     ]);
     const seconds = (from: number, to: number) => Math.max(0.001, (to - from) / 1000);
-    void reply.header('cache-control', 'no-store').send({
+    const body: IngestStatus = {
       started_at: new Date(metrics.recent.startedAt).toISOString(),
       window: {
         seconds: metrics.recent.windowMs / 1000,
@@ -54,14 +55,15 @@ export class HealthController {
         dead_lettered: window.deadLettered,
       },
       events_per_second: Math.round((lastMinute.applied / seconds(lastMinute.from, lastMinute.to)) * 100) / 100,
-      since_start: { applied: total(counts.applied), dead_lettered: total(counts.dead_lettered), counts },
+      since_start: { applied: total(counts.applied), dead_lettered: total(counts.dead_lettered), counts, batches },
       durable: durable ?? null,
       caught_up: report ? report.caught_up : null,
       partitions: report
         ? report.partitions.map((p) => ({ ...p, freshness_seconds: metrics.freshnessOf(p.topic, p.partition) ?? null }))
         : [],
       ...(errors.length ? { error: errors.join('; ') } : {}),
-    });
+    };
+    void reply.header('cache-control', 'no-store').send(body);
   }
 
   @Get('metrics')

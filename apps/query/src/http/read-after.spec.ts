@@ -1,5 +1,6 @@
 import { encodeConsistencyToken } from '@app/contracts';
-import { describeLag, lagging, parseConsistencyHeader } from './read-after';
+import type { Sql } from '@app/persistence';
+import { CONSISTENCY_HEADER, describeLag, lagging, parseConsistencyHeader, PinnableDatabase, ReadAfter } from './read-after';
 import { PrefectHttpError } from './prefect-errors';
 
 const token = (entries: [string, number, bigint][]) => {
@@ -62,5 +63,50 @@ describe('read after a consistency token', () => {
 
   it('refuses the header given twice', () => {
     expect(() => parseConsistencyHeader(['x', 'y'], ['a'])).toThrow(PrefectHttpError);
+  });
+});
+
+describe('ReadAfter.wait', () => {
+  const options = { groupId: 'g', topics: ['a', 'r'], timeoutMs: 20 };
+  /** One pool whose consumer_checkpoint rows are `rows`; counts the waits that reached it. */
+  const database = (rows: { topic: string; partition: number; next_offset: string }[]) => {
+    const seen = { waits: 0 };
+    const sql: Sql = { query: async <Row>() => ({ rows: rows as Row[], rowCount: rows.length }) };
+    const db: PinnableDatabase = {
+      async pinnedRead(ready, read) {
+        seen.waits++;
+        await ready(sql);
+        return read();
+      },
+    };
+    return { db, seen };
+  };
+  const headers = (entries: [string, number, bigint][]) => ({ [CONSISTENCY_HEADER]: encodeConsistencyToken(token(entries)) });
+
+  it('without the header returns at once, asking the database nothing', async () => {
+    const { db, seen } = database([]);
+    await new ReadAfter(db, options).wait({});
+    expect(seen.waits).toBe(0);
+  });
+
+  it('returns once the checkpoints cover the token', async () => {
+    const { db, seen } = database([{ topic: 'a', partition: 0, next_offset: '2' }]);
+    await new ReadAfter(db, options).wait(headers([['a', 0, 1n]]));
+    expect(seen.waits).toBe(1);
+  });
+
+  it('answers 504 with the lag when the checkpoints stay behind', async () => {
+    const { db } = database([{ topic: 'a', partition: 0, next_offset: '1' }]);
+    const error = await new ReadAfter(db, options).wait(headers([['a', 0, 1n]])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PrefectHttpError);
+    expect((error as PrefectHttpError).status).toBe(504);
+    expect((error as PrefectHttpError).body).toContain('a/0: 1 behind');
+  });
+
+  it('refuses a malformed header with a 422 before any wait', async () => {
+    const { db, seen } = database([]);
+    const error = await new ReadAfter(db, options).wait({ [CONSISTENCY_HEADER]: 'not a token!' }).catch((e: unknown) => e);
+    expect((error as PrefectHttpError).status).toBe(422);
+    expect(seen.waits).toBe(0);
   });
 });

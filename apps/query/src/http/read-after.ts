@@ -103,9 +103,16 @@ export class ReadAfter {
     private readonly options: ReadAfterOptions,
   ) {}
 
-  async read<T>(headers: Record<string, string | string[] | undefined>, read: () => Promise<T>): Promise<T> {
+  async read<T>(headers: RequestHeaders, read: () => Promise<T>): Promise<T> {
     const offsets = parseConsistencyHeader(headers[CONSISTENCY_HEADER], this.options.topics);
     if (offsets === undefined) return read();
     return this.db.pinnedRead((sql) => waitForOffsets(sql, offsets, this.options), read);
   }
+
+  /** Only the wait, for a route that reads on its own afterwards (a subscription's feed reads the primary, which no standby is ahead of). */
+  async wait(headers: RequestHeaders): Promise<void> {
+    await this.read(headers, async () => undefined);
+  }
 }
+
+type RequestHeaders = Record<string, string | string[] | undefined>;

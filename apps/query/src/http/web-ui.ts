@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { IngestStatus } from '@app/contracts';
 import type { ChangeFeed } from '../live/change-feed';
 import { PipelineBroadcast, registerPipelineStream } from '../live/pipeline-stream';
 import { bearerCheck } from './fastify-setup';
@@ -31,18 +32,6 @@ export function findWebDir(env: NodeJS.ProcessEnv = process.env): string | undef
     join(process.cwd(), 'web'),
   ];
   return candidates.find((dir): dir is string => dir !== undefined && existsSync(join(dir, 'index.html')));
-}
-
-/** The ingest app's GET /status answer, relayed (see apps/ingest/src/health/health.controller.ts). */
-export interface IngestStatus {
-  started_at: string;
-  window: { seconds: number; from: string; to: string; applied: number; dead_lettered: number };
-  events_per_second: number;
-  since_start: { applied: number; dead_lettered: number };
-  durable: { applied_messages: string; dead_lettered: string } | null;
-  caught_up: boolean | null;
-  partitions: { topic: string; partition: number; high_watermark: string; checkpoint: string | null; lag: string; freshness_seconds: number | null }[];
-  error?: string;
 }
 
 export interface PipelineStatus {

@@ -36,8 +36,7 @@ export function registerSubscriptions(fastify: FastifyInstance, options: Subscri
       checkApiVersion(request.headers['x-prefect-api-version']);
       const parsed = parseListRequest('artifact_collection', decoded, options.defaultLimit);
       const resumeAfter = lastEventId(request.headers['last-event-id']);
-      // A token applied where reads go is applied on the primary the feed reads (no standby is ahead of it).
-      await options.readAfter.read(request.headers, async () => undefined);
+      await options.readAfter.wait(request.headers);
       await stream(request, reply, { filters: parsed.filters, sort: parsed.sort }, resumeAfter, options);
     } catch (error) {
       if (reply.raw.headersSent) {
