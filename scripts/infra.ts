@@ -7,17 +7,10 @@
 // primary on 5432 with standbys on 5433 and 5434 (the same variables move the bases), data under .data/cluster/.
 import * as path from 'node:path';
 import { clusterStatus, down, downCluster, ServiceStatus, status, up, upCluster } from '../infra/local';
+import { portFromEnv } from '../infra/local/proc';
 
 const DIR = path.resolve(__dirname, '..', '.data');
 const CLUSTER_DIR = path.join(DIR, 'cluster');
-
-function portFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0 = any free port), got "${raw}"`);
-  return port;
-}
 
 function table(rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));

@@ -10,6 +10,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseKafkaSecurity } from '@app/contracts';
 import { downCluster, readClusterState, readState, stopKafka, stopPostgres, up, upCluster } from '../infra/local';
+import { portFromEnv } from '../infra/local/proc';
 import { demoEvents } from './demo-data';
 import { createKafka, createProducer } from './events/kafka';
 
@@ -20,7 +21,12 @@ const CLUSTER_DIR = path.join(DIR, 'cluster');
 /** The cluster's URLs and how to stop it (only when this command started it). */
 async function clusterInfra(): Promise<{ env: NodeJS.ProcessEnv; stop: () => Promise<void> }> {
   const reused = readClusterState(CLUSTER_DIR) !== undefined;
-  const { urls } = await upCluster({ dir: CLUSTER_DIR, persistent: true, kafkaBasePort: 9092, postgresBasePort: 5432 });
+  const { urls } = await upCluster({
+    dir: CLUSTER_DIR,
+    persistent: true,
+    kafkaBasePort: portFromEnv('INFRA_KAFKA_PORT', 9092),
+    postgresBasePort: portFromEnv('INFRA_POSTGRES_PORT', 5432),
+  });
   const failover = `${urls.DATABASE_URL.replace(/@[^/]+\//, `@${[urls.DATABASE_URL, ...urls.DATABASE_READ_URLS.split(',')].map((u) => new URL(u).host).join(',')}/`)}?target_session_attrs=read-write`;
   return {
     env: { KAFKA_BROKERS: urls.KAFKA_BROKERS, DATABASE_URL: failover, DATABASE_READ_URLS: urls.DATABASE_READ_URLS },
@@ -101,7 +107,13 @@ async function main(): Promise<void> {
   const clustered = process.argv.includes('--cluster') ? await clusterInfra() : undefined;
   const infra = clustered
     ? { KAFKA_BROKERS: clustered.env.KAFKA_BROKERS!, DATABASE_URL: clustered.env.DATABASE_URL!, reused: { kafka: true, postgres: true } }
-    : await up({ dir: DIR, persistent: true, kafkaPort: 9092, kafkaControllerPort: 9093, postgresPort: 5432 });
+    : await up({
+        dir: DIR,
+        persistent: true,
+        kafkaPort: portFromEnv('INFRA_KAFKA_PORT', 9092),
+        kafkaControllerPort: portFromEnv('INFRA_KAFKA_CONTROLLER_PORT', 9093),
+        postgresPort: portFromEnv('INFRA_POSTGRES_PORT', 5432),
+      });
   const stopInfra = async () => {
     if (clustered) return clustered.stop();
     const state = readState(DIR);

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { HOST, freePort, isProcessOf, recordFile } from './proc';
 import { ClusterMembership, newClusterId, resolveKafkaVersion, startKafka, stopKafka } from './kafka';
-import { databaseUrl, killPostgres, postgresStatus, promotePostgres, startPostgres, stopPostgres } from './postgres';
+import { databaseUrl, killPostgres, postgresStatus, promotePostgres, standbySettings, startPostgres, stopPostgres } from './postgres';
 
 export interface ClusterOptions {
   dir: string;
@@ -165,6 +165,42 @@ export async function promotePostgresNode(state: ClusterState, name: string): Pr
   const node = state.postgres.find((n) => n.name === name);
   if (!node) throw new Error(`no PostgreSQL node ${name} in the cluster`);
   await promotePostgres(node.dataDir);
+  delete node.standbyOf;
+}
+
+/**
+ * After a promotion, makes a remaining standby stream from the promoted node: its replication
+ * slot is created there, and its primary_conninfo and primary_slot_name point there (ALTER
+ * SYSTEM and a reload, no restart). It then follows the new timeline (recovery_target_timeline
+ * is `latest` by default), which only works if it has not replayed past the point where the
+ * promoted node left the old timeline: promote the standby that received the most WAL.
+ */
+export async function followPrimary(state: ClusterState, name: string, primaryName: string): Promise<void> {
+  const node = state.postgres.find((n) => n.name === name);
+  const primary = state.postgres.find((n) => n.name === primaryName);
+  if (!node?.standbyOf || !primary) throw new Error(`${name} is not a standby, or there is no node ${primaryName}`);
+  const slot = node.standbyOf.slot;
+  await onNode(primary.port, (client) =>
+    client.query('SELECT pg_create_physical_replication_slot($1, true) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)', [slot]),
+  );
+  await onNode(node.port, async (client) => {
+    // ALTER SYSTEM takes literals only
+    for (const [setting, value] of Object.entries(standbySettings({ port: primary.port, slot }))) {
+      await client.query(`ALTER SYSTEM SET ${setting} = ${client.escapeLiteral(value)}`);
+    }
+    await client.query('SELECT pg_reload_conf()');
+  });
+  node.standbyOf = { port: primary.port, slot };
+}
+
+async function onNode<T>(port: number, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: databaseUrl(port), connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 /** Stops every member; a non-persistent cluster's folders are deleted. */

@@ -272,7 +272,7 @@ export async function startPostgres(opts: PostgresStartOptions): Promise<Postgre
 }
 
 // Ignored once the standby is promoted (PostgreSQL deletes standby.signal then).
-const standbySettings = (primary: { port: number; slot: string }): Record<string, string> => ({
+export const standbySettings = (primary: { port: number; slot: string }): Record<string, string> => ({
   primary_conninfo: `host=${HOST} port=${primary.port} user=${USER} password=${PASSWORD} application_name=${primary.slot}`,
   primary_slot_name: primary.slot,
   hot_standby_feedback: 'on',

@@ -9,6 +9,15 @@ export const HOST = '127.0.0.1';
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A port that was free a moment ago (the OS picks it); `avoid` excludes ports already chosen. */
+/** A port from the environment (`npm run infra` and `stack`: INFRA_KAFKA_PORT, ...), `fallback` when unset; 0 means any free port. */
+export function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name} must be a port number (0 = any free port), got "${raw}"`);
+  return port;
+}
+
 export async function freePort(avoid: number[] = []): Promise<number> {
   for (;;) {
     const port = await new Promise<number>((resolve, reject) => {

@@ -59,12 +59,17 @@ describe('reliability: the query app on hot standbys', () => {
     const expected = await primaryCount();
     let requests = 0;
     const failures: string[] = [];
+    const latencies: number[] = [];
     let running = true;
     const loop = (async () => {
       while (running) {
         requests++;
+        const sentAt = Date.now();
         await count().then(
-          (n) => n === expected || failures.push(`count ${n}, expected ${expected}`),
+          (n) => {
+            latencies.push(Date.now() - sentAt);
+            if (n !== expected) failures.push(`count ${n}, expected ${expected}`);
+          },
           (error: Error) => failures.push(error.message),
         );
         await sleep(10);
@@ -81,7 +86,9 @@ describe('reliability: the query app on hot standbys', () => {
     await waitFor('reads on the restarted standby', async () => ((await sessionsOn('standby_1')) > 0 ? true : undefined), 30_000, 100);
     running = false;
     await loop;
-    report('cluster standby kill', { requests, failed: failures.length, markedDownMs });
+    const sorted = latencies.sort((a, b) => a - b);
+    const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+    report('cluster standby kill', { requests, failed: failures.length, markedDownMs, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted[sorted.length - 1] });
     expect(requests).toBeGreaterThan(50);
     expect(failures).toEqual([]);
   });

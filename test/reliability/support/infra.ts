@@ -7,6 +7,7 @@ import {
   ClusterState,
   ClusterUrls,
   downCluster,
+  followPrimary,
   KafkaHandle,
   killPostgresNode,
   PostgresHandle,
@@ -115,10 +116,14 @@ export interface ClusterInfra extends Infra {
   /** kill -9 of one broker's JVM; resolves once it is gone. */
   killBroker(nodeId: number): Promise<void>;
   startBroker(nodeId: number): Promise<void>;
+  /** SIGTERM to one broker (a controlled shutdown: it hands its leaderships over first); resolves once it is gone. */
+  stopBroker(nodeId: number): Promise<void>;
   /** kill -9 of a PostgreSQL node's postmaster (`primary`, `standby_1`, ...). */
   killPostgres(name: string): Promise<void>;
   restartPostgres(name: string): Promise<void>;
   promote(name: string): Promise<void>;
+  /** Points a remaining standby at the promoted node (followPrimary). */
+  follow(name: string, primary: string): Promise<void>;
   /** SQL on one node's test database (the primary is `primary`). */
   on<T = Record<string, unknown>>(name: string, text: string, values?: unknown[]): Promise<T[]>;
   /** libpq's multi-host URL over every PostgreSQL node, asking for the one that accepts writes. */
@@ -154,6 +159,10 @@ export async function startClusterInfra(name: string, standbys = 2): Promise<Clu
     async startBroker(nodeId) {
       await startBroker(state, nodeId, 6);
     },
+    async stopBroker(nodeId) {
+      const broker = state.brokers.find((b) => b.nodeId === nodeId);
+      if (broker) await stopKafka(broker.dataDir);
+    },
     async killPostgres(node) {
       const pid = killPostgresNode(state, node);
       while (isAlive(pid)) await sleep(50);
@@ -163,6 +172,7 @@ export async function startClusterInfra(name: string, standbys = 2): Promise<Clu
       await promotePostgresNode(state, node);
       writer = node;
     },
+    follow: (node, primary) => followPrimary(state, node, primary),
     async close() {
       await downCluster(dir).catch(() => undefined);
       if (!process.env.RELIABILITY_KEEP) rmSync(dir, { recursive: true, force: true });
