@@ -149,7 +149,7 @@ export async function comparePeer(options: { serverUrl: string; ourDatabaseUrl: 
     const queries: PeerFigures['queries'] = [];
     for (const [i, c] of mix.entries()) {
       const ours = options.ours[i]!;
-      const { rows: _rows, ...p } = await http(prefect.url, c, seconds, Math.max(1, scale.warmupSeconds));
+      const { rows: _rows, ...p } = await http(prefect.url, c, seconds, scale.warmupSeconds);
       queries.push({
         name: c.name,
         selectivity: ours.selectivity,
