@@ -149,7 +149,7 @@ export async function comparePeer(options: { serverUrl: string; ourDatabaseUrl: 
     const queries: PeerFigures['queries'] = [];
     for (const [i, c] of mix.entries()) {
       const ours = options.ours[i]!;
-      const { rows: _rows, ...p } = await http(prefect.url, c, seconds, Math.max(1, scale.warmupSeconds));
+      const { rows: _rows, ...p } = await http(prefect.url, c, seconds, scale.warmupSeconds);
       queries.push({
         name: c.name,
         selectivity: ours.selectivity,
@@ -160,7 +160,8 @@ export async function comparePeer(options: { serverUrl: string; ourDatabaseUrl: 
       });
       log(`  ${c.name.padEnd(26)} Prefect ${p.rps} rps p50 ${p.p50_ms} ms p99 ${p.p99_ms} ms | ours ${ours.http.rps} rps p50 ${ours.http.p50_ms} ms | ${queries[i]!.rps_ratio ?? '-'}x`);
     }
-    const writes = await prefectWrites(prefect.url, scale, seconds);
+    // At least 3 s: Prefect's first writes take a while, and a --quick window could end before one is answered.
+    const writes = await prefectWrites(prefect.url, scale, Math.max(3, seconds));
     log(`Prefect POST /api/artifacts/: ${writes.artifacts_per_second} artifacts/s (p50 ${writes.p50_ms} ms, errors ${writes.errors})`);
     return {
       name: 'prefect',

@@ -132,7 +132,7 @@ export async function http(url: string, c: QueryCase, seconds: number, warmupSec
     const result = await instance;
     return { result, latencies: latencies.sort((a, b) => a - b) };
   };
-  await run(warmupSeconds);
+  if (warmupSeconds > 0) await run(warmupSeconds);
   const { result, latencies } = await run(seconds);
   return {
     rows,
@@ -159,7 +159,7 @@ async function database(pool: Pool, statement: SqlStatement, name: string, secon
     );
     return latencies;
   };
-  await run(warmupSeconds * 1000);
+  if (warmupSeconds > 0) await run(warmupSeconds * 1000);
   const latencies = (await run(seconds * 1000)).sort((a, b) => a - b);
   return { p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)), tps: round(latencies.length / seconds, 1) };
 }

@@ -2,26 +2,21 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppProcess, freePort, spawnApp, waitForStatus } from '../infra/local/apps';
+import { AppProcess } from '../infra/local/apps';
 import { encodeEvent, ProducedEvent } from './support/conformance';
-import { createTestDatabase, TestDatabase } from './support/database';
-import { connectKafka, requireBrokers, TestKafka } from './support/kafka';
+import { IngestFixture } from './support/ingest-fixture';
 import { ensurePrefect, runPrefect } from '../infra/local/prefect';
 
 // Prefect's own Python client and CLI, unchanged, against our query app.
 describe('Prefect client and CLI against the query app', () => {
   const suffix = randomBytes(4).toString('hex');
-  const artifactTopic = `prefect-client-${suffix}.artifacts`;
-  const runTopic = `prefect-client-${suffix}.runs`;
   const flowRunId = randomUUID();
   const versions = [
     { id: randomUUID(), key: `sales-report-${suffix}`, type: 'markdown', description: 'first', data: '# Sales v1', created: '2026-11-01T10:00:00.123456Z' },
     { id: randomUUID(), key: `sales-report-${suffix}`, type: 'markdown', description: 'second', data: '# Sales v2', created: '2026-11-01T11:00:00Z' },
     { id: randomUUID(), key: `churn-table-${suffix}`, type: 'table', description: 'churn', data: [{ customer: 'acme', churn: 0.25 }], created: '2026-11-01T12:00:00Z' },
   ];
-  let db: TestDatabase;
-  let kafka: TestKafka;
-  let ingest: AppProcess;
+  let world: IngestFixture;
   let query: AppProcess;
   let prefectBin: string;
   let prefectHome: string;
@@ -30,19 +25,9 @@ describe('Prefect client and CLI against the query app', () => {
   beforeAll(async () => {
     prefectBin = ensurePrefect();
     prefectHome = mkdtempSync(join(tmpdir(), 'prefect-home-'));
-    db = await createTestDatabase('prefect');
-    kafka = await connectKafka();
-    ingest = spawnApp('ingest', {
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: requireBrokers().join(','),
-      ARTIFACT_TOPIC: artifactTopic,
-      RUN_TOPIC: runTopic,
-      KAFKA_GROUP_ID: `prefect-client-${suffix}`,
-      KAFKA_TOPIC_PARTITIONS: '2',
-      INGEST_PORT: String(await freePort()),
-    });
-    query = spawnApp('query', { DATABASE_URL: db.url, QUERY_PORT: String(await freePort()) });
-    await Promise.all([waitForStatus(ingest, '/health'), waitForStatus(query, '/api/health')]);
+    world = await IngestFixture.create('prefect-client', { partitions: 2 });
+    let ingest: AppProcess;
+    [ingest, query] = await Promise.all([world.start(), world.startQuery()]);
     for (const [i, v] of versions.entries()) {
       const event: ProducedEvent = {
         topic: 'artifacts',
@@ -57,16 +42,14 @@ describe('Prefect client and CLI against the query app', () => {
           data: { ...v, metadata_: { team: 'sales' }, flow_run_id: flowRunId, task_run_id: null, updated: v.created },
         },
       };
-      await kafka.send(artifactTopic, [encodeEvent(event, i % 2 ? 'binary' : 'structured')]);
+      await world.produce('artifacts', [encodeEvent(event, i % 2 ? 'binary' : 'structured')]);
     }
-    await waitForStatus(ingest, '/ready');
+    await world.caughtUp(ingest);
     env = { PREFECT_API_URL: `${query.url}/api`, PREFECT_HOME: prefectHome, PREFECT_LOGGING_LEVEL: 'WARNING' };
   }, 600_000);
 
   afterAll(async () => {
-    await Promise.allSettled([ingest?.stop(), query?.stop()]);
-    await kafka?.close();
-    await db?.drop();
+    await world?.close();
     if (prefectHome) rmSync(prefectHome, { recursive: true, force: true });
   });
 

@@ -81,16 +81,28 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
 }
 
-/** Waits until the app answers `path` with `status` (its process must not have exited). */
-export async function waitForStatus(app: AppProcess, path: string, status = 200, timeoutMs = 60_000): Promise<void> {
-  await waitFor(
-    `${app.name} ${path} -> ${status}`,
+/** Polls `path` until `accept(status, body)`; fails at once if the process has exited. */
+export async function waitForHttp(
+  app: AppProcess,
+  path: string,
+  accept: (status: number, body: string) => boolean,
+  timeoutMs = 60_000,
+): Promise<{ status: number; body: string }> {
+  return waitFor(
+    `${app.name} ${path}`,
     async () => {
-      if (app.child.exitCode !== null) throw new Error(`${app.name} exited with ${app.child.exitCode}: ${app.output().slice(-2000)}`);
+      if (app.child.exitCode !== null || app.child.signalCode !== null) {
+        throw new Error(`${app.name} exited with ${app.child.exitCode ?? app.child.signalCode}: ${app.output().slice(-2000)}`);
+      }
       const response = await fetch(app.url + path);
-      await response.arrayBuffer();
-      return response.status === status ? true : undefined;
+      const body = await response.text();
+      return accept(response.status, body) ? { status: response.status, body } : undefined;
     },
     timeoutMs,
   );
+}
+
+/** Waits until the app answers `path` with `status` (its process must not have exited); gives the body. */
+export async function waitForStatus(app: AppProcess, path: string, status = 200, timeoutMs = 60_000): Promise<string> {
+  return (await waitForHttp(app, path, (s) => s === status, timeoutMs)).body;
 }

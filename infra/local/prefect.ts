@@ -1,14 +1,12 @@
 // Prefect 3.6.24 from PyPI in a cached virtualenv, and its server as users run it, for
 // the differential test (test/parity), the client test and the bench's peer comparison.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, waitFor } from './apps';
-
-// Prefect from PyPI, in a virtualenv outside the repository, cached between runs.
-const CACHE = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'artifact-read-model');
+import { CACHE, ensureVenv } from './venv';
 
 export const PREFECT_VERSION = '3.6.24';
 export const PREFECT_VENV = join(CACHE, `prefect-${PREFECT_VERSION}-venv`);
@@ -18,21 +16,6 @@ export const PREFECT_VENV = join(CACHE, `prefect-${PREFECT_VERSION}-venv`);
  * web stack it is known to start and serve with (the differential test, test/parity, runs it).
  */
 export const PREFECT_REQUIREMENTS = [`prefect==${PREFECT_VERSION}`, 'fastapi==0.136.3', 'starlette==1.3.1'];
-
-/** A virtualenv at `venv` holding `requirements`, created on first use; returns its bin directory. */
-export function ensureVenv(venv: string, requirements: string[]): string {
-  const bin = join(venv, 'bin');
-  // Written last: an interrupted install is never taken for a finished one.
-  const done = join(venv, 'installed');
-  if (existsSync(done)) return bin;
-  mkdirSync(CACHE, { recursive: true });
-  rmSync(venv, { recursive: true, force: true });
-  const python = process.env.PYTHON ?? 'python3';
-  execFileSync(python, ['-m', 'venv', venv], { stdio: 'inherit' });
-  execFileSync(join(bin, 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...requirements], { stdio: 'inherit', timeout: 900_000 });
-  writeFileSync(done, requirements.join('\n') + '\n');
-  return bin;
-}
 
 /** The bin directory of the pinned Prefect (client, CLI and server). */
 export function ensurePrefect(): string {

@@ -3,10 +3,10 @@ import { AssignerProtocol } from 'kafkajs';
 import { dlqTopic, encodeEvent, EncodedMessage } from '@app/contracts';
 import { readTables } from '@app/projections';
 import { sqlOf } from '@app/persistence';
-import { AppProcess, waitFor } from '../../infra/local/apps';
+import { AppProcess, waitFor, waitForHttp } from '../../infra/local/apps';
 import type { IngestCounts } from '../../apps/ingest/src/ingest.metrics';
 import { createTestDatabase } from '../support/database';
-import { count, getText, ingestCounts, IngestFixture, ProducedMessage, waitForHttp } from '../support/ingest-fixture';
+import { count, getText, ingestCounts, IngestFixture, ProducedMessage } from '../support/ingest-fixture';
 
 jest.setTimeout(180_000);
 

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../infra/local/apps';
+import { freePort, waitForStatus } from '../../infra/local/apps';
 import { requireBrokers } from '../support/kafka';
-import { count, ingestCounts } from '../support/ingest-fixture';
-import { OpsWorld, runCli, waitForStatus } from './ops-support';
+import { count, ingestCounts, IngestFixture } from '../support/ingest-fixture';
+import { runCli, runCliFromSource } from './ops-support';
 
 // `npm run events -- publish | tail | replay-dlq | lag` against the real broker and
 // the built ingest app. The dead letters come from a real mistake: an ingest
@@ -19,7 +19,7 @@ const T = (minutes: number) => new Date(Date.parse('2026-11-01T08:00:00Z') + min
 jest.setTimeout(120_000);
 
 describe('ops: the events CLI', () => {
-  let world: OpsWorld;
+  let world: IngestFixture;
   let dir: string;
   let cliEnv: Record<string, string>;
   const flow = randomUUID();
@@ -27,7 +27,7 @@ describe('ops: the events CLI', () => {
   const artifacts = [randomUUID(), randomUUID(), randomUUID()];
 
   beforeAll(async () => {
-    world = await OpsWorld.create('ops-cli');
+    world = await IngestFixture.create('ops-cli');
     dir = mkdtempSync(join(tmpdir(), 'ops-cli-'));
     cliEnv = { KAFKA_BROKERS: requireBrokers().join(','), ARTIFACT_TOPIC: world.topics.artifacts, RUN_TOPIC: world.topics.runs };
   });
@@ -54,7 +54,7 @@ describe('ops: the events CLI', () => {
 
   it('publish: sends the valid lines, reports the others by line number, exits 1', async () => {
     // The mistake: an instance whose topic variables are swapped.
-    const misconfigured = await world.startIngest({ ARTIFACT_TOPIC: world.topics.runs, RUN_TOPIC: world.topics.artifacts });
+    const misconfigured = await world.start({ ARTIFACT_TOPIC: world.topics.runs, RUN_TOPIC: world.topics.artifacts });
     const file = join(dir, 'events.ndjson');
     writeFileSync(file, `${lines}\n\n`);
     const result = await runCli(['publish', file], cliEnv);
@@ -72,8 +72,8 @@ describe('ops: the events CLI', () => {
     ]);
     await waitForStatus(misconfigured, '/ready', 200);
     expect(await misconfigured.stop()).toBe(0);
-    expect(await world.count('artifact')).toBe(0);
-    expect(await world.count('flow')).toBe(0);
+    expect(await world.rowCount('artifact')).toBe(0);
+    expect(await world.rowCount('flow')).toBe(0);
   });
 
   it('tail --dlq: one line per dead letter with its reason, error and source; bounded by --max', async () => {
@@ -145,10 +145,10 @@ describe('ops: the events CLI', () => {
     expect([bad.code, bad.stderr]).toEqual([2, 'events: --since must be an RFC 3339 time (2026-11-28T10:00:00Z) or an age (90s, 15m, 2h, 1d), got "yesterday"\n']);
   });
 
-  let ingest: Awaited<ReturnType<OpsWorld['startIngest']>>;
+  let ingest: Awaited<ReturnType<IngestFixture['start']>>;
 
   it('replay-dlq after the fix: the read model fills up, and replaying again changes nothing', async () => {
-    ingest = await world.startIngest();
+    ingest = await world.start();
     await waitForStatus(ingest, '/ready', 200);
     // A genuinely bad event, dead-lettered by the fixed instance: --filter leaves it alone.
     const bad = await runCli(['publish', '-', '--no-validate'], cliEnv, JSON.stringify({ type: 'prefect.artifact.created', data: { id: randomUUID(), key: 'Bad Key', created: T(8) } }));
@@ -172,7 +172,7 @@ describe('ops: the events CLI', () => {
     const dry = await runCli(['replay-dlq', '--filter', 'wrong_topic', '--dry-run'], cliEnv);
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('would replay 6');
-    expect(await world.count('artifact')).toBe(0);
+    expect(await world.rowCount('artifact')).toBe(0);
 
     const replay = await runCli(['replay-dlq', '--filter', 'wrong_topic'], cliEnv);
     expect(replay.stderr).toBe('');
@@ -186,9 +186,9 @@ describe('ops: the events CLI', () => {
 
     await waitForStatus(ingest, '/ready', 200);
     const snapshot = async () => ({
-      artifacts: await world.count('artifact'),
+      artifacts: await world.rowCount('artifact'),
       collections: (await world.db.dataSource.query(`SELECT key, latest_id::text, description FROM artifact_collection ORDER BY key`)) as unknown[],
-      flows: await world.count('flow'),
+      flows: await world.rowCount('flow'),
       runs: (await world.db.dataSource.query(`SELECT id::text, flow_id::text, state_type FROM flow_run`)) as unknown[],
       data: (await world.db.dataSource.query(`SELECT data::text AS data FROM artifact WHERE id = $1`, [artifacts[0]])) as unknown[],
     });
@@ -266,8 +266,11 @@ describe('ops: the events CLI', () => {
     expect(app.code).toBe(1);
     expect(app.stderr).toMatch(new RegExp(`^events: cannot reach the ingest app at http://127\\.0\\.0\\.1:${port}/status: ECONNREFUSED\\n$`));
 
-    const usage = await runCli(['replay-dlq', '--filter'], cliEnv);
-    expect([usage.code, usage.stderr]).toEqual([2, 'events: --filter needs a value\n']);
+    // The npm script's own wiring (ts-node from the sources) gives the same answer as the built tool.
+    for (const run of [runCli, runCliFromSource]) {
+      const usage = await run(['replay-dlq', '--filter'], cliEnv);
+      expect([usage.code, usage.stderr]).toEqual([2, 'events: --filter needs a value\n']);
+    }
     const unknown = await runCli(['frobnicate'], cliEnv);
     expect(unknown.code).toBe(2);
     const topic = await runCli(['tail', '--topic', `${world.name}.missing`, '--max', '1'], cliEnv);

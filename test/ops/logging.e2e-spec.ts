@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { EventPublisher } from '@app/contracts';
-import { freePort, spawnApp } from '../../infra/local/apps';
+import { freePort, spawnApp, waitForStatus } from '../../infra/local/apps';
 import { requireBrokers } from '../support/kafka';
-import { OpsWorld, waitForStatus } from './ops-support';
+import { IngestFixture } from '../support/ingest-fixture';
 
 // Structured logs of the ingest app: JSON lines, a request id per HTTP request,
 // one debug line per batch, LOG_LEVEL honoured, and never a password.
@@ -34,7 +34,7 @@ function jsonLines(stdout: string): LogLine[] {
 jest.setTimeout(120_000);
 
 describe('ops: ingest logs', () => {
-  let world: OpsWorld;
+  let world: IngestFixture;
   const role = `ops_role_${randomBytes(4).toString('hex')}`;
   // Characters that a URL must percent-encode, so both spellings are checked.
   const password = `Pa55:w0rd@${randomBytes(6).toString('hex')}/x`;
@@ -45,7 +45,7 @@ describe('ops: ingest logs', () => {
   }
 
   beforeAll(async () => {
-    world = await OpsWorld.create('ops-logs');
+    world = await IngestFixture.create('ops-logs');
     const client = serverClient();
     await client.connect();
     try {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { encodeEvent, EventPublisher } from '@app/contracts';
 import type { AppProcess } from '../../infra/local/apps';
-import { metric, OpsWorld, samples, scrape, waitForStatus } from './ops-support';
+import { metric, samples, scrape } from './ops-support';
+import { IngestFixture } from '../support/ingest-fixture';
+import { waitForStatus } from '../../infra/local/apps';
 
 // The ingest app's /metrics after a known sequence of events (issue #7): counts by
 // topic, type and reason, lag per partition going to 0, freshness, batches, process.
@@ -13,13 +15,13 @@ const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000).toISOString(
 jest.setTimeout(120_000);
 
 describe('ops: ingest metrics after a known sequence of events', () => {
-  let world: OpsWorld;
+  let world: IngestFixture;
   let ingest: AppProcess;
   let publisher: EventPublisher;
 
   beforeAll(async () => {
-    world = await OpsWorld.create('ops-metrics', PARTITIONS);
-    ingest = await world.startIngest({ KAFKA_TOPIC_PARTITIONS: String(PARTITIONS) });
+    world = await IngestFixture.create('ops-metrics', { partitions: PARTITIONS });
+    ingest = await world.start({ KAFKA_TOPIC_PARTITIONS: String(PARTITIONS) });
     // The kafkajs Producer passed as it is: the producer library types it structurally.
     publisher = new EventPublisher(world.kafka.producer, { topics: world.topics, source: '/ops/metrics-test' });
   });

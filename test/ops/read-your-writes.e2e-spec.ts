@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { encodeConsistencyToken } from '@app/contracts';
-import { AppProcess, freePort, spawnApp } from '../../infra/local/apps';
+import { AppProcess, freePort, spawnApp, waitForStatus } from '../../infra/local/apps';
 import { requireBrokers } from '../support/kafka';
-import { OpsWorld, runCli, waitForStatus } from './ops-support';
+import { runCli } from './ops-support';
+import { IngestFixture } from '../support/ingest-fixture';
 
 // Read your writes (issue #15, point 2) through real Kafka and PostgreSQL: the events CLI
 // prints the consistency token of what it published, a query carrying it in
@@ -16,7 +17,7 @@ const T = (minutes: number) => new Date(Date.parse('2026-11-02T08:00:00Z') + min
 const TOKEN_LINE = /^consistency token: ([A-Za-z0-9_-]+)$/m;
 
 describe('read your writes: X-Consistency-Token', () => {
-  let world: OpsWorld;
+  let world: IngestFixture;
   let ingest: AppProcess | undefined;
   // Waits long enough for a busy machine; `impatient` gives up quickly, for the 504s.
   let patient: AppProcess;
@@ -43,8 +44,8 @@ describe('read your writes: X-Consistency-Token', () => {
     });
 
   beforeAll(async () => {
-    world = await OpsWorld.create('ryw', 3);
-    ingest = await world.startIngest();
+    world = await IngestFixture.create('ryw', { partitions: 3 });
+    ingest = await world.start();
     [patient, impatient] = await Promise.all([startQuery(120_000), startQuery(300)]);
     cliEnv = { KAFKA_BROKERS: requireBrokers().join(','), ARTIFACT_TOPIC: world.topics.artifacts, RUN_TOPIC: world.topics.runs, QUERY_URL: patient.url };
   });
@@ -116,7 +117,7 @@ describe('read your writes: X-Consistency-Token', () => {
     expect(gaveUp.stdout).not.toContain('applied by the read model');
     expect(gaveUp.stderr).toMatch(/^events: the read model has not applied the published events within 2 s: /);
 
-    ingest = await world.startIngest();
+    ingest = await world.start();
     const waitedId = randomUUID();
     const waited = await publish([line(waitedId, 'ryw-waited', 12)], ['--wait']);
     expect(waited.code).toBe(0);

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { encodeConsistencyToken, encodeEvent } from '@app/contracts';
 import { pruneChanges } from '@app/persistence';
 import fc from 'fast-check';
-import { AppProcess, freePort, spawnApp } from '../../infra/local/apps';
+import { AppProcess, freePort, spawnApp, waitForStatus } from '../../infra/local/apps';
 import { liveState, SseClient } from '../support/sse';
-import { OpsWorld, waitForStatus } from './ops-support';
+import { IngestFixture } from '../support/ingest-fixture';
 
 // Live subscriptions (issue #15, point 1) through real Kafka, PostgreSQL and the
 // query app's HTTP API: a snapshot, then upserts and removes in commit order;
@@ -26,7 +26,7 @@ const next = () => new Date(T0 + ++minute * 60_000).toISOString();
 type Row = Record<string, unknown> & { key: string };
 
 describe('subscriptions: /api/artifacts/latest/subscribe', () => {
-  let world: OpsWorld;
+  let world: IngestFixture;
   let query: AppProcess;
   const clients: SseClient[] = [];
 
@@ -89,8 +89,8 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
     client.until('the live state to equal latest/filter', () => sameRows(liveState(events()), expected));
 
   beforeAll(async () => {
-    world = await OpsWorld.create('sse', 3);
-    await world.startIngest();
+    world = await IngestFixture.create('sse', { partitions: 3 });
+    await world.start();
     query = await startQuery();
   });
 
@@ -326,7 +326,7 @@ function comparePositionText(a: string, b: string): number {
   return ax !== bx ? (ax < bx ? -1 : 1) : ai === bi ? 0 : ai < bi ? -1 : 1;
 }
 
-function sqlOfWorld(world: OpsWorld) {
+function sqlOfWorld(world: IngestFixture) {
   return {
     query: async <R>(statement: { text: string; values: unknown[] }) => {
       const rows = (await world.db.dataSource.query(statement.text, statement.values)) as R[];

@@ -75,21 +75,26 @@ describe('reliability: the query app on hot standbys', () => {
         await sleep(10);
       }
     })();
-    await sleep(1_000);
+    // Phases end after a number of requests, not a time: on a loaded machine a second may hold few.
+    const moreRequests = async (n: number) => {
+      const target = requests + n;
+      await waitFor(`${n} more requests`, async () => (requests >= target ? true : undefined), 60_000, 10);
+    };
+    await moreRequests(20);
     const killedAt = Date.now();
     await world.cluster.killPostgres('standby_1');
     await waitState(standby1!.port, 'down');
     const markedDownMs = Date.now() - killedAt;
-    await sleep(1_000);
+    await moreRequests(20);
     await world.cluster.restartPostgres('standby_1');
     await waitState(standby1!.port, 'up');
     await waitFor('reads on the restarted standby', async () => ((await sessionsOn('standby_1')) > 0 ? true : undefined), 30_000, 100);
+    await moreRequests(20);
     running = false;
     await loop;
     const sorted = latencies.sort((a, b) => a - b);
     const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
     report('cluster standby kill', { requests, failed: failures.length, markedDownMs, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: sorted[sorted.length - 1] });
-    expect(requests).toBeGreaterThan(50);
     expect(failures).toEqual([]);
   });
 

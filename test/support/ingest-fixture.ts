@@ -4,14 +4,15 @@ import { Client } from 'pg';
 import { decodeMessage, DecodedEvent, dlqTopic, EncodedMessage } from '@app/contracts';
 import { foldEvents, modelTables, readTables, ReadModelTables } from '@app/projections';
 import { readCheckpoints, sqlOf } from '@app/persistence';
-import { AppProcess, freePort, spawnApp, waitFor } from '../../infra/local/apps';
+import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../../infra/local/apps';
 import type { CountSeries, IngestCounts } from '../../apps/ingest/src/ingest.metrics';
 import { createTestDatabase, TestDatabase } from './database';
 import { connectKafka, requireBrokers, TestKafka } from './kafka';
 
-// One ingest-under-test world for an e2e spec: its own topics, consumer group and
-// database; a producer that knows the partition and offset of every message it
-// sent, so the reference fold (the oracle) sees exactly the log the app consumed.
+// One world for an e2e spec: its own topics, consumer group and database, the
+// ingest and query apps it starts on them, and a producer that knows the
+// partition and offset of every message it sent, so the reference fold (the
+// oracle) sees exactly the log the app consumed.
 
 export type Stream = 'artifacts' | 'runs';
 
@@ -86,8 +87,22 @@ export class IngestFixture {
   async start(extra: Record<string, string> = {}, wait = true): Promise<AppProcess> {
     const app = spawnApp('ingest', this.env({ INGEST_PORT: String(await freePort()), ...extra }));
     this.apps.push(app);
-    if (wait) await waitForHttp(app, '/health', (status) => status === 200);
+    if (wait) await waitForStatus(app, '/health');
     return app;
+  }
+
+  /** Spawns the built query app on this world's database; waits until it serves `/api/health` 200. */
+  async startQuery(extra: Record<string, string> = {}): Promise<AppProcess> {
+    const app = spawnApp('query', { DATABASE_URL: this.db.url, QUERY_PORT: String(await freePort()), ...extra });
+    this.apps.push(app);
+    await waitForStatus(app, '/api/health');
+    return app;
+  }
+
+  /** Rows of one read-model table. */
+  async rowCount(table: string): Promise<number> {
+    const rows = (await this.db.dataSource.query(`SELECT count(*)::int AS n FROM ${table}`)) as { n: number }[];
+    return rows[0]!.n;
   }
 
   /**
@@ -155,7 +170,7 @@ export class IngestFixture {
 
   /** Waits until `/ready` answers 200 (every partition's checkpoint at its high-water mark). */
   async caughtUp(app: AppProcess, timeoutMs = 60_000): Promise<void> {
-    await waitForHttp(app, '/ready', (status) => status === 200, timeoutMs);
+    await waitForStatus(app, '/ready', 200, timeoutMs);
   }
 
   /**
@@ -241,22 +256,6 @@ export function compareOffsets(a: string, b: string): number {
   const x = BigInt(a);
   const y = BigInt(b);
   return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/** Polls `path` until `accept(status, body)`; fails at once if the process has exited. */
-export async function waitForHttp(app: AppProcess, path: string, accept: (status: number, body: string) => boolean, timeoutMs = 60_000): Promise<{ status: number; body: string }> {
-  return waitFor(
-    `${app.name} ${path}`,
-    async () => {
-      if (app.child.exitCode !== null || app.child.signalCode !== null) {
-        throw new Error(`${app.name} exited with ${app.child.exitCode ?? app.child.signalCode}: ${app.output().slice(-2000)}`);
-      }
-      const response = await fetch(app.url + path);
-      const body = await response.text();
-      return accept(response.status, body) ? { status: response.status, body } : undefined;
-    },
-    timeoutMs,
-  );
 }
 
 export async function getText(app: AppProcess, path: string): Promise<{ status: number; body: string }> {

@@ -1,12 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { request as httpRequest, Agent } from 'node:http';
 import { Client } from 'pg';
 import { collectionId } from '@app/projections';
-import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../../../infra/local/apps';
+import { AppProcess, waitFor } from '../../../infra/local/apps';
 import { PrefectServer, startPrefectServer } from '../../../infra/local/prefect';
 import { encodeEvent } from '../../support/conformance';
-import { createTestDatabase, TestDatabase } from '../../support/database';
-import { connectKafka, requireBrokers, TestKafka } from '../../support/kafka';
+import { IngestFixture } from '../../support/ingest-fixture';
 import { DEVIATIONS, deviationOf } from '../deviations';
 import { Answer, classify } from './compare';
 import { ParityRequest, RequestGenerator } from './generator';
@@ -128,18 +126,11 @@ const size = (o: Outcome) => o.request.path.length + (o.request.body?.length ?? 
 
 export async function startParity(options: { historySeed: number; operations: number; log?: (line: string) => void }): Promise<Parity> {
   const log = options.log ?? (() => undefined);
-  const suffix = randomBytes(4).toString('hex');
-  const artifactTopic = `parity-${suffix}.artifacts`;
-  const runTopic = `parity-${suffix}.runs`;
   let prefect: PrefectServer | undefined;
-  let db: TestDatabase | undefined;
-  let kafka: TestKafka | undefined;
-  let ingest: AppProcess | undefined;
+  let world: IngestFixture | undefined;
   let query: AppProcess | undefined;
   const close = async () => {
-    await Promise.allSettled([ingest?.stop(), query?.stop(), prefect?.stop()]);
-    await kafka?.close().catch(() => undefined);
-    await db?.drop().catch(() => undefined);
+    await Promise.allSettled([world?.close(), prefect?.stop()]);
     agent.destroy();
   };
   try {
@@ -150,23 +141,13 @@ export async function startParity(options: { historySeed: number; operations: nu
     const openapi = JSON.parse((await send(prefect.url, { method: 'GET', path: '/api/openapi.json', headers: {}, route: '' })).body);
     log(`history: ${history.versions} versions created, ${history.artifactIds.length} live over ${history.keys.length} keys, ${history.events.length} events`);
 
-    db = await createTestDatabase('parity');
-    kafka = await connectKafka();
-    ingest = spawnApp('ingest', {
-      DATABASE_URL: db.url,
-      KAFKA_BROKERS: requireBrokers().join(','),
-      ARTIFACT_TOPIC: artifactTopic,
-      RUN_TOPIC: runTopic,
-      KAFKA_GROUP_ID: `parity-${suffix}`,
-      KAFKA_TOPIC_PARTITIONS: '3',
-      INGEST_PORT: String(await freePort()),
-    });
-    query = spawnApp('query', { DATABASE_URL: db.url, QUERY_PORT: String(await freePort()) });
-    await Promise.all([waitForStatus(ingest, '/ready'), waitForStatus(query, '/api/health')]);
+    world = await IngestFixture.create('parity');
+    let ingest: AppProcess;
+    [ingest, query] = await Promise.all([world.start(), world.startQuery()]);
     for (const [i, event] of history.events.entries()) {
-      await kafka.send(event.topic === 'artifacts' ? artifactTopic : runTopic, [encodeEvent(event, i % 2 === 0 ? 'structured' : 'binary')]);
+      await world.produce(event.topic, [encodeEvent(event, i % 2 === 0 ? 'structured' : 'binary')]);
     }
-    await waitForStatus(ingest, '/ready', 200, 120_000);
+    await world.caughtUp(ingest, 120_000);
     // Caught up when both count alike: versions, keys, and versions reached through each kind of run entity.
     const probes = [
       ['/api/artifacts/count', '{}'],

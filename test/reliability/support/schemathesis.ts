@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CACHE, ensureVenv } from '../../../infra/local/venv';
 
 // Schemathesis (PyPI) in a virtualenv of its own outside the repository,
 // created on first use: ~/.cache/artifact-read-model/schemathesis-<version>.
@@ -27,25 +27,8 @@ function run(command: string, args: string[], options: { cwd?: string; timeoutMs
 }
 
 /** The `st` executable, installing the pinned version into its virtualenv when missing. */
-export async function schemathesisBin(): Promise<string> {
-  const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'artifact-read-model');
-  const venv = join(cache, `schemathesis-${SCHEMATHESIS_VERSION}`);
-  const bin = join(venv, 'bin', 'st');
-  // Written last: an interrupted install is never taken for a finished one.
-  const done = join(venv, 'installed');
-  if (existsSync(done)) return bin;
-  mkdirSync(cache, { recursive: true });
-  rmSync(venv, { recursive: true, force: true });
-  const python = process.env.PYTHON ?? 'python3';
-  for (const [command, args] of [
-    [python, ['-m', 'venv', venv]],
-    [join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `schemathesis==${SCHEMATHESIS_VERSION}`]],
-  ] as const) {
-    const result = await run(command, [...args], { timeoutMs: 600_000 });
-    if (result.code !== 0) throw new Error(`installing schemathesis failed (${command} ${args.join(' ')}): ${result.output.slice(-2000)}`);
-  }
-  writeFileSync(done, `schemathesis==${SCHEMATHESIS_VERSION}\n`);
-  return bin;
+export function schemathesisBin(): string {
+  return join(ensureVenv(join(CACHE, `schemathesis-${SCHEMATHESIS_VERSION}`), [`schemathesis==${SCHEMATHESIS_VERSION}`]), 'st');
 }
 
 export interface SchemathesisRun {
@@ -75,7 +58,7 @@ export async function runSchemathesis(options: {
   /** Paths left out (every method). */
   excludePaths?: string[];
 }): Promise<SchemathesisRun> {
-  const bin = await schemathesisBin();
+  const bin = schemathesisBin();
   mkdirSync(options.reportDir, { recursive: true });
   const args = [
     'run',
