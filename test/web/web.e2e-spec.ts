@@ -608,6 +608,16 @@ describe('web page', () => {
   test('the pipeline panel is live: an applied event shows in its counts without a reload; paused, it stays as it is', async () => {
     const applied = async () => Number((await textOf('#pipeline-applied-durable')).replace(/,/g, ''));
     const appliedNow = async () => Number(((await (await fetch(`${query.url}/ui/pipeline-status`)).json()) as { ingest: { durable: { applied_messages: string } } }).ingest.durable.applied_messages);
+    // The earlier tests' last counts may still be landing, and the query app serves a status up to
+    // a second old: let the count hold still for over a second before the panel's stream starts.
+    let settled = await appliedNow();
+    await until('the ingest counts settle', async () => {
+      await page.waitForTimeout(1_100);
+      const now = await appliedNow();
+      const same = now === settled;
+      settled = now;
+      return same;
+    });
     // A new document: the panel's stream starts now, not with the earlier tests.
     await page.goto('about:blank');
     await page.goto(`${query.url}/#/`);
