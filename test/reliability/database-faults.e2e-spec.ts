@@ -57,7 +57,8 @@ describe('reliability: PostgreSQL faults under load', () => {
         if (rows.length) await sleep(300 + Math.floor(Math.random() * 500));
         return terminated.length >= TERMINATIONS ? true : undefined;
       },
-      90_000,
+      // A poll must land inside a batch transaction: on a busy machine that takes longer.
+      180_000,
       10,
     );
     expect(ingest.child.exitCode).toBeNull();
