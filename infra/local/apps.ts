@@ -1,6 +1,5 @@
 // The built apps as real processes, for the e2e tests, the bench and the soak run.
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -16,17 +15,8 @@ export interface AppProcess {
   exited: Promise<number | string | null>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+/** Re-exported for the specs and the bench, which start apps on free ports. */
+export { freePort } from './proc';
 
 /** Starts a built app (`dist/apps/<name>/main.js`) as a real process with the given environment. */
 export function spawnApp(name: 'ingest' | 'query', env: Record<string, string>): AppProcess {

@@ -8,7 +8,6 @@ export const HOST = '127.0.0.1';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A port that was free a moment ago (the OS picks it); `avoid` excludes ports already chosen. */
 /** A port from the environment (`npm run infra` and `stack`: INFRA_KAFKA_PORT, ...), `fallback` when unset; 0 means any free port. */
 export function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -18,30 +17,50 @@ export function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
-export async function freePort(avoid: number[] = []): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = net.createServer();
-      server.unref();
-      server.once('error', reject);
-      server.listen(0, HOST, () => {
-        const address = server.address();
-        server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-      });
-    });
-    if (!avoid.includes(port)) return port;
+/** The first port of the kernel's ephemeral range (outgoing connections and `listen(0)` draw from it). */
+function ephemeralStart(): number {
+  try {
+    const first = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 12_000 ? first : 32_768;
+  } catch {
+    return 32_768;
   }
 }
 
-/** Throws a one-line error when something already listens on HOST:port. */
-export async function assertPortFree(port: number, what: string): Promise<void> {
-  const free = await new Promise<boolean>((resolve) => {
+const handedOut = new Set<number>();
+
+/**
+ * A port that was free a moment ago, for a server started a little later. It is drawn at random
+ * below the ephemeral range: a port the OS picked for `listen(0)` can be taken, before the server
+ * binds it, by any outgoing connection's local end (Kafka once failed to start on such a port).
+ * `avoid` excludes ports already chosen; a port is handed out once per process.
+ */
+export async function freePort(avoid: number[] = []): Promise<number> {
+  const low = 10_000;
+  const high = ephemeralStart();
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (avoid.includes(port) || handedOut.has(port)) continue;
+    if (await isPortFree(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port found between ${low} and ${high} on ${HOST}`);
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
     const server = net.createServer();
     server.unref();
     server.once('error', () => resolve(false));
     server.listen(port, HOST, () => server.close(() => resolve(true)));
   });
-  if (!free) throw new Error(`port ${port} (${what}) is already in use on ${HOST}`);
+}
+
+/** Throws a one-line error when something already listens on HOST:port. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  if (!(await isPortFree(port))) throw new Error(`port ${port} (${what}) is already in use on ${HOST}`);
 }
 
 /** True when a TCP connection to host:port is accepted within timeoutMs. */
