@@ -10,17 +10,36 @@ import { log, openBenchWorld, option } from './world';
 
 const TYPES = ['markdown', 'table', 'link', 'progress'];
 
-/** Mixed filters: all keys, one type, two types, a key prefix. */
-function filterOf(i: number): { body: unknown; matches: (key: string, type: string) => boolean } {
+type Filter = { body: unknown; matches: (key: string, type: string) => boolean };
+
+/** The key of the n-th event: 1,000 prefixes (`p0-` ... `p999-`), one per run a dashboard might watch. */
+const keyOf = (n: number): string => `p${n % 1000}-${n}`;
+
+/**
+ * `broad`: a quarter each of all keys, one type, two types and one of five key prefixes (8 distinct
+ * filters; an event reaches about 46% of the subscriptions).
+ * `dashboard`: 1% all keys, 3% one type, 96% one run's key prefix (every one distinct); an event
+ * reaches about 2% of the subscriptions, the share of an ops dashboard's views that show it.
+ */
+function filterOf(i: number, mix: string): Filter {
+  const all: Filter = { body: {}, matches: () => true };
+  const oneType = (t: string): Filter => ({ body: { artifacts: { type: { any_: [t] } } }, matches: (_k, type) => type === t });
+  const prefix = (p: string): Filter => ({ body: { artifacts: { key: { like_: p } } }, matches: (k) => k.includes(p) });
+  if (mix === 'dashboard') {
+    if (i % 100 === 0) return all;
+    if (i % 100 <= 3) return oneType(TYPES[i % TYPES.length]!);
+    return prefix(`p${i % 1000}-`);
+  }
+  if (mix !== 'broad') throw new Error(`--mix is broad or dashboard, got ${mix}`);
   switch (i % 4) {
     case 0:
-      return { body: {}, matches: () => true };
+      return all;
     case 1:
-      return { body: { artifacts: { type: { any_: [TYPES[i % TYPES.length]] } } }, matches: (_k, t) => t === TYPES[i % TYPES.length] };
+      return oneType(TYPES[i % TYPES.length]!);
     case 2:
       return { body: { artifacts: { type: { any_: TYPES.slice(0, 2) } } }, matches: (_k, t) => TYPES.slice(0, 2).includes(t) };
     default:
-      return { body: { artifacts: { key: { like_: `k${i % 10}` } } }, matches: (k) => k.includes(`k${i % 10}`) };
+      return prefix(`p${i % 10}`);
   }
 }
 
@@ -57,6 +76,7 @@ async function main(): Promise<void> {
   const subscriptions = Number(option('subscriptions', '20'));
   const rate = Number(option('rate', '100'));
   const seconds = Number(option('seconds', '10'));
+  const mix = option('mix', 'broad');
   const world = await openBenchWorld({ name: 'push', persistent: false });
   const { topics, producer } = world;
   const stop = new AbortController();
@@ -67,7 +87,7 @@ async function main(): Promise<void> {
     const acked = new Map<string, number>();
     const latencies: number[] = [];
     let expected = 0;
-    const filters = Array.from({ length: subscriptions }, (_, i) => filterOf(i));
+    const filters = Array.from({ length: subscriptions }, (_, i) => filterOf(i, mix));
     await Promise.all(
       filters.map((f) =>
         subscribe(query.url, f.body, (key, at) => {
@@ -85,7 +105,7 @@ async function main(): Promise<void> {
     const sends: Promise<void>[] = [];
     for (let tick = 0; performance.now() - started < seconds * 1000; tick++) {
       const batch = Array.from({ length: perTick }, () => {
-        const key = `k${n % 10}-${n}`;
+        const key = keyOf(n);
         const type = TYPES[n++ % TYPES.length]!;
         expected += filters.filter((f) => f.matches(key, type)).length;
         return { key, message: encodeEvent('prefect.artifact.created', { id: randomUUID(), key, type, data: key, created: new Date().toISOString() }) };
@@ -106,6 +126,8 @@ async function main(): Promise<void> {
     const sorted = latencies.sort((a, b) => a - b);
     const figures = {
       subscriptions,
+      mix,
+      distinct_filters: new Set(filters.map((f) => JSON.stringify(f.body))).size,
       events: n,
       events_per_second: round(n / seconds),
       deliveries_expected: expected,

@@ -262,10 +262,9 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
       { requiredKeys: [] },
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), filter, fc.nat(12), async (ops, artifacts, cut) => {
+      // Several subscriptions at once: the query app reads the changed rows once for all their filters.
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), fc.array(filter, { minLength: 1, maxLength: 3 }), fc.nat(12), async (ops, filters, cut) => {
         const run = `r${randomUUID().slice(0, 8)}`;
-        // Each run its own keys: every filter also requires the run's prefix.
-        const body = { artifacts: { operator: 'and_', ...artifacts }, flow_runs: null, sort: 'CREATED_DESC' };
         const scoped = (key: string) => `${run}-${key}`;
         const live = new Map<string, string[]>();
         const events = ops.map((o): [string, Record<string, unknown>] | undefined => {
@@ -282,16 +281,21 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
           live.set(key, versions.slice(0, -1));
           return deleted(latest, key);
         }).filter((e): e is [string, Record<string, unknown>] => e !== undefined);
-        const withPrefix = { ...body, artifacts: { ...body.artifacts, key: { ...(artifacts.key ?? {}) } } };
-        if (!('any_' in withPrefix.artifacts.key)) withPrefix.artifacts.key = { ...withPrefix.artifacts.key, any_: KEYS.map(scoped) };
-        else withPrefix.artifacts.key = { any_: (withPrefix.artifacts.key as { any_: string[] }).any_.map(scoped) };
+        // Each run its own keys: every filter also requires the run's prefix.
+        const bodies = filters.map((artifacts) => {
+          const body = { artifacts: { operator: 'and_', ...artifacts }, flow_runs: null, sort: 'CREATED_DESC' };
+          const withPrefix = { ...body, artifacts: { ...body.artifacts, key: { ...(artifacts.key ?? {}) } } };
+          if (!('any_' in withPrefix.artifacts.key)) withPrefix.artifacts.key = { ...withPrefix.artifacts.key, any_: KEYS.map(scoped) };
+          else withPrefix.artifacts.key = { any_: (withPrefix.artifacts.key as { any_: string[] }).any_.map(scoped) };
+          return withPrefix;
+        });
         const split = Math.min(cut, events.length);
         await send(events.slice(0, split));
-        await fresh(withPrefix);
-        const client = await subscribe(withPrefix);
+        await fresh(bodies[0]!);
+        const clients = await Promise.all(bodies.map((b) => subscribe(b)));
         await send(events.slice(split));
-        await settlesTo(client, await fresh(withPrefix));
-        client.close();
+        for (const [i, client] of clients.entries()) await settlesTo(client, await fresh(bodies[i]!));
+        for (const client of clients) client.close();
       }),
       { numRuns: 20 },
     );

@@ -1,9 +1,9 @@
-import { ArtifactQueryFilters, ArtifactSort, liveStatement } from '@app/filters';
+import { ArtifactQueryFilters, ArtifactSort, liveMatchesStatement, liveStatement } from '@app/filters';
 import { CHANGE_CHANNEL, ChangePosition, changesBetween, CollectionChange, comparePositions, prunedPosition, readChanges, settledPosition } from '@app/persistence';
 import type { Client } from 'pg';
 import type { Logger } from 'pino';
 import type { ChangeFeedDatabase } from '../query-database';
-import { formatPosition, lastPerKey, LiveView, SnapshotReason, snapshotFrame, sseFrame } from './live-view';
+import { ChangedRows, formatPosition, lastPerKey, LiveView, SnapshotReason, snapshotFrame, sseFrame } from './live-view';
 
 // One per query process: a single LISTENing connection wakes it when an ingest
 // transaction commits collection changes; it reads the new settled changes once
@@ -184,18 +184,25 @@ export class ChangeFeed {
     const changed = lastPerKey(changes);
     if (changed.length === 0) return;
     const keys = changed.map((c) => c.key);
-    // Subscribers with the same filter share one read.
+    // Subscribers with the same filter share a column of one read for all filters.
     const groups = new Map<string, Open[]>();
     for (const entry of this.open) {
       const id = JSON.stringify(entry.subscriber.filter.filters);
       groups.set(id, [...(groups.get(id) ?? []), entry]);
     }
-    for (const entries of groups.values()) {
-      const matching = await this.matching((entries[0] as Open).subscriber.filter, keys);
-      for (const entry of entries) {
-        for (const frame of entry.view.apply(changed, matching)) if (!entry.subscriber.write(frame)) break;
-      }
+    if (groups.size === 0) return;
+    const members = [...groups.values()];
+    const rows = await this.db.rows(liveMatchesStatement(members.map((entries) => (entries[0] as Open).subscriber.filter.filters), keys));
+    const matching = members.map(() => new Map<string, string>());
+    for (const [key, json, hits] of rows as [string, string, string][]) {
+      for (let i = 0; i < hits.length; i++) if (hits[i] === '1') (matching[i] as Map<string, string>).set(key, json);
     }
+    const step = new ChangedRows();
+    members.forEach((entries, i) => {
+      for (const entry of entries) {
+        for (const frame of entry.view.apply(changed, matching[i] as Map<string, string>, step)) if (!entry.subscriber.write(frame)) break;
+      }
+    });
   }
 
   private async matching(filter: LiveFilter, keys: string[]): Promise<Map<string, string>> {

@@ -55,6 +55,20 @@ export function lastPerKey(changes: readonly CollectionChange[]): { key: string;
 
 const fingerprint = (json: string) => createHash('md5').update(json).digest('base64');
 
+/** One feed step's changed rows: each row's fingerprint and upsert frame, made once for all subscribers. */
+export class ChangedRows {
+  private readonly rows = new Map<string, { print: string; frame: string }>();
+
+  of(key: string, at: ChangePosition, json: string): { print: string; frame: string } {
+    let row = this.rows.get(key);
+    if (row === undefined) {
+      row = { print: fingerprint(json), frame: sseFrame({ event: 'upsert', id: formatPosition(at), data: json }) };
+      this.rows.set(key, row);
+    }
+    return row;
+  }
+}
+
 /**
  * What one subscriber holds, as far as this server knows. After a snapshot it
  * knows every key the client has and a fingerprint of its row, so it sends an
@@ -76,18 +90,17 @@ export class LiveView {
   }
 
   /** The events for keys changed at their positions, given the rows that match the filter now. */
-  apply(changed: readonly { key: string; at: ChangePosition }[], matching: ReadonlyMap<string, string>): string[] {
+  apply(changed: readonly { key: string; at: ChangePosition }[], matching: ReadonlyMap<string, string>, step = new ChangedRows()): string[] {
     const frames: string[] = [];
     for (const { key, at } of changed) {
       const json = matching.get(key);
-      const id = formatPosition(at);
       if (json !== undefined) {
-        const print = fingerprint(json);
+        const { print, frame } = step.of(key, at, json);
         if (this.known?.get(key) === print) continue;
         this.known?.set(key, print);
-        frames.push(sseFrame({ event: 'upsert', id, data: json }));
+        frames.push(frame);
       } else if (this.known === undefined || this.known.delete(key)) {
-        frames.push(sseFrame({ event: 'remove', id, data: JSON.stringify({ key }) }));
+        frames.push(sseFrame({ event: 'remove', id: formatPosition(at), data: JSON.stringify({ key }) }));
       }
     }
     return frames;

@@ -81,3 +81,16 @@ export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection
   const text = `SELECT t.key, ${artifactCollectionJson('t')} FROM artifact_collection t WHERE ${where} ORDER BY ${artifactOrderBy('artifact_collection', sort, 't')}`;
   return p.statement(text);
 }
+
+/**
+ * The changed keys' collection rows, each with a '1' or '0' per filter (in order) saying whether
+ * it matches: one read for every distinct filter of a query app's open subscriptions.
+ */
+export function liveMatchesStatement(filters: readonly ArtifactQueryFilters<'artifact_collection'>[], keys: readonly string[]): SqlStatement {
+  if (filters.length === 0) throw new Error('liveMatchesStatement needs at least one filter');
+  const p = new SqlParams();
+  const keyList = p.add(keys, 'text[]');
+  const hits = filters.map((f) => `COALESCE((${artifactWhere('artifact_collection', f, p, 't')}), false)::int`);
+  const text = `SELECT t.key, ${artifactCollectionJson('t')}, array_to_string(ARRAY[${hits.join(', ')}], '') FROM artifact_collection t WHERE t.key = ANY(${keyList})`;
+  return p.statement(text);
+}
