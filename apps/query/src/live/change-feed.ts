@@ -1,4 +1,4 @@
-import { ArtifactQueryFilters, ArtifactSort, liveMatchesStatement, liveStatement } from '@app/filters';
+import { ArtifactQueryFilters, ArtifactSort, keyPrefilter, LiveMatch, liveMatchesStatement, liveStatement } from '@app/filters';
 import { CHANGE_CHANNEL, ChangePosition, changesBetween, CollectionChange, comparePositions, prunedPosition, readChanges, settledPosition } from '@app/persistence';
 import type { Client } from 'pg';
 import type { Logger } from 'pino';
@@ -39,6 +39,7 @@ export class ChangeFeed {
   private cursor?: ChangePosition;
   private readonly open = new Set<Open>();
   private readonly commitWatchers = new Set<() => void>();
+  private readonly compiledFilters = new WeakMap<LiveFilter, { id: string; pass?: (key: string) => boolean }>();
   private chain: Promise<unknown> = Promise.resolve();
   private draining = false;
   private poll?: NodeJS.Timeout;
@@ -68,7 +69,7 @@ export class ChangeFeed {
           entry = { subscriber, view: LiveView.resumed(), position: cursor };
           const changed = lastPerKey(changes);
           const matching = await this.matching(subscriber.filter, changed.map((c) => c.key));
-          for (const frame of entry.view.apply(changed, matching)) subscriber.write(frame);
+          subscriber.write(entry.view.apply(changed, matching).join(''));
         }
       }
       entry ??= await this.snapshot(subscriber, reason, cursor);
@@ -184,25 +185,46 @@ export class ChangeFeed {
     const changed = lastPerKey(changes);
     if (changed.length === 0) return;
     const keys = changed.map((c) => c.key);
-    // Subscribers with the same filter share a column of one read for all filters.
-    const groups = new Map<string, Open[]>();
+    // Subscribers with the same filter share a column of one read for all filters; a filter
+    // whose key test rules out every changed key is left out of it (nothing matches).
+    const groups = new Map<string, { match: LiveMatch; entries: Open[] }>();
     for (const entry of this.open) {
-      const id = JSON.stringify(entry.subscriber.filter.filters);
-      groups.set(id, [...(groups.get(id) ?? []), entry]);
+      const { id, pass } = this.compiled(entry.subscriber.filter);
+      let group = groups.get(id);
+      if (group === undefined) {
+        const candidates = pass ? keys.filter(pass) : undefined;
+        group = { match: { filters: entry.subscriber.filter.filters, keys: candidates }, entries: [] };
+        groups.set(id, group);
+      }
+      group.entries.push(entry);
     }
-    if (groups.size === 0) return;
-    const members = [...groups.values()];
-    const rows = await this.db.rows(liveMatchesStatement(members.map((entries) => (entries[0] as Open).subscriber.filter.filters), keys));
-    const matching = members.map(() => new Map<string, string>());
-    for (const [key, json, hits] of rows as [string, string, string][]) {
-      for (let i = 0; i < hits.length; i++) if (hits[i] === '1') (matching[i] as Map<string, string>).set(key, json);
+    const asked = [...groups.values()].filter((g) => g.match.keys === undefined || g.match.keys.length > 0);
+    const matching = new Map<LiveMatch, Map<string, string>>([...groups.values()].map((g) => [g.match, new Map<string, string>()]));
+    if (asked.length > 0) {
+      const rows = await this.db.rows(liveMatchesStatement(asked.map((g) => g.match), keys));
+      for (const [key, json, hits] of rows as [string, string, string][]) {
+        for (let i = 0; i < hits.length; i++) if (hits[i] === '1') matching.get((asked[i] as (typeof asked)[number]).match)?.set(key, json);
+      }
     }
     const step = new ChangedRows();
-    members.forEach((entries, i) => {
-      for (const entry of entries) {
-        for (const frame of entry.view.apply(changed, matching[i] as Map<string, string>, step)) if (!entry.subscriber.write(frame)) break;
+    for (const group of groups.values()) {
+      const rows = matching.get(group.match) as Map<string, string>;
+      // One write per subscriber and step: a chunk of the response, not one per event.
+      for (const entry of group.entries) {
+        const frames = entry.view.apply(changed, rows, step);
+        if (frames.length > 0) entry.subscriber.write(frames.join(''));
       }
-    });
+    }
+  }
+
+  /** A filter's group id and key test, made once per filter object. */
+  private compiled(filter: LiveFilter): { id: string; pass?: (key: string) => boolean } {
+    let compiled = this.compiledFilters.get(filter);
+    if (compiled === undefined) {
+      compiled = { id: JSON.stringify(filter.filters), pass: keyPrefilter(filter.filters) };
+      this.compiledFilters.set(filter, compiled);
+    }
+    return compiled;
   }
 
   private async matching(filter: LiveFilter, keys: string[]): Promise<Map<string, string>> {

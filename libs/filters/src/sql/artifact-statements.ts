@@ -82,15 +82,25 @@ export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection
   return p.statement(text);
 }
 
+/** A subscription filter to evaluate on changed rows, and (when a key test ruled some out) the only keys it can match. */
+export interface LiveMatch {
+  filters: ArtifactQueryFilters<'artifact_collection'>;
+  keys?: readonly string[];
+}
+
 /**
  * The changed keys' collection rows, each with a '1' or '0' per filter (in order) saying whether
  * it matches: one read for every distinct filter of a query app's open subscriptions.
  */
-export function liveMatchesStatement(filters: readonly ArtifactQueryFilters<'artifact_collection'>[], keys: readonly string[]): SqlStatement {
-  if (filters.length === 0) throw new Error('liveMatchesStatement needs at least one filter');
+export function liveMatchesStatement(matches: readonly LiveMatch[], keys: readonly string[]): SqlStatement {
+  if (matches.length === 0) throw new Error('liveMatchesStatement needs at least one filter');
   const p = new SqlParams();
   const keyList = p.add(keys, 'text[]');
-  const hits = filters.map((f) => `COALESCE((${artifactWhere('artifact_collection', f, p, 't')}), false)::int`);
+  const hits = matches.map((m) => {
+    const condition = artifactWhere('artifact_collection', m.filters, p, 't');
+    const within = m.keys === undefined ? condition : `t.key = ANY(${p.add(m.keys, 'text[]')}) AND (${condition})`;
+    return `COALESCE((${within}), false)::int`;
+  });
   const text = `SELECT t.key, ${artifactCollectionJson('t')}, array_to_string(ARRAY[${hits.join(', ')}], '') FROM artifact_collection t WHERE t.key = ANY(${keyList})`;
   return p.statement(text);
 }
