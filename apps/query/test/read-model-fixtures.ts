@@ -31,6 +31,12 @@ export interface Queryable {
   query(text: string, values?: unknown[]): Promise<unknown>;
 }
 
+// The collection's copies of its run's flow, deployment and state type (migration
+// 1700000000080), as the ingest keeps them: the run's, or NULL without one.
+const SYNC_RUN_COLUMNS = `UPDATE artifact_collection c SET run_flow_id = fr.flow_id, run_deployment_id = fr.deployment_id, run_state_type = fr.state_type
+FROM artifact_collection c2 LEFT JOIN flow_run fr ON fr.id = c2.flow_run_id
+WHERE c2.id = c.id AND (c.run_flow_id, c.run_deployment_id, c.run_state_type) IS DISTINCT FROM (fr.flow_id, fr.deployment_id, fr.state_type)`;
+
 export class ReadModelFixtures {
   private offset = 0;
 
@@ -63,6 +69,7 @@ export class ReadModelFixtures {
         row.start_time ?? null, row.end_time ?? null, row.expected_start_time ?? null, row.next_scheduled_start_time ?? null, row.created_by ?? null,
       ],
     );
+    await this.db.query(SYNC_RUN_COLUMNS);
     return id;
   }
 
@@ -95,6 +102,7 @@ export class ReadModelFixtures {
            flow_run_id = excluded.flow_run_id, task_run_id = excluded.task_run_id`,
         [randomUUID(), row.created, updated, row.key, id, ...values.slice(1)],
       );
+      await this.db.query(SYNC_RUN_COLUMNS);
     }
     return id;
   }
@@ -127,6 +135,7 @@ export class ReadModelFixtures {
        FROM artifact a WHERE a.id = $1 AND c.key = a.key`,
       [next.id],
     );
+    await this.db.query(SYNC_RUN_COLUMNS);
   }
 
   async clear(): Promise<void> {

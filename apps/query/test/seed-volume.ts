@@ -42,6 +42,8 @@ export function volumeSql({ versions, flowRuns: runs }: VolumeOptions): string[]
      SELECT gen_random_uuid(), first_created, created, key, id, type, description, data, metadata_, flow_run_id, task_run_id
      FROM (SELECT DISTINCT ON (key) a.*, min(created) OVER (PARTITION BY key) AS first_created
            FROM artifact a WHERE key IS NOT NULL ORDER BY key, created DESC, src_offset DESC) latest`,
+    `UPDATE artifact_collection c SET run_flow_id = fr.flow_id, run_deployment_id = fr.deployment_id, run_state_type = fr.state_type
+     FROM flow_run fr WHERE fr.id = c.flow_run_id`,
     'VACUUM ANALYZE artifact',
     'VACUUM ANALYZE artifact_collection',
     'VACUUM ANALYZE flow_run',

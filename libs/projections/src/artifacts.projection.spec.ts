@@ -193,13 +193,15 @@ describe('artifact projection: statements', () => {
     const keys = ['zeta', 'alpha', 'mid'];
     const events = keys.flatMap((key, i) => [created({ id: uuid(10 - i), key, created: at(i), description: `it's "${key}"` }, position(2 * i)), updated({ id: uuid(10 - i), key, updated: at(i + 1), data: '{}' }, position(2 * i + 1))]);
     const { plan } = given(created({ id: uuid(20), key: 'mid', created: at(0) }, position(100))).when(...events, updated({ id: uuid(20), key: 'mid', updated: at(9) }, position(200)));
-    for (const statement of plan.statements) {
+    const [lock, ...writes] = plan.statements;
+    expect(lock?.text).toBe('SELECT pg_advisory_xact_lock_shared($1::int8)');
+    for (const statement of writes) {
       expect(statement.text).toMatch(/unnest\(/);
       expect(statement.values.length).toBeLessThanOrEqual(12);
       expect(statement.text).not.toMatch(/zeta|alpha|it's/);
     }
     expect(plan.artifacts.inserts.map((r) => r.id)).toEqual([uuid(8), uuid(9), uuid(10)]);
     expect(plan.artifacts.collectionUpserts.map((r) => r.key)).toEqual(['alpha', 'mid', 'zeta']);
-    expect(plan.statements.map((s) => s.text.split(/\s+/).slice(0, 3).join(' '))).toEqual(['INSERT INTO artifact', 'UPDATE artifact AS', 'INSERT INTO artifact_collection']);
+    expect(writes.map((s) => s.text.split(/\s+/).slice(0, 3).join(' '))).toEqual(['INSERT INTO artifact', 'UPDATE artifact AS', 'INSERT INTO artifact_collection']);
   });
 });

@@ -344,15 +344,21 @@ ON CONFLICT (entity, id) DO NOTHING`;
 
 const COLLECTION_DELETE = `DELETE FROM artifact_collection WHERE key = ANY($1::text[])`;
 
-const COLLECTION_UPSERT = `INSERT INTO artifact_collection AS c (id, created, updated, key, latest_id, type, description, data, metadata_, flow_run_id, task_run_id)
-SELECT u.id, u.created, a.updated, u.key, a.id, a.type, a.description, a.data, a.metadata_, a.flow_run_id, a.task_run_id
+// The collection also copies its run's flow, deployment and state type (migration
+// 1700000000080; NULL while the run is unknown), read here under the run lock (batch.ts).
+const COLLECTION_UPSERT = `INSERT INTO artifact_collection AS c (id, created, updated, key, latest_id, type, description, data, metadata_, flow_run_id, task_run_id,
+  run_flow_id, run_deployment_id, run_state_type)
+SELECT u.id, u.created, a.updated, u.key, a.id, a.type, a.description, a.data, a.metadata_, a.flow_run_id, a.task_run_id,
+  fr.flow_id, fr.deployment_id, fr.state_type
 FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::timestamptz[]) WITH ORDINALITY AS u(key, id, latest_id, created, n)
 JOIN artifact a ON a.id = u.latest_id
+LEFT JOIN flow_run fr ON fr.id = a.flow_run_id
 ORDER BY u.n
 ON CONFLICT (key) DO UPDATE SET
   created = excluded.created, updated = excluded.updated, latest_id = excluded.latest_id, type = excluded.type,
   description = excluded.description, data = excluded.data, metadata_ = excluded.metadata_,
-  flow_run_id = excluded.flow_run_id, task_run_id = excluded.task_run_id`;
+  flow_run_id = excluded.flow_run_id, task_run_id = excluded.task_run_id,
+  run_flow_id = excluded.run_flow_id, run_deployment_id = excluded.run_deployment_id, run_state_type = excluded.run_state_type`;
 
 function column<T, K extends keyof T>(rows: readonly T[], key: K): T[K][] {
   return rows.map((row) => row[key]);

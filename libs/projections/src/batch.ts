@@ -1,6 +1,6 @@
 import type { DecodedEvent } from '@app/contracts';
 import { artifactLoadQueries, ArtifactLoadRequest, artifactLoadRequest, ArtifactLoadedRows, ArtifactWrites, planArtifacts } from './artifacts.projection';
-import { planRuns, RunWrites } from './runs.projection';
+import { planRuns, RunWrites, writtenFlowRuns } from './runs.projection';
 import { Row, SqlExecutor, SqlStatement, withArrayLiterals } from './sql';
 import { BatchStats, mergeStats } from './stats';
 
@@ -38,12 +38,27 @@ export function planBatch(events: readonly DecodedEvent[], loaded: LoadedRows, r
     request,
   );
   const runs = planRuns(events);
+  const lock = runLock(artifacts.writes, runs.writes);
   return {
-    statements: [...artifacts.statements, ...runs.statements],
+    statements: [...(lock ? [lock] : []), ...artifacts.statements, ...runs.statements],
     stats: mergeStats(artifacts.stats, runs.stats),
     artifacts: artifacts.writes,
     runs: runs.writes,
   };
+}
+
+// One transaction-level advisory lock between the writers of collection rows
+// (shared: they read their runs' flow, deployment and state) and the writers of
+// flow runs (exclusive: they rewrite those copies), taken before either writes.
+// Under READ COMMITTED, a collection written while a new run commits elsewhere
+// would otherwise keep NULL copies: each side's statement would miss the other's
+// uncommitted row. Batches of the same kind as before still run side by side.
+const RUN_LOCK_ID = 727_311_003;
+
+function runLock(artifacts: ArtifactWrites, runs: RunWrites): SqlStatement | null {
+  if (writtenFlowRuns(runs).length) return { text: 'SELECT pg_advisory_xact_lock($1::int8)', values: [RUN_LOCK_ID] };
+  if (artifacts.collectionUpserts.length) return { text: 'SELECT pg_advisory_xact_lock_shared($1::int8)', values: [RUN_LOCK_ID] };
+  return null;
 }
 
 /** Loads, plans and writes one batch with the caller's transaction. The runner still owns the transaction and the checkpoint. */

@@ -6,7 +6,7 @@ import { loadQueries, planBatch, projectBatch } from './batch';
 import { readTables } from './dump';
 import { foldEvents, modelTables } from './model';
 import { arrayLiteral, SqlExecutor } from './sql';
-import { at, created, deleted, position, updated, uuid } from './testing/fixtures';
+import { at, created, deleted, entityDeleted, flowRunUpserted, position, runPosition, updated, uuid } from './testing/fixtures';
 import { historyArbitrary } from './testing/histories';
 
 // Runs the load and write statements against a real PostgreSQL, one
@@ -140,5 +140,62 @@ describe('projections against PostgreSQL', () => {
     expect(plan.statements.length).toBeLessThanOrEqual(6);
     for (const s of plan.statements) expect(s.values.length).toBeLessThanOrEqual(20);
     expect(await tables()).toEqual(modelTables(foldEvents(events)));
+  });
+});
+
+describe("the collection's copies of its run's flow, deployment and state type (migration 1700000000080)", () => {
+  beforeEach(reset);
+
+  const [R1, R2, F1, F2, D1, D2] = [uuid(101), uuid(102), uuid(201), uuid(202), uuid(301), uuid(302)];
+  const runColumns = async () =>
+    (await db.dataSource.query('SELECT key, run_flow_id, run_deployment_id, run_state_type FROM artifact_collection ORDER BY key')) as Record<string, unknown>[];
+  const copies = (flow: string | null, deployment: string | null, state: string | null) => ({ run_flow_id: flow, run_deployment_id: deployment, run_state_type: state });
+
+  it('follow the run whatever the order: unknown run, run arriving later, run changing, another version, run deleted', async () => {
+    await applyBatches([[created({ id: uuid(1), key: 'k', created: at(1), flow_run_id: R1 }, position(0))]]);
+    expect(await runColumns()).toEqual([{ key: 'k', ...copies(null, null, null) }]);
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(2), flow_id: F1, deployment_id: D1, state_type: 'RUNNING', state_name: 'Running' }, runPosition(0))]]);
+    expect(await runColumns()).toEqual([{ key: 'k', ...copies(F1, D1, 'RUNNING') }]);
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(3), flow_id: F2, deployment_id: D2, state_type: 'COMPLETED', state_name: 'Completed' }, runPosition(1))]]);
+    expect(await runColumns()).toEqual([{ key: 'k', ...copies(F2, D2, 'COMPLETED') }]);
+    // An older snapshot changes nothing.
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(2), flow_id: F1, deployment_id: D1, state_type: 'RUNNING', state_name: 'Running' }, runPosition(2))]]);
+    expect(await runColumns()).toEqual([{ key: 'k', ...copies(F2, D2, 'COMPLETED') }]);
+    // A run and a new version of the key in one batch.
+    await applyBatches([
+      [
+        flowRunUpserted({ id: R2, updated: at(4), flow_id: F1, deployment_id: null, state_type: 'FAILED', state_name: 'Failed' }, runPosition(3)),
+        created({ id: uuid(2), key: 'k', created: at(5), flow_run_id: R2 }, position(1)),
+      ],
+    ]);
+    expect(await runColumns()).toEqual([{ key: 'k', ...copies(F1, null, 'FAILED') }]);
+    await applyBatches([[entityDeleted('prefect.flow-run.deleted', { id: R2, updated: at(6) }, runPosition(4))]]);
+    expect(await runColumns()).toEqual([{ key: 'k', ...copies(null, null, null) }]);
+    // The latest version deleted: the collection falls back to the first, whose run is known.
+    await applyBatches([[deleted({ id: uuid(2), key: 'k' }, position(2), at(7))]]);
+    expect(await runColumns()).toEqual([{ key: 'k', ...copies(F2, D2, 'COMPLETED') }]);
+  });
+
+  it('an artifact batch and a new run committed concurrently still meet: the run batch waits for the collection writer', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const artifactWritten = new Promise<void>((resolve) => (written = resolve));
+    const artifactBatch = inTransaction(async (sql) => {
+      await projectBatch(sql, [created({ id: uuid(1), key: 'k', created: at(1), flow_run_id: R1 }, position(0))]);
+      written();
+      await held;
+    });
+    await artifactWritten;
+    // The run's transaction starts while the artifact's is open: its snapshot cannot see that collection row.
+    const runBatch = inTransaction((sql) => projectBatch(sql, [flowRunUpserted({ id: R1, updated: at(2), flow_id: F1, deployment_id: D1, state_type: 'COMPLETED', state_name: 'Completed' }, runPosition(0))]));
+    // Released once the run batch waits for the lock (without the lock it would commit first and miss the row).
+    const waiting = async () => ((await db.dataSource.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)) as { n: number }[])[0]!.n;
+    let runDone = false;
+    void runBatch.finally(() => (runDone = true)).catch(() => undefined);
+    while (!runDone && (await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    await Promise.all([artifactBatch, runBatch]);
+    expect(await runColumns()).toEqual([{ key: 'k', ...copies(F1, D1, 'COMPLETED') }]);
   });
 });

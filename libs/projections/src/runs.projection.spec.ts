@@ -76,7 +76,13 @@ describe('run projection: deletes and tombstones', () => {
     const { tables, plan } = given().when(snapshot, del, flowRunUpserted({ id: R, updated: at(30), name: 'again' }, runPosition(2)));
     expect(tables.flow_run).toEqual([expect.objectContaining({ name: 'again' })]);
     expect(tables.tombstone).toEqual([{ entity: 'flow_run', id: R, updated: at(20) }]);
-    expect(plan.statements.map((s) => s.text.split(/\s+/).slice(0, 3).join(' '))).toEqual(['INSERT INTO tombstone', 'INSERT INTO flow_run']);
+    // Under the run lock; then the collections' copies of the run's columns are rewritten.
+    expect(plan.statements.map((s) => s.text.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      'SELECT pg_advisory_xact_lock($1::int8)',
+      'INSERT INTO tombstone',
+      'INSERT INTO flow_run',
+      'UPDATE artifact_collection AS',
+    ]);
   });
 
   it('tombstones are per entity: deleting a flow does not block a flow run with the same id', () => {
@@ -88,8 +94,10 @@ describe('run projection: deletes and tombstones', () => {
 describe('run projection: statements', () => {
   it('passes tags and created_by as JSON text, one array parameter per column', () => {
     const { statements } = planRuns([flowRunUpserted({ id: R, updated: at(1), tags: ['a,b', '"q"'], created_by: { id: null, type: 'USER', display_value: null } }, runPosition(0))]);
-    expect(statements).toHaveLength(1);
-    const [statement] = statements;
+    expect(statements).toHaveLength(2);
+    const [statement, sync] = statements;
+    expect(sync?.text).toMatch(/^UPDATE artifact_collection AS c/);
+    expect(sync?.values).toEqual([[R]]);
     expect(statement?.values).toHaveLength(18);
     expect(statement?.values).toContainEqual(['["a,b","\\"q\\""]']);
     expect(statement?.values).toContainEqual(['{"id":null,"type":"USER","display_value":null}']);

@@ -113,7 +113,21 @@ function columnValue(kind: ValueKind, value: unknown): unknown {
   return value;
 }
 
-/** Per table: tombstones, then upserts, then deletes (one statement each, rows sorted by id). */
+// The collection rows of the written flow runs take their run's flow, deployment and
+// state type again (NULL once the run is deleted): migration 1700000000080.
+const COLLECTION_RUN_SYNC = `UPDATE artifact_collection AS c
+SET run_flow_id = fr.flow_id, run_deployment_id = fr.deployment_id, run_state_type = fr.state_type
+FROM unnest($1::uuid[]) AS u(id) LEFT JOIN flow_run fr ON fr.id = u.id
+WHERE c.flow_run_id = u.id
+  AND (c.run_flow_id, c.run_deployment_id, c.run_state_type) IS DISTINCT FROM (fr.flow_id, fr.deployment_id, fr.state_type)`;
+
+/** The flow runs a batch writes (upserts and deletes), sorted; their collections' run columns are rewritten. */
+export function writtenFlowRuns(writes: RunWrites): string[] {
+  const w = writes.flow_run;
+  return [...new Set([...w.upserts.map((r) => r.id), ...w.deletes.map((d) => d.id)])].sort(compareText);
+}
+
+/** Per table: tombstones, then upserts, then deletes (one statement each, rows sorted by id); then the collections' copies of the written flow runs. */
 export function runStatements(writes: RunWrites): SqlStatement[] {
   const out: SqlStatement[] = [];
   for (const table of RUN_TABLES) {
@@ -127,5 +141,7 @@ export function runStatements(writes: RunWrites): SqlStatement[] {
     }
     if (w.deletes.length) out.push({ text: SQL[table].delete, values: [w.deletes.map((d) => d.id), w.deletes.map((d) => d.updated)] });
   }
+  const runs = writtenFlowRuns(writes);
+  if (runs.length) out.push({ text: COLLECTION_RUN_SYNC, values: [runs] });
   return out;
 }

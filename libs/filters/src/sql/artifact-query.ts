@@ -1,7 +1,7 @@
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/artifact-filters';
 import type { ArtifactSort, RelatedFilters } from '../schemas/bodies';
 import { artifactCollectionFilter, artifactFilter } from './artifact-filters';
-import { asSqlFilter, SqlParams } from './params';
+import { asSqlFilter, Criteria, SqlParams } from './params';
 import { deploymentFilter, flowFilter, flowRunFilter, taskRunFilter } from './run-filters';
 
 /** `artifact` (E4/E5, every version) or `artifact_collection` (E1/E2, the latest version of each key). */
@@ -17,7 +17,13 @@ export type ArtifactQueryFilters<T extends ArtifactTable> = Partial<RelatedFilte
  * filters hold for the same run), and one EXISTS over its task run. A related
  * filter that is present, even `{}`, requires the related row to exist.
  */
-export function artifactWhere<T extends ArtifactTable>(table: T, filters: ArtifactQueryFilters<T>, p: SqlParams, t: string): string {
+export function artifactWhere<T extends ArtifactTable>(
+  table: T,
+  filters: ArtifactQueryFilters<T>,
+  p: SqlParams,
+  t: string,
+  options: { page?: boolean } = {},
+): string {
   const conditions: string[] = [];
   if (filters.artifacts) {
     conditions.push(
@@ -27,6 +33,13 @@ export function artifactWhere<T extends ArtifactTable>(table: T, filters: Artifa
     );
   }
   const { flow_runs, flows, deployments, task_runs } = filters;
+  // A page of the latest versions in id order (not a count, nor a live view, which
+  // read every match; nor another order, whose index does not hold the run columns):
+  // the run columns' (column, id) index gives the rows in page order, and the EXISTS is
+  // checked per row (OFFSET 0 keeps it a subplan: as a join, a generic plan drove it
+  // from the runs and intersected each run's rows with the whole index range).
+  const implied = options.page && table === 'artifact_collection' ? impliedRunConditions(filters, p, t) : [];
+  conditions.push(...implied);
   if (flow_runs || flows || deployments) {
     let from = 'flow_run fr';
     const where = [`fr.id = ${t}.flow_run_id`];
@@ -39,13 +52,40 @@ export function artifactWhere<T extends ArtifactTable>(table: T, filters: Artifa
       from += ' JOIN deployment d ON d.id = fr.deployment_id';
       where.push(deploymentFilter(deployments, p));
     }
-    conditions.push(`EXISTS (SELECT 1 FROM ${from} WHERE ${where.filter((w) => w !== 'TRUE').join(' AND ')})`);
+    conditions.push(`EXISTS (SELECT 1 FROM ${from} WHERE ${where.filter((w) => w !== 'TRUE').join(' AND ')}${implied.length ? ' OFFSET 0' : ''})`);
   }
   if (task_runs) {
     const own = taskRunFilter(task_runs, p);
     conditions.push(`EXISTS (SELECT 1 FROM task_run tr WHERE tr.id = ${t}.task_run_id${own === 'TRUE' ? '' : ` AND ${own}`})`);
   }
   return asSqlFilter(conditions);
+}
+
+/**
+ * Conditions on the collection's copies of its run's columns (migration
+ * 1700000000080) that the run EXISTS implies: a deployment, flow or state type
+ * the filter requires as a whole (no `or_` above it). They let a page be read
+ * from one index range in id order whatever share of the runs the value owns;
+ * the EXISTS still decides, so a copy cannot add a row.
+ */
+function impliedRunConditions(filters: ArtifactQueryFilters<'artifact_collection'>, p: SqlParams, t: string): string[] {
+  const c = new Criteria(p);
+  const { flow_runs: fr, flows, deployments } = filters;
+  const and = (f: { operator?: string | null } | null | undefined) => f != null && f.operator !== 'or_';
+  if (and(deployments) && deployments!.id?.any_ != null) c.any(`${t}.run_deployment_id`, deployments!.id.any_, 'uuid');
+  if (and(flows) && flows!.id?.any_ != null) c.any(`${t}.run_flow_id`, flows!.id.any_, 'uuid');
+  if (and(fr)) {
+    const d = fr!.deployment_id;
+    if (and(d) && d!.any_ != null) c.any(`${t}.run_deployment_id`, d!.any_, 'uuid');
+    const state = fr!.state;
+    // stateFilter keeps a `type` or `name` object only when it yields exactly one condition.
+    const single = (o: { any_?: readonly string[] | null; not_any_?: readonly string[] | null } | null | undefined) =>
+      o != null && (o.any_ != null ? 1 : 0) + (o.not_any_ != null && o.not_any_.length > 0 ? 1 : 0) === 1;
+    if (state && single(state.type) && state.type!.any_ != null && (state.operator !== 'or_' || !single(state.name))) {
+      c.any(`${t}.run_state_type`, state.type!.any_, 'text');
+    }
+  }
+  return c.out;
 }
 
 /**

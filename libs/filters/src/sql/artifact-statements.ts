@@ -37,7 +37,8 @@ const JSON_OF: Record<ArtifactTable, (t: string) => string> = {
 
 export function listStatement<T extends ArtifactTable>(table: T, request: ListRequest<T>): SqlStatement {
   const p = new SqlParams();
-  const where = artifactWhere(table, request.filters, p, 't');
+  // In id order, a deployment, flow or state filter reads its page from the run columns' index (artifact-query.ts).
+  const where = artifactWhere(table, request.filters, p, 't', { page: request.sort === 'ID_DESC' });
   const limit = p.add(request.limit, 'bigint');
   const json = JSON_OF[table]('t');
   const { flow_runs, flows, deployments } = request.filters;
