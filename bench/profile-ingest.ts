@@ -10,6 +10,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { up } from '../infra/local';
 import { freePort, spawnApp, waitForStatus } from '../infra/local/apps';
+import { createDatabase } from '../infra/local/postgres';
 import { cpuSeconds } from './cpu';
 import { artifactEvents, runEvents, Scale, Produced } from './dataset';
 import { batchTotals, log } from './world';
@@ -45,12 +46,11 @@ async function main() {
   await admin.disconnect();
   const total = [...hwm.values()].reduce((a, b) => a + b, 0n);
   const suffix = randomBytes(3).toString('hex');
+  const database = await createDatabase(infra.DATABASE_URL, `prof_${suffix}`);
   const pgAdmin = new Client({ connectionString: infra.DATABASE_URL });
   await pgAdmin.connect();
-  await pgAdmin.query(`CREATE DATABASE prof_${suffix}`);
   if (process.argv.includes('--log')) await pgAdmin.query(`ALTER DATABASE prof_${suffix} SET log_min_duration_statement = 0`);
-  const u = new URL(infra.DATABASE_URL);
-  u.pathname = `/prof_${suffix}`;
+  const u = new URL(database.url);
   if (!existsSync('/tmp/perf/prof')) mkdirSync('/tmp/perf/prof', { recursive: true });
   const app = spawnApp('ingest', {
     DATABASE_URL: u.toString(), KAFKA_BROKERS: infra.KAFKA_BROKERS, ARTIFACT_TOPIC: topics.artifacts, RUN_TOPIC: topics.runs,
@@ -75,7 +75,7 @@ async function main() {
   log(JSON.stringify({ events: Number(total), seconds, eps: Math.round(Number(total) / seconds), batches, mean_batch: Math.round(messages / batches), mean_batch_ms: Math.round((batchSeconds / batches) * 1000), env }));
   await app.stop();
   await pg.end();
-  if (!process.argv.includes("--keep")) await pgAdmin.query(`DROP DATABASE prof_${suffix} WITH (FORCE)`);
+  if (!process.argv.includes("--keep")) await database.drop();
   else log(`kept database prof_${suffix}`);
   await pgAdmin.end();
 }

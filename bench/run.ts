@@ -10,6 +10,7 @@ import { Kafka, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { waitForStatus, AppProcess } from '../infra/local/apps';
+import { createDatabase } from '../infra/local/postgres';
 import { artifactEvents, Produced, runEvents, Scale, SCALES, Topics } from './dataset';
 import { startCpuMeter } from './cpu';
 import { Progress } from './progress';
@@ -134,12 +135,8 @@ async function copyCeiling(sourceUrl: string, serverUrl: string, postgresPid: nu
     rows += Number((await source.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
   }
   await source.end();
-  const name = `bench_copy_${randomBytes(4).toString('hex')}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const targetUrl = new URL(serverUrl);
-  targetUrl.pathname = `/${name}`;
+  const database = await createDatabase(serverUrl, `bench_copy_${randomBytes(4).toString('hex')}`);
+  const targetUrl = new URL(database.url);
   // Empty tables with the same indexes: run the migrations.
   const { openDatabase } = await import('@app/persistence');
   const ds = await openDatabase({ url: targetUrl.toString(), applicationName: 'bench-copy', poolSize: 1 });
@@ -161,8 +158,7 @@ async function copyCeiling(sourceUrl: string, serverUrl: string, postgresPid: nu
   const seconds = (Date.now() - started) / 1000;
   const postgresCpu = meter.stop().postgres ?? null;
   await target.end();
-  await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-  await admin.end();
+  await database.drop();
   return { seconds, rows, postgresCpu };
 }
 

@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
-import { Client } from 'pg';
 import { BatchTotals, IngestStatus, trackPartitions } from '@app/contracts';
 import { down, up } from '../infra/local';
 import { AppProcess, freePort, spawnApp, waitForStatus } from '../infra/local/apps';
+import { createDatabase } from '../infra/local/postgres';
 import type { Topics } from './dataset';
 
 const ROOT = join(__dirname, '..');
@@ -92,13 +92,9 @@ export async function openBenchWorld(options: BenchWorldOptions): Promise<BenchW
     await producer.connect();
     undo.push(() => producer.disconnect());
 
-    const dbName = `${options.name}_${suffix}`;
-    const pgAdmin = new Client({ connectionString: serverUrl });
-    await pgAdmin.connect();
-    undo.push(() => pgAdmin.end());
-    await pgAdmin.query(`CREATE DATABASE ${dbName}`);
-    undo.push(() => pgAdmin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
-    const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${dbName}` }).toString();
+    const database = await createDatabase(serverUrl, `${options.name}_${suffix}`);
+    undo.push(() => database.drop());
+    const databaseUrl = database.url;
 
     const group = `${options.name}-${suffix}`;
     const appEnv = { DATABASE_URL: databaseUrl, KAFKA_BROKERS: brokers, ARTIFACT_TOPIC: topics.artifacts, RUN_TOPIC: topics.runs, KAFKA_GROUP_ID: group };

@@ -398,3 +398,28 @@ export function postgresStatus(dataDir: string): { pid: number; port: number } |
   const pid = readPidFile(path.join(record.pgData, 'postmaster.pid'));
   return isProcessOf(pid, record.pgData) ? { pid, port: record.port } : undefined;
 }
+
+export interface CreatedDatabase {
+  /** The server URL with the new database as its path. */
+  url: string;
+  /** DROP DATABASE ... WITH (FORCE), through a connection of its own. */
+  drop(): Promise<void>;
+}
+
+/** Creates the empty database `name` (lower-case letters, digits, `_`) on the server at `serverUrl`. */
+export async function createDatabase(serverUrl: string, name: string): Promise<CreatedDatabase> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`database name "${name}": use lower-case letters, digits and _ (at most 63)`);
+  const onServer = async (statement: string): Promise<void> => {
+    const admin = new Client({ connectionString: serverUrl });
+    await admin.connect();
+    try {
+      await admin.query(statement);
+    } finally {
+      await admin.end();
+    }
+  };
+  await onServer(`CREATE DATABASE "${name}"`);
+  const url = Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
+  return { url, drop: () => onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+

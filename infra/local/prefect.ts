@@ -4,8 +4,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { freePort, waitFor } from './apps';
+import { createDatabase } from './postgres';
 import { CACHE, ensureVenv } from './venv';
 
 export const PREFECT_VERSION = '3.6.24';
@@ -49,16 +49,8 @@ export interface PrefectServer {
  */
 export async function startPrefectServer(serverUrl: string, purpose = 'parity'): Promise<PrefectServer> {
   const bin = ensurePrefect();
-  const database = `prefect_${purpose}_${process.pid}_${Date.now().toString(36)}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${database}"`);
-  } finally {
-    await admin.end();
-  }
-  const dbUrl = new URL(serverUrl);
-  dbUrl.pathname = `/${database}`;
+  const database = await createDatabase(serverUrl, `prefect_${purpose}_${process.pid}_${Date.now().toString(36)}`);
+  const dbUrl = new URL(database.url);
   dbUrl.protocol = 'postgresql+asyncpg:';
   const home = mkdtempSync(join(tmpdir(), `prefect-${purpose}-home-`));
   const port = await freePort();
@@ -101,13 +93,7 @@ export async function startPrefectServer(serverUrl: string, purpose = 'parity'):
       clearTimeout(timer);
     }
     rmSync(home, { recursive: true, force: true });
-    const client = new Client({ connectionString: serverUrl });
-    await client.connect();
-    try {
-      await client.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
-    } finally {
-      await client.end();
-    }
+    await database.drop();
   };
   try {
     // Migrations of a fresh database run at start-up: minutes on a busy machine.
@@ -126,7 +112,5 @@ export async function startPrefectServer(serverUrl: string, purpose = 'parity'):
     await stop();
     throw error;
   }
-  const databaseUrl = new URL(serverUrl);
-  databaseUrl.pathname = `/${database}`;
-  return { url, databaseUrl: databaseUrl.toString(), output: () => output, stop };
+  return { url, databaseUrl: database.url, output: () => output, stop };
 }

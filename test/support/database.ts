@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { openDatabase } from '@app/persistence';
+import { createDatabase } from '../../infra/local/postgres';
 
 export interface TestDatabase {
   url: string;
@@ -17,30 +17,14 @@ function requireServerUrl(): string {
 
 /** A fresh, migrated database of its own for one spec file (docs/style.md: each test owns its records). */
 export async function createTestDatabase(prefix = 'test'): Promise<TestDatabase> {
-  const serverUrl = new URL(requireServerUrl());
-  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
-  const admin = new Client({ connectionString: serverUrl.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl.toString());
-  url.pathname = `/${name}`;
-  const dataSource = await openDatabase({ url: url.toString(), applicationName: `jest-${prefix}`, poolSize: 4 });
+  const database = await createDatabase(requireServerUrl(), `${prefix}_${randomBytes(5).toString('hex')}`);
+  const dataSource = await openDatabase({ url: database.url, applicationName: `jest-${prefix}`, poolSize: 4 });
   return {
-    url: url.toString(),
+    url: database.url,
     dataSource,
     async drop() {
       await dataSource.destroy();
-      const client = new Client({ connectionString: serverUrl.toString() });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
+      await database.drop();
     },
   };
 }

@@ -5,6 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import pino from 'pino';
+import { createDatabase } from '../../../infra/local/postgres';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
 import { ReadModelFixtures } from '../test/read-model-fixtures';
 import { QueryConfig } from './query.config';
@@ -246,39 +247,31 @@ describe('a SELECT-only role', () => {
   });
 
   it('(by contrast, a superuser) migrates an empty database on start; it failed on a query naming the missing migration table', async () => {
-    const client = admin();
-    await client.connect();
-    const empty = `query_fresh_${randomBytes(4).toString('hex')}`;
-    await client.query(`CREATE DATABASE ${empty}`);
-    const url = new URL(db.url);
-    url.pathname = `/${empty}`;
+    const empty = await createDatabase(db.url, `query_fresh_${randomBytes(4).toString('hex')}`);
     try {
-      const fresh = await startQueryApp(config({ databaseUrl: url.toString() }), silent);
+      const fresh = await startQueryApp(config({ databaseUrl: empty.url }), silent);
       try {
         expect(await send('POST', '/api/artifacts/count', { url: fresh.url })).toMatchObject({ status: 200, text: '0' });
       } finally {
         await fresh.app.close();
       }
     } finally {
-      await client.query(`DROP DATABASE ${empty} WITH (FORCE)`);
-      await client.end();
+      await empty.drop();
     }
   });
 
   it('refuses to start on a database it would have to migrate, with one clear message', async () => {
+    const name = `query_empty_${randomBytes(4).toString('hex')}`;
+    const empty = await createDatabase(db.url, name);
     const client = admin();
     await client.connect();
-    const empty = `query_empty_${randomBytes(4).toString('hex')}`;
-    await client.query(`CREATE DATABASE ${empty}`);
-    await client.query(`GRANT CONNECT ON DATABASE ${empty} TO ${role}`);
-    const url = new URL(db.url);
-    url.pathname = `/${empty}`;
     try {
-      await expect(createQueryApp(config({ databaseUrl: urlAs(url.toString()) }), silent)).rejects.toThrow(StartupError);
-      await expect(createQueryApp(config({ databaseUrl: urlAs(url.toString()) }), silent)).rejects.toThrow(/^cannot bring the schema up to date: /);
+      await client.query(`GRANT CONNECT ON DATABASE ${name} TO ${role}`);
+      await expect(createQueryApp(config({ databaseUrl: urlAs(empty.url) }), silent)).rejects.toThrow(StartupError);
+      await expect(createQueryApp(config({ databaseUrl: urlAs(empty.url) }), silent)).rejects.toThrow(/^cannot bring the schema up to date: /);
     } finally {
-      await client.query(`DROP DATABASE ${empty} WITH (FORCE)`);
       await client.end();
+      await empty.drop();
     }
   });
 });

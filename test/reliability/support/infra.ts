@@ -21,6 +21,7 @@ import {
   upCluster,
 } from '../../../infra/local';
 import { isAlive, sleep } from '../../../infra/local/proc';
+import { createDatabase } from '../../../infra/local/postgres';
 
 // A Kafka broker and a PostgreSQL server of the spec's own, in a throw-away
 // directory: fault tests stop and restart them, which the shared test
@@ -60,18 +61,13 @@ export async function sharedInfra(name: string): Promise<Infra> {
   const brokers = process.env.KAFKA_BROKERS;
   const serverUrl = process.env.DATABASE_URL;
   if (!brokers || !serverUrl) throw new Error('KAFKA_BROKERS and DATABASE_URL are not set: run the tests through jest (its globalSetup starts them)');
-  const database = `reliability_${name}_${randomBytes(4).toString('hex')}`;
-  await query(serverUrl, `CREATE DATABASE "${database}"`, []);
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  const databaseUrl = url.toString();
+  const database = await createDatabase(serverUrl, `reliability_${name}_${randomBytes(4).toString('hex')}`);
+  const databaseUrl = database.url;
   return {
     brokers,
     databaseUrl,
     admin: (text, values = []) => query(databaseUrl, text, values),
-    async close() {
-      await query(serverUrl, `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`, []);
-    },
+    close: () => database.drop(),
   };
 }
 
