@@ -146,14 +146,18 @@ export class QueryDatabase {
     return [this.primary, ...this.standbys].map(({ name, role, state, replayLagBytes, replayLagSeconds }) => ({ name, role, state, replayLagBytes, replayLagSeconds }));
   }
 
-  /** Where reads go, in order of preference: usable standbys from the next in turn, then the primary. */
+  /**
+   * Where reads go, in order of preference: usable standbys from the next in turn, then the
+   * primary, then the other standbys: while there is no primary, a standby with received WAL
+   * left to replay counts as lagging once its last replayed commit is older than the allowed
+   * staleness, and until a promotion a stale answer beats none.
+   */
   private candidates(): ReadPool[] {
     const pinned = this.pinned.getStore();
     if (pinned) return [pinned];
     const usable = this.standbys.filter((s) => s.state === 'up');
-    if (usable.length === 0) return [this.primary];
-    const start = this.next++ % usable.length;
-    return [...usable.slice(start), ...usable.slice(0, start), this.primary];
+    const start = usable.length ? this.next++ % usable.length : 0;
+    return [...usable.slice(start), ...usable.slice(0, start), this.primary, ...this.standbys.filter((s) => s.state !== 'up')];
   }
 
   private async run<R extends QueryResult>(query: PgQuery | QueryArrayConfig): Promise<R> {

@@ -33,7 +33,8 @@ export function failoverClient(url: string): { Client: typeof pg.Client; url: st
         const { rows } = await this.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby');
         if (rows[0]?.standby) {
           await this.end().catch(() => undefined);
-          throw new Error(`${hosts![this.target]!.host}:${hosts![this.target]!.port} is a standby (target_session_attrs=read-write)`);
+          // 08001 (unable to establish a connection): callers take it for a server that is away, as libpq does
+          throw Object.assign(new Error(`${hosts![this.target]!.host}:${hosts![this.target]!.port} is a standby (target_session_attrs=read-write)`), { code: '08001' });
         }
         return this;
       });

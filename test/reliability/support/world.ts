@@ -316,6 +316,22 @@ export async function countTotal(app: AppProcess, name: keyof IngestCounts): Pro
   return count(await ingestCounts(app), name);
 }
 
+/** What an ingest app and a load show now (its /ready and /status answers, its recent output), for the message of a failed wait. */
+export async function describeIngest(app: AppProcess, load: Load): Promise<string> {
+  const get = (path: string): Promise<string> =>
+    fetch(app.url + path, { signal: AbortSignal.timeout(10_000) }).then(
+      async (response) => `${response.status} ${await response.text()}`,
+      (error: Error) => `no answer: ${error.message}`,
+    );
+  return [
+    `load: ${load.produced} produced, ${load.failures} failed sends`,
+    `ingest exit: ${app.child.exitCode ?? app.child.signalCode ?? 'running'}`,
+    `GET /ready: ${await get('/ready')}`,
+    `GET /status: ${await get('/status')}`,
+    `ingest output (last 6000 characters):\n${app.output().slice(-6000)}`,
+  ].join('\n');
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** `promise`, or `fallback` after `ms` (the timer does not outlive the race). */
