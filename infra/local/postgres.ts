@@ -422,4 +422,3 @@ export async function createDatabase(serverUrl: string, name: string): Promise<C
   const url = Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
   return { url, drop: () => onServer(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
-

@@ -68,8 +68,8 @@ export class ChangeFeed {
         else {
           entry = { subscriber, view: LiveView.resumed(), position: cursor };
           const changed = lastPerKey(changes);
-          const matching = await this.matching(subscriber.filter, changed.map((c) => c.key));
-          subscriber.write(entry.view.apply(changed, matching).join(''));
+          const [matching] = await this.matching([{ filters: subscriber.filter.filters }], changed.map((c) => c.key));
+          subscriber.write(entry.view.apply(changed, matching as Map<string, string>).join(''));
         }
       }
       entry ??= await this.snapshot(subscriber, reason, cursor);
@@ -187,31 +187,24 @@ export class ChangeFeed {
     const keys = changed.map((c) => c.key);
     // Subscribers with the same filter share a column of one read for all filters; a filter
     // whose key test rules out every changed key is left out of it (nothing matches).
-    const groups = new Map<string, { match: LiveMatch; entries: Open[] }>();
+    const groups = new Map<string, { match: LiveMatch; entries: Open[]; rows: Map<string, string> }>();
     for (const entry of this.open) {
       const { id, pass } = this.compiled(entry.subscriber.filter);
       let group = groups.get(id);
       if (group === undefined) {
-        const candidates = pass ? keys.filter(pass) : undefined;
-        group = { match: { filters: entry.subscriber.filter.filters, keys: candidates }, entries: [] };
+        group = { match: { filters: entry.subscriber.filter.filters, keys: pass ? keys.filter(pass) : undefined }, entries: [], rows: new Map() };
         groups.set(id, group);
       }
       group.entries.push(entry);
     }
     const asked = [...groups.values()].filter((g) => g.match.keys === undefined || g.match.keys.length > 0);
-    const matching = new Map<LiveMatch, Map<string, string>>([...groups.values()].map((g) => [g.match, new Map<string, string>()]));
-    if (asked.length > 0) {
-      const rows = await this.db.rows(liveMatchesStatement(asked.map((g) => g.match), keys));
-      for (const [key, json, hits] of rows as [string, string, string][]) {
-        for (let i = 0; i < hits.length; i++) if (hits[i] === '1') matching.get((asked[i] as (typeof asked)[number]).match)?.set(key, json);
-      }
-    }
+    const found = await this.matching(asked.map((g) => g.match), keys);
+    asked.forEach((group, i) => (group.rows = found[i] as Map<string, string>));
     const step = new ChangedRows();
     for (const group of groups.values()) {
-      const rows = matching.get(group.match) as Map<string, string>;
       // One write per subscriber and step: a chunk of the response, not one per event.
       for (const entry of group.entries) {
-        const frames = entry.view.apply(changed, rows, step);
+        const frames = entry.view.apply(changed, group.rows, step);
         if (frames.length > 0) entry.subscriber.write(frames.join(''));
       }
     }
@@ -227,9 +220,15 @@ export class ChangeFeed {
     return compiled;
   }
 
-  private async matching(filter: LiveFilter, keys: string[]): Promise<Map<string, string>> {
-    const rows = await this.db.rows(liveStatement(filter.filters, filter.sort, keys));
-    return new Map(rows.map(([key, json]) => [key as string, json as string]));
+  /** Per filter, the changed keys' rows that match it now (key to JSON): one read for all of them. */
+  private async matching(matches: readonly LiveMatch[], keys: readonly string[]): Promise<Map<string, string>[]> {
+    const found = matches.map(() => new Map<string, string>());
+    if (matches.length === 0) return found;
+    const rows = (await this.db.rows(liveMatchesStatement(matches, keys))) as [string, string, string][];
+    for (const [key, json, hits] of rows) {
+      for (let i = 0; i < hits.length; i++) if (hits[i] === '1') found[i]?.set(key, json);
+    }
+    return found;
   }
 
   private async snapshot(subscriber: Subscriber, reason: SnapshotReason, at: ChangePosition): Promise<Open> {

@@ -71,14 +71,11 @@ export function countStatement<T extends ArtifactTable>(table: T, filters: Artif
 
 /**
  * A live view's rows (the subscription routes): every collection row matching the
- * filters, `key` then its JSON, in `sort` order, with no limit nor offset; only the
- * given keys when `keys` is set.
+ * filters, `key` then its JSON, in `sort` order, with no limit nor offset.
  */
-export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection'>, sort: ArtifactSort, keys?: readonly string[]): SqlStatement {
+export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection'>, sort: ArtifactSort): SqlStatement {
   const p = new SqlParams();
-  const conditions = [artifactWhere('artifact_collection', filters, p, 't')];
-  if (keys !== undefined) conditions.unshift(`t.key = ANY(${p.add(keys, 'text[]')})`);
-  const where = conditions.filter((c) => c !== 'TRUE').join(' AND ') || 'TRUE';
+  const where = artifactWhere('artifact_collection', filters, p, 't');
   const text = `SELECT t.key, ${artifactCollectionJson('t')} FROM artifact_collection t WHERE ${where} ORDER BY ${artifactOrderBy('artifact_collection', sort, 't')}`;
   return p.statement(text);
 }
