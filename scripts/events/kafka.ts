@@ -1,6 +1,6 @@
 // The scripts' one door to kafkajs (docs/style.md), with the project's client configuration.
-import { kafkaClientConfig, KafkaSecurity, RELIABLE_PRODUCER, trackPartitions } from '@app/contracts';
-import { Admin, Consumer, Kafka, KafkaConfig, Partitioners, Producer } from 'kafkajs';
+import { kafkaClientConfig, KafkaSecurity, PartitionedSender, RELIABLE_PRODUCER } from '@app/contracts';
+import { Admin, Consumer, Kafka, KafkaConfig, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
 import { CliError, CliEnv } from './cli';
 
 export type { Admin, Message } from 'kafkajs';
@@ -14,7 +14,7 @@ export function createKafka(env: { brokers: string[]; security: KafkaSecurity },
 }
 
 /** Connects a kafkajs client, failing with one line after CONNECT_TIMEOUT_MS (kafkajs would otherwise retry for long). */
-export async function connect<T extends Producer | Consumer | Admin>(client: T, env: CliEnv): Promise<T> {
+export async function connect<T extends EventProducer | Producer | Consumer | Admin>(client: T, env: CliEnv): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new CliError(`cannot reach Kafka at ${env.brokers.join(',')}: no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
@@ -32,9 +32,39 @@ export async function connect<T extends Producer | Consumer | Admin>(client: T, 
   }
 }
 
-export function createProducer(kafka: Kafka): Producer {
-  // Tracked, so that EventPublisher.send knows each partition's last offset (the consistency token).
-  return kafka.producer({ createPartitioner: trackPartitions(Partitioners.DefaultPartitioner), allowAutoTopicCreation: false, ...RELIABLE_PRODUCER });
+/**
+ * A producer whose sends go one partition each (PartitionedSender: kafkajs 2.2.4 can drop a
+ * send's messages when a leader fails), so that EventPublisher.send also knows each
+ * partition's last offset (the consistency token).
+ */
+export class EventProducer {
+  private readonly producer: Producer;
+  private readonly admin: Admin;
+  private readonly sender: PartitionedSender<Message, PartitionMetadata>;
+
+  constructor(kafka: Kafka) {
+    this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, ...RELIABLE_PRODUCER });
+    this.admin = kafka.admin();
+    const describe = async (topic: string) => (await this.admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+    this.sender = new PartitionedSender(this.producer, describe, Partitioners.DefaultPartitioner());
+  }
+
+  async connect(): Promise<void> {
+    await this.admin.connect();
+    await this.producer.connect();
+  }
+
+  send(record: { topic: string; messages: Message[]; acks?: number }): Promise<unknown[]> {
+    return this.sender.send(record);
+  }
+
+  async disconnect(): Promise<void> {
+    await Promise.all([this.producer.disconnect(), this.admin.disconnect()]);
+  }
+}
+
+export function createProducer(kafka: Kafka): EventProducer {
+  return new EventProducer(kafka);
 }
 
 /** Fails with one line when a topic is missing (the broker would otherwise retry metadata requests for long). */

@@ -102,6 +102,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 // records each message's choice (kafkajs hands it the caller's own message objects).
 const assignedPartitions = new WeakMap<object, number>();
 
+/** Records the partition a message is sent to, for offsetsOfSend (PartitionedSender's sends). */
+export function notePartition(message: object, partition: number): void {
+  assignedPartitions.set(message, partition);
+}
+
 /** A partitioner as kafkajs calls it (structural, so this library does not depend on kafkajs). */
 export type PartitionerFunction<A extends { message: object }> = (args: A) => number;
 

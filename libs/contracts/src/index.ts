@@ -58,3 +58,6 @@ export type { EnvironmentValues } from './environment';
 export { kafkaClientConfig, kafkaClientSecurity, KafkaSecurityError, parseKafkaSecurity, SASL_MECHANISMS } from './kafka-security';
 export type { KafkaClientConfig, KafkaClientSecurity, KafkaClientTiming, KafkaSecurity, SaslMechanism } from './kafka-security';
 export type { BatchTotals, CountSeries, IngestCounts, IngestStatus, PartitionProgress, ProgressReport } from './ingest-status';
+
+export { PartitionedSender } from './partitioned-sender';
+export type { Partitioner, PartitionInfo, PartitionableMessage } from './partitioned-sender';

@@ -22,6 +22,8 @@ export class TopicFollower {
   readonly positions = new Map<string, bigint>();
   readonly poison: PoisonMessage[] = [];
   events = 0;
+  /** CloudEvent ids of the events folded. */
+  readonly ids = new Set<string>();
   /** Messages whose offsets must be skipped by the oracle (e.g. hostile events PostgreSQL rejects): `topic:partition:offset`. */
   readonly exclude = new Set<string>();
   private consumer?: Consumer;
@@ -53,7 +55,10 @@ export class TopicFollower {
             continue;
           }
           const decoded = decodeMessage({ key: m.key, value: m.value, headers }, stream);
-          if (decoded.ok) events.push({ ...decoded.event, position: { topic: batch.topic, partition: batch.partition, offset: m.offset } });
+          if (decoded.ok) {
+            events.push({ ...decoded.event, position: { topic: batch.topic, partition: batch.partition, offset: m.offset } });
+            follower.ids.add(decoded.event.id);
+          }
           else follower.poison.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, reason: decoded.reason });
         }
         foldEvents(events, follower.model);

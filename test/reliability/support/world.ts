@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Admin, ITopicConfig, Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
-import { dlqTopic, HeaderValue } from '@app/contracts';
+import { Admin, ITopicConfig, Kafka, logLevel, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
+import { decodeMessage, dlqTopic, HeaderValue, PartitionedSender } from '@app/contracts';
 import { readTables, ReadModelTables } from '@app/projections';
 import { AppProcess, freePort, spawnApp, waitFor } from '../../../infra/local/apps';
 import type { IngestCounts } from '../../../apps/ingest/src/ingest.metrics';
@@ -46,6 +46,8 @@ export interface Verification {
   appliedProblems: string[];
   appliedMessages: number;
   deadLettered: number;
+  /** CloudEvent ids of the decodable events the topics hold. */
+  eventIds: ReadonlySet<string>;
 }
 
 export class World {
@@ -54,6 +56,7 @@ export class World {
   readonly loads = new Set<Load>();
   private readonly kafka: Kafka;
   private producer?: Producer;
+  private sender?: PartitionedSender<Message, PartitionMetadata>;
   private adminClient?: Admin;
 
   private constructor(
@@ -139,17 +142,23 @@ export class World {
   }
 
   private async sendChunk(messages: WorkloadMessage[]): Promise<void> {
-    if (!this.producer) {
-      // Not idempotent (RELIABLE_PRODUCER): kafkajs 2.2.4's idempotent producer lost acknowledged
-      // messages once and stalled once when a leader was killed; a retried send may duplicate, which the oracle reads back.
+    if (!this.sender) {
+      // Not idempotent (RELIABLE_PRODUCER): kafkajs 2.2.4's idempotent producer stalled once when a leader
+      // was killed; a retried send may duplicate, which the oracle reads back. One send per partition
+      // (PartitionedSender), or kafkajs acknowledges messages it never wrote when a leader fails.
       this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
       await this.producer.connect();
+      const admin = await this.admin();
+      const describe = async (topic: string) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+      this.sender = new PartitionedSender<Message, PartitionMetadata>(this.producer, describe, Partitioners.DefaultPartitioner());
     }
-    const producer = this.producer;
-    const topicMessages = (['artifacts', 'runs'] as const)
-      .map((stream) => ({ topic: this.topics[stream], messages: messages.filter((m) => m.stream === stream).map((m) => m.message) }))
-      .filter((t) => t.messages.length > 0);
-    if (topicMessages.length) await producer.sendBatch({ acks: -1, topicMessages });
+    const sender = this.sender;
+    await Promise.all(
+      (['artifacts', 'runs'] as const)
+        .map((stream) => ({ topic: this.topics[stream], messages: messages.filter((m) => m.stream === stream).map((m) => m.message) }))
+        .filter((t) => t.messages.length > 0)
+        .map((t) => sender.send({ acks: -1, ...t })),
+    );
   }
 
   /** High-water mark of every partition of both topics, `topic:partition` → offset. */
@@ -250,6 +259,7 @@ export class World {
         appliedProblems,
         appliedMessages,
         deadLettered,
+        eventIds: follower.ids,
       };
     } finally {
       await follower.stop();
@@ -268,6 +278,8 @@ export class World {
 export class Load {
   produced = 0;
   failures = 0;
+  /** CloudEvent ids of the decodable events whose send Kafka acknowledged. */
+  readonly acknowledged: string[] = [];
   private running = true;
   readonly done: Promise<void>;
 
@@ -292,6 +304,10 @@ export class Load {
         try {
           await this.world.send(pending);
           this.produced += pending.length;
+          for (const m of pending) {
+            const decoded = decodeMessage(m.message, m.stream);
+            if (decoded.ok) this.acknowledged.push(decoded.event.id);
+          }
           pending = [];
         } catch {
           this.failures++;

@@ -1,6 +1,6 @@
 // The only file that imports kafkajs (docs/style.md): swapping the client later costs one file.
-import { Admin, Consumer, Kafka, KafkaConfig, Partitioners, Producer } from 'kafkajs';
-import { kafkaClientConfig, KafkaSecurity, RELIABLE_PRODUCER } from '@app/contracts';
+import { Admin, Consumer, Kafka, KafkaConfig, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
+import { kafkaClientConfig, KafkaSecurity, PartitionedSender, RELIABLE_PRODUCER } from '@app/contracts';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -64,10 +64,41 @@ function kafkaConfig(options: KafkaAdapterOptions): KafkaConfig {
   return kafkaClientConfig(options) as KafkaConfig;
 }
 
+/** What a broker answers while a topic just created is not yet known to it (a fresh cluster spreads new topics' metadata within seconds). */
+const SETTLING_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Runs `action`, again after `pauseMs` while it fails with a SETTLING_ERRORS answer, for up
+ * to `limitMs`; any other error, or the last one, goes through.
+ */
+export async function whileTopicsSettle<T>(action: () => Promise<T>, limitMs = 60_000, pauseMs = 500): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await action();
+    } catch (error) {
+      if (!SETTLING_ERRORS.has(kafkaErrorType(error)) || Date.now() - started >= limitMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+}
+
+function kafkaErrorType(error: unknown): string {
+  const e = error as { type?: string; cause?: { type?: string } };
+  return e.type ?? e.cause?.type ?? '';
+}
+
+/** One send per partition (PartitionedSender: kafkajs 2.2.4 can drop a send's messages when a leader fails). */
+function partitionedSender(producer: Producer, admin: Admin): PartitionedSender<OutboundMessage, PartitionMetadata> {
+  const describe = async (topic: string) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+  return new PartitionedSender(producer, describe, Partitioners.DefaultPartitioner());
+}
+
 export class KafkaAdapter {
   private readonly kafka: Kafka;
   private admin?: Admin;
   private producer?: Producer;
+  private sender?: PartitionedSender<OutboundMessage, PartitionMetadata>;
   private consumer?: Consumer;
 
   constructor(options: KafkaAdapterOptions) {
@@ -80,6 +111,7 @@ export class KafkaAdapter {
     await this.admin.describeCluster();
     this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, ...RELIABLE_PRODUCER });
     await this.producer.connect();
+    this.sender = partitionedSender(this.producer, this.admin);
   }
 
   /**
@@ -114,9 +146,9 @@ export class KafkaAdapter {
   async produce(topic: string, messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
     try {
-      await this.requireProducer().send({ topic, acks: -1, messages });
+      await this.requireSender().send({ topic, acks: -1, messages });
     } catch (error) {
-      const type = (error as { type?: string; cause?: { type?: string } }).type ?? (error as { cause?: { type?: string } }).cause?.type;
+      const type = kafkaErrorType(error);
       if (type === 'MESSAGE_TOO_LARGE' || type === 'RECORD_LIST_TOO_LARGE') throw new MessageTooLargeError((error as Error).message);
       throw error;
     }
@@ -145,7 +177,7 @@ export class KafkaAdapter {
       if (!event.payload.restart) hooks.onCrash(event.payload.error);
     });
     await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await whileTopicsSettle(() => consumer.subscribe({ topics, fromBeginning: true }));
     await consumer.run({
       autoCommit: true,
       eachBatchAutoResolve: false,
@@ -186,19 +218,19 @@ export class KafkaAdapter {
   async disconnect(): Promise<void> {
     // The consumer first: its in-flight batch may still need the producer (dead letters).
     const { consumer, producer, admin } = this;
-    this.consumer = this.producer = this.admin = undefined;
+    this.consumer = this.producer = this.admin = this.sender = undefined;
     for (const client of [consumer, producer, admin]) {
       await client?.disconnect().catch(() => undefined);
     }
   }
 
+  private requireSender(): PartitionedSender<OutboundMessage, PartitionMetadata> {
+    if (!this.sender) throw new Error('Kafka producer is not connected');
+    return this.sender;
+  }
+
   private requireAdmin(): Admin {
     if (!this.admin) throw new Error('Kafka admin is not connected');
     return this.admin;
-  }
-
-  private requireProducer(): Producer {
-    if (!this.producer) throw new Error('Kafka producer is not connected');
-    return this.producer;
   }
 }
