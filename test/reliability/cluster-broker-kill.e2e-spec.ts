@@ -2,7 +2,6 @@ import { report } from './support/report';
 import { sized } from './support/scale';
 import { Workload } from './support/workload';
 import { Load, sleep, waitForProgress, World } from './support/world';
-import { waitFor } from '../../infra/local/apps';
 
 // Issue #14, fault 1: on the 3-broker cluster, kill -9 the broker leading most partitions
 // of the artifact topic while 2 ingest instances consume; restart it later. Replication
@@ -27,10 +26,7 @@ describe('reliability: leader broker killed on the cluster', () => {
   test('the ingest app creates replicated topics; kill -9 of the busiest leader loses and doubles nothing', async () => {
     const ingests = [await world.startIngest(), await world.startIngest()];
     const admin = await world.admin();
-    await waitFor('the topics the ingest app creates', async () => {
-      const topics = new Set(await admin.listTopics());
-      return topics.has(world.topics.artifacts) && topics.has(world.topics.runs) ? true : undefined;
-    });
+    await world.topicsReady();
     const metadata = await admin.fetchTopicMetadata({ topics: [world.topics.artifacts, world.topics.runs] });
     for (const topic of metadata.topics) expect(topic.partitions.map((p) => p.replicas.length)).toEqual(Array(6).fill(3));
     const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: world.topics.artifacts, configNames: ['min.insync.replicas'] }] });

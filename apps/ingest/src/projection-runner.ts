@@ -26,6 +26,8 @@ export interface ProjectionRunnerOptions {
 class FencedError extends Error {}
 
 const MAX_BACKOFF_MS = 10_000;
+/** How often the checkpoints are compared with what this instance committed (see auditCheckpoints). */
+const AUDIT_INTERVAL_MS = 5_000;
 const CHUNK = 5_000;
 // A dead-letter send is one record batch per partition; keep it well under the broker's default 1 MB limit.
 const DLQ_SEND_BYTES = 512 * 1024;
@@ -70,6 +72,10 @@ export class ProjectionRunner {
   private readonly soughtTo = new Map<string, bigint>();
   private readonly hooks: TestHooks;
   private readonly deadLetterLog: DeadLetterLog;
+  // The next offset this instance committed per assigned partition (`topic:partition`).
+  private readonly committed = new Map<string, bigint>();
+  private audit?: NodeJS.Timeout;
+  private auditing = false;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.hooks = new TestHooks(options.testHooks);
@@ -86,6 +92,7 @@ export class ProjectionRunner {
       onBatch: (batch, control) => this.track(this.handleBatch(batch, control)),
       onAssigned: async (assignment, seek) => {
         metrics.keepPartitions(assignment);
+        this.committed.clear();
         logger.info({ assignment }, 'partitions assigned');
         // Only a shortcut: every batch is checked against the stored checkpoint anyway.
         const stored = await readCheckpoints(sqlOf(this.options.dataSource), groupId).catch((error: Error) => {
@@ -106,10 +113,43 @@ export class ProjectionRunner {
       onRebalance: () => metrics.rebalances.inc(),
     }, { concurrency: this.options.partitionConcurrency ?? 1 });
     this.consuming = true;
+    this.audit = setInterval(() => void this.auditCheckpoints(), AUDIT_INTERVAL_MS);
+    this.audit.unref();
+  }
+
+  /**
+   * Reads a partition again from its stored checkpoint when that is behind what this
+   * instance committed there. An asynchronous failover to a standby loses the old primary's
+   * last commits, rows and checkpoint alike: the events must be applied again, and a
+   * partition that gets no new message would never show the gap to a batch.
+   */
+  private async auditCheckpoints(): Promise<void> {
+    if (this.auditing || this.stopping || this.committed.size === 0) return;
+    this.auditing = true;
+    try {
+      const before = new Map(this.committed);
+      const stored = await readCheckpoints(sqlOf(this.options.dataSource), this.options.groupId);
+      for (const [key, next] of before) {
+        const checkpoint = stored.get(key) ?? 0n;
+        // A batch committed meanwhile is no loss: the next round compares again.
+        if (checkpoint >= next || this.committed.get(key) !== next) continue;
+        const at = key.lastIndexOf(':');
+        const topic = key.slice(0, at);
+        const partition = Number(key.slice(at + 1));
+        this.committed.set(key, checkpoint);
+        this.options.logger.warn({ topic, partition, checkpoint: checkpoint.toString(), committed: next.toString() }, 'checkpoint behind what this instance committed (lost with a failed-over database); reading the partition again from it');
+        this.options.kafka.seek(topic, partition, checkpoint.toString());
+      }
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'cannot compare the checkpoints now; next round');
+    } finally {
+      this.auditing = false;
+    }
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.audit);
     await this.options.kafka.disconnect();
     await Promise.allSettled([...this.inFlight]);
     this.deadLetterLog.flush();
@@ -141,6 +181,9 @@ export class ProjectionRunner {
           return;
         }
         await this.hooks.point('after-commit', refOf(batch));
+        const next = BigInt(outcome.last) + 1n;
+        const partitionKey = `${batch.topic}:${batch.partition}`;
+        if (next > (this.committed.get(partitionKey) ?? 0n)) this.committed.set(partitionKey, next);
         control.resolve(outcome.last);
         metrics.recordBatch(batch.topic, batch.partition, outcome.tally);
         metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { failoverClient, MIGRATIONS, openDatabase, pgConnectionString, Sql, SqlStatement } from '@app/persistence';
+import { failoverClient, MIGRATIONS, multiHostUrls, openDatabase, pgConnectionString, Sql, SqlStatement } from '@app/persistence';
 import { Client, Pool, QueryArrayConfig, QueryConfig as PgQuery, QueryResult } from 'pg';
 
 export class StartupError extends Error {}
@@ -76,12 +76,12 @@ export class QueryDatabase {
     options: ReadPoolsOptions,
     poolSize: number,
   ) {
-    this.primary = { name: describe(url), role: 'primary', state: 'up', replayLagBytes: 0, replayLagSeconds: 0, pool };
+    this.primary = { name: poolName(url), role: 'primary', state: 'up', replayLagBytes: 0, replayLagSeconds: 0, pool };
     this.maxStalenessMs = options.maxStalenessMs ?? 5000;
     this.standbys = (options.readUrls ?? []).map((readUrl) => {
       const standby = new Pool({ connectionString: pgConnectionString(readUrl), max: poolSize, application_name: 'artifact-query', options: '-c timezone=UTC', connectionTimeoutMillis: 3000 });
       standby.on('error', () => undefined);
-      return { name: describe(readUrl), role: 'standby' as const, state: 'unknown' as const, replayLagBytes: 0, replayLagSeconds: 0, pool: standby };
+      return { name: poolName(readUrl), role: 'standby' as const, state: 'unknown' as const, replayLagBytes: 0, replayLagSeconds: 0, pool: standby };
     });
   }
 
@@ -105,7 +105,7 @@ export class QueryDatabase {
       await pool.query('SELECT 1');
     } catch (e) {
       await pool.end();
-      throw new StartupError(`PostgreSQL is unreachable at ${describe(url)}: ${(e as Error).message}`);
+      throw new StartupError(`PostgreSQL is unreachable at ${poolName(url)}: ${(e as Error).message}`);
     }
     try {
       if ((await db.pendingMigrations()).length > 0) {
@@ -300,11 +300,19 @@ function poolSql(pool: Pool): Sql {
   };
 }
 
-function describe(url: string): string {
+/** A pool's name in /api/ready and /metrics: `host:port/db`, every host of a multi-host URL (`h1:5432,h2:5432/db`); never the credentials. */
+export function poolName(url: string): string {
+  const hosts = multiHostUrls(url);
+  if (hosts) return `${hosts.map((h) => `${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`).join(',')}${hostOf(hosts[0]!.url)?.path ?? ''}`;
+  const one = hostOf(url);
+  return one ? `${one.host}:${one.port}${one.path}` : 'DATABASE_URL';
+}
+
+function hostOf(url: string): { host: string; port: string; path: string } | undefined {
   try {
     const u = new URL(url);
-    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+    return { host: u.hostname, port: u.port || '5432', path: u.pathname };
   } catch {
-    return 'DATABASE_URL';
+    return undefined;
   }
 }

@@ -117,6 +117,21 @@ export class World {
     return this.adminClient;
   }
 
+  /** Waits until the topics exist and every broker asked knows their leaders (the ingest app creates them on a cluster). */
+  async topicsReady(timeoutMs = 120_000): Promise<void> {
+    const admin = await this.admin();
+    const topics = [this.topics.artifacts, this.topics.runs];
+    await waitFor(
+      'the topics and their leaders',
+      async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+        return metadata?.topics.length === 2 && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) ? true : undefined;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
   ingestEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
       DATABASE_URL: this.infra.databaseUrl,

@@ -210,6 +210,11 @@ export class KafkaAdapter {
     });
   }
 
+  /** Moves a partition's fetch position, between batches (its batch in flight, if any, goes on; the next fetch reads from `offset`). */
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer?.seek({ topic, partition, offset });
+  }
+
   /** Forgets a consumer group that no longer has members (the rebuild's own, when done). */
   async deleteGroup(groupId: string): Promise<void> {
     await this.requireAdmin().deleteGroups([groupId]);
