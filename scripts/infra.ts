@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { clusterStatus, down, downCluster, ServiceStatus, status, up, upCluster } from '../infra/local';
 import { portFromEnv } from '../infra/local/proc';
 
-const DIR = path.resolve(__dirname, '..', '.data');
+// INFRA_DATA_DIR: where the local infrastructure keeps its data and state (default .data in the repository).
+const DIR = path.resolve(process.env.INFRA_DATA_DIR || path.join(__dirname, '..', '.data'));
 const CLUSTER_DIR = path.join(DIR, 'cluster');
 
 function table(rows: string[][]): void {

@@ -15,7 +15,8 @@ import { demoEvents } from './demo-data';
 import { createKafka, createProducer } from './events/kafka';
 
 const ROOT = path.resolve(__dirname, '..');
-const DIR = path.join(ROOT, '.data');
+// INFRA_DATA_DIR: where the local infrastructure keeps its data and state (default .data in the repository).
+const DIR = path.resolve(process.env.INFRA_DATA_DIR || path.join(ROOT, '.data'));
 const CLUSTER_DIR = path.join(DIR, 'cluster');
 
 /** The cluster's URLs and how to stop it (only when this command started it). */
