@@ -60,13 +60,38 @@ export function readClusterState(dir: string): ClusterState | undefined {
   return STATE.read(dir);
 }
 
-export function clusterUrls(state: ClusterState): ClusterUrls {
-  const [primary, ...standbys] = state.postgres;
+/** The cluster's URLs; `writer` names the node that accepts writes (default the first, `primary`). */
+export function clusterUrls(state: ClusterState, writer = state.postgres[0]!.name): ClusterUrls {
+  const primary = state.postgres.find((n) => n.name === writer) ?? state.postgres[0]!;
   return {
     KAFKA_BROKERS: state.brokers.map((b) => `${HOST}:${b.port}`).join(','),
-    DATABASE_URL: databaseUrl(primary!.port),
-    DATABASE_READ_URLS: standbys.map((s) => databaseUrl(s.port)).join(','),
+    DATABASE_URL: databaseUrl(primary.port),
+    DATABASE_READ_URLS: state.postgres
+      .filter((n) => n !== primary)
+      .map((n) => databaseUrl(n.port))
+      .join(','),
   };
+}
+
+/**
+ * The node that accepts writes now, asked of the servers themselves: after a promotion
+ * (`pg_ctl promote`, by hand or by a failover manager) it is no longer `primary`. An old
+ * primary started again after a failover also accepts writes, on the timeline the promotion
+ * left: the newest timeline wins. Undefined when no running node (or no single one) says so.
+ */
+async function liveWriter(state: ClusterState): Promise<string | undefined> {
+  const answers = await Promise.all(
+    state.postgres.map((node) =>
+      onNode(node.port, async (client) => {
+        if ((await client.query<{ standby: boolean }>('SELECT pg_is_in_recovery() AS standby')).rows[0]!.standby) return undefined;
+        // the timeline of the WAL written now (the first 8 hex digits of its file name)
+        const timeline = (await client.query<{ file: string }>('SELECT pg_walfile_name(pg_current_wal_lsn()) AS file')).rows[0]!.file.slice(0, 8);
+        return { name: node.name, timeline: parseInt(timeline, 16) };
+      }).catch(() => undefined),
+    ),
+  );
+  const writers = answers.filter((w): w is { name: string; timeline: number } => w !== undefined).sort((a, b) => b.timeline - a.timeline);
+  return writers.length === 1 || (writers.length > 1 && writers[0]!.timeline > writers[1]!.timeline) ? writers[0]!.name : undefined;
 }
 
 const membership = (state: ClusterState, nodeId: number): ClusterMembership => ({
@@ -124,7 +149,7 @@ export async function upCluster(opts: ClusterOptions): Promise<{ urls: ClusterUr
     await downCluster(dir).catch(() => undefined);
     throw k.status === 'rejected' ? k.reason : (p as PromiseRejectedResult).reason;
   }
-  return { urls: clusterUrls(current), state: current };
+  return { urls: clusterUrls(current, await liveWriter(current)), state: current };
 }
 
 const brokerRuns = (b: BrokerState): boolean => isProcessOf(b.pid, 'kafka.Kafka');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { clusterStatus, ClusterUrls, downCluster, readClusterState, upCluster } from '../../infra/local';
+import { clusterStatus, ClusterUrls, downCluster, promotePostgres, readClusterState, upCluster } from '../../infra/local';
 import { isAlive, portAnswers } from '../../infra/local/proc';
 import { waitFor } from '../../infra/local/apps';
 
@@ -67,6 +67,18 @@ describe('the local cluster (infra up --cluster)', () => {
       ['standby_2', 'standby'],
     ]);
     expect(status?.brokers.every((b) => b.alive)).toBe(true);
+  });
+
+  it('after a promotion by hand, up names the promoted node as DATABASE_URL and status as primary', async () => {
+    const state = readClusterState(dir)!;
+    const promoted = state.postgres.find((n) => n.name === 'standby_1')!;
+    await promotePostgres(promoted.dataDir);
+    await waitFor('the promoted node to accept writes', async () => ((await query<{ standby: boolean }>(urls.DATABASE_READ_URLS.split(',')[0]!, 'SELECT pg_is_in_recovery() AS standby'))[0]!.standby ? undefined : true));
+    const again = await upCluster({ dir, persistent: false });
+    expect(new URL(again.urls.DATABASE_URL).port).toBe(String(promoted.port));
+    expect(again.urls.DATABASE_READ_URLS.split(',').map((u) => new URL(u).port).sort()).toEqual(state.postgres.filter((n) => n !== promoted).map((n) => String(n.port)).sort());
+    const status = await clusterStatus(dir);
+    expect(status?.postgres.find((p) => p.name === 'standby_1')?.role).toBe('primary');
   });
 
   it('down stops every member', async () => {
