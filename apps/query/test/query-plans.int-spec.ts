@@ -20,7 +20,7 @@ beforeAll(async () => {
   client = new Client({ connectionString: db.url });
   await client.connect();
   // Five collection rows per flow run, as in the bench's 1M data set (20k runs, 100k keys).
-  for (const statement of volumeSql({ versions: VERSIONS, flowRuns: VERSIONS / 50 })) await client.query(statement);
+  for (const statement of volumeSql({ versions: VERSIONS, flowRuns: VERSIONS / 50 })) await (typeof statement === 'string' ? client.query(statement) : client.query(statement.text, statement.values as unknown[]));
 }, 600_000);
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WirePayloads } from '@app/contracts';
+import { collectionRunSync } from '@app/projections';
 
 // Rows written straight into the read model (what the ingest app would
 // write), for the query app's integration tests. JSON columns take the JSON
@@ -30,12 +31,6 @@ export interface ArtifactRow {
 export interface Queryable {
   query(text: string, values?: unknown[]): Promise<unknown>;
 }
-
-// The collection's copies of its run's flow, deployment and state type (migration
-// 1700000000080), as the ingest keeps them: the run's, or NULL without one.
-const SYNC_RUN_COLUMNS = `UPDATE artifact_collection c SET run_flow_id = fr.flow_id, run_deployment_id = fr.deployment_id, run_state_type = fr.state_type
-FROM artifact_collection c2 LEFT JOIN flow_run fr ON fr.id = c2.flow_run_id
-WHERE c2.id = c.id AND (c.run_flow_id, c.run_deployment_id, c.run_state_type) IS DISTINCT FROM (fr.flow_id, fr.deployment_id, fr.state_type)`;
 
 export class ReadModelFixtures {
   private offset = 0;
@@ -69,7 +64,7 @@ export class ReadModelFixtures {
         row.start_time ?? null, row.end_time ?? null, row.expected_start_time ?? null, row.next_scheduled_start_time ?? null, row.created_by ?? null,
       ],
     );
-    await this.db.query(SYNC_RUN_COLUMNS);
+    await this.syncRunColumns([id]);
     return id;
   }
 
@@ -102,7 +97,7 @@ export class ReadModelFixtures {
            flow_run_id = excluded.flow_run_id, task_run_id = excluded.task_run_id`,
         [randomUUID(), row.created, updated, row.key, id, ...values.slice(1)],
       );
-      await this.db.query(SYNC_RUN_COLUMNS);
+      await this.syncCollectionRun(row.key, row.flow_run_id ?? null);
     }
     return id;
   }
@@ -135,7 +130,19 @@ export class ReadModelFixtures {
        FROM artifact a WHERE a.id = $1 AND c.key = a.key`,
       [next.id],
     );
-    await this.db.query(SYNC_RUN_COLUMNS);
+    const [latest] = (await this.db.query('SELECT flow_run_id FROM artifact_collection WHERE key = $1', [collection.key])) as { flow_run_id: string | null }[];
+    await this.syncCollectionRun(collection.key, latest!.flow_run_id);
+  }
+
+  /** The collection rows' copies of their flow run's columns (migration 080), by the ingest app's own statement. */
+  private async syncRunColumns(flowRunIds: string[]): Promise<void> {
+    const statement = collectionRunSync(flowRunIds);
+    await this.db.query(statement.text, statement.values);
+  }
+
+  private async syncCollectionRun(key: string, flowRunId: string | null): Promise<void> {
+    if (flowRunId !== null) return this.syncRunColumns([flowRunId]);
+    await this.db.query('UPDATE artifact_collection SET run_flow_id = NULL, run_deployment_id = NULL, run_state_type = NULL WHERE key = $1', [key]);
   }
 
   async clear(): Promise<void> {

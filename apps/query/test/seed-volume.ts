@@ -5,13 +5,19 @@
 // the filter on one is the query whose generic plan went wrong, issue #18); the
 // other 180 own none.
 
+import { collectionRunSync } from '@app/projections';
+import type { SqlStatement } from '@app/persistence';
+
 export interface VolumeOptions {
   versions: number;
   /** Flow runs; versions / 20 unless given. */
   flowRuns?: number;
 }
 
-export function volumeSql({ versions, flowRuns: runs }: VolumeOptions): string[] {
+/** A statement of the seed: SQL text, or text with values. */
+export type SeedStatement = string | SqlStatement;
+
+export function volumeSql({ versions, flowRuns: runs }: VolumeOptions): SeedStatement[] {
   const keys = Math.max(1, Math.floor(versions / 10));
   const flowRuns = runs ?? Math.max(1, Math.floor(versions / 20));
   const taskRuns = Math.max(1, Math.floor(versions / 10));
@@ -42,8 +48,8 @@ export function volumeSql({ versions, flowRuns: runs }: VolumeOptions): string[]
      SELECT gen_random_uuid(), first_created, created, key, id, type, description, data, metadata_, flow_run_id, task_run_id
      FROM (SELECT DISTINCT ON (key) a.*, min(created) OVER (PARTITION BY key) AS first_created
            FROM artifact a WHERE key IS NOT NULL ORDER BY key, created DESC, src_offset DESC) latest`,
-    `UPDATE artifact_collection c SET run_flow_id = fr.flow_id, run_deployment_id = fr.deployment_id, run_state_type = fr.state_type
-     FROM flow_run fr WHERE fr.id = c.flow_run_id`,
+    // the collections' copies of their run's columns, by the ingest app's own statement
+    collectionRunSync(Array.from({ length: flowRuns }, (_, i) => `00000000-0000-4000-8300-${(i + 1).toString(16).padStart(12, '0')}`)),
     'VACUUM ANALYZE artifact',
     'VACUUM ANALYZE artifact_collection',
     'VACUUM ANALYZE flow_run',

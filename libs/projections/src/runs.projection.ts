@@ -121,6 +121,11 @@ FROM unnest($1::uuid[]) AS u(id) LEFT JOIN flow_run fr ON fr.id = u.id
 WHERE c.flow_run_id = u.id
   AND (c.run_flow_id, c.run_deployment_id, c.run_state_type) IS DISTINCT FROM (fr.flow_id, fr.deployment_id, fr.state_type)`;
 
+/** Rewrites the run columns of the collection rows of these flow runs from the runs (NULL for a run that does not exist). */
+export function collectionRunSync(flowRunIds: readonly string[]): SqlStatement {
+  return { text: COLLECTION_RUN_SYNC, values: [flowRunIds] };
+}
+
 /** The flow runs a batch writes (upserts and deletes), sorted; their collections' run columns are rewritten. */
 export function writtenFlowRuns(writes: RunWrites): string[] {
   const w = writes.flow_run;
@@ -142,6 +147,6 @@ export function runStatements(writes: RunWrites): SqlStatement[] {
     if (w.deletes.length) out.push({ text: SQL[table].delete, values: [w.deletes.map((d) => d.id), w.deletes.map((d) => d.updated)] });
   }
   const runs = writtenFlowRuns(writes);
-  if (runs.length) out.push({ text: COLLECTION_RUN_SYNC, values: [runs] });
+  if (runs.length) out.push(collectionRunSync(runs));
   return out;
 }
