@@ -14,6 +14,8 @@ export type Stream = 'artifacts' | 'runs';
 export interface WorkloadMessage {
   stream: Stream;
   message: EncodedMessage;
+  /** Its CloudEvent id (the workload's events; a hand-made hostile message has none). */
+  id?: string;
 }
 
 export interface WorkloadOptions {
@@ -116,7 +118,8 @@ export class Workload {
   private encode(stream: Stream, type: string, data: Record<string, unknown>, time?: string): WorkloadMessage {
     this.count(type);
     const mode = this.random() < 0.3 ? 'binary' : 'structured';
-    return { stream, message: encodeEvent(type, data, { mode, id: this.uuid(), source: '/reliability/workload', ...(time ? { time } : {}) }) };
+    const id = this.uuid();
+    return { stream, id, message: encodeEvent(type, data, { mode, id, source: '/reliability/workload', ...(time ? { time } : {}) }) };
   }
 
   private data(): unknown {
