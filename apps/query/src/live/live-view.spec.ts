@@ -1,4 +1,4 @@
-import { formatPosition, lastPerKey, LiveView, parsePosition, sseFrame } from './live-view';
+import { ChangedRows, formatPosition, lastPerKey, LiveView, parsePosition, sseFrame } from './live-view';
 
 const at = (xid: number, id: number) => ({ xid: BigInt(xid), id: BigInt(id) });
 
@@ -62,5 +62,13 @@ describe('LiveView', () => {
     const view = LiveView.resumed();
     const frames = view.apply([{ key: 'a', at: at(1, 1) }, { key: 'b', at: at(1, 2) }], new Map([['a', '{"key":"a"}']]));
     expect(events(frames)).toEqual(['upsert 1-1 {"key":"a"}', 'remove 1-2 {"key":"b"}']);
+  });
+
+  it("shares a step's frames between subscribers, one per row text (two reads of a step may see two commits)", () => {
+    const step = new ChangedRows();
+    const changed = [{ key: 'a', at: at(7, 1) }];
+    const one = LiveView.resumed().apply(changed, new Map([['a', '{"key":"a","v":1}']]), step);
+    const two = LiveView.resumed().apply(changed, new Map([['a', '{"key":"a","v":2}']]), step);
+    expect([...events(one), ...events(two)]).toEqual(['upsert 7-1 {"key":"a","v":1}', 'upsert 7-1 {"key":"a","v":2}']);
   });
 });

@@ -57,12 +57,13 @@ const fingerprint = (json: string) => createHash('md5').update(json).digest('bas
 
 /** One feed step's changed rows: each row's fingerprint and upsert frame, made once for all subscribers. */
 export class ChangedRows {
-  private readonly rows = new Map<string, { print: string; frame: string }>();
+  private readonly rows = new Map<string, { json: string; print: string; frame: string }>();
 
   of(key: string, at: ChangePosition, json: string): { print: string; frame: string } {
     let row = this.rows.get(key);
-    if (row === undefined) {
-      row = { print: fingerprint(json), frame: sseFrame({ event: 'upsert', id: formatPosition(at), data: json }) };
+    // Two reads of one step may see a key's row at two commits (ChangeFeed.matching): a frame per row text.
+    if (row === undefined || row.json !== json) {
+      row = { json, print: fingerprint(json), frame: sseFrame({ event: 'upsert', id: formatPosition(at), data: json }) };
       this.rows.set(key, row);
     }
     return row;
