@@ -1,4 +1,4 @@
-import { ArtifactQueryFilters, ArtifactSort, LiveMatch, liveMatchesStatement, liveRow, LiveRow, liveRowsStatement, liveStatement, liveVerdict, Verdict } from '@app/filters';
+import { ArtifactQueryFilters, ArtifactSort, candidates, LiveMatch, liveMatchesStatement, liveRow, liveRowsStatement, liveStatement, liveTest, LiveTest } from '@app/filters';
 import { CHANGE_CHANNEL, ChangePosition, changesBetween, CollectionChange, comparePositions, prunedPosition, readChanges, settledPosition } from '@app/persistence';
 import type { Client } from 'pg';
 import type { Logger } from 'pino';
@@ -9,7 +9,7 @@ import { ChangedRows, formatPosition, lastPerKey, LiveView, SnapshotReason, snap
 // transaction commits collection changes; it reads the new settled changes once
 // and re-evaluates only those keys, once per distinct filter among the open
 // subscriptions: the changed rows are read once and most filters decided here
-// (liveVerdict), the rest by one read for all of them. A slow poll covers what a
+// (liveTest), the rest by one read for all of them. A slow poll covers what a
 // notification cannot (a standby, a lost connection, a change held back by an
 // older running transaction).
 
@@ -30,10 +30,9 @@ export interface Subscriber {
 }
 
 /** A distinct filter: its group id (the filter as JSON) and its test in the app. */
-interface Compiled {
+interface Compiled extends LiveTest {
   id: string;
   filters: LiveFilter['filters'];
-  verdict: (row: LiveRow) => Verdict;
 }
 
 export interface Open {
@@ -219,7 +218,7 @@ export class ChangeFeed {
   private compiled(filter: LiveFilter): Compiled {
     let compiled = this.compiledFilters.get(filter);
     if (compiled === undefined) {
-      compiled = { id: JSON.stringify(filter.filters), filters: filter.filters, verdict: liveVerdict(filter.filters) };
+      compiled = { id: JSON.stringify(filter.filters), filters: filter.filters, ...liveTest(filter.filters) };
       this.compiledFilters.set(filter, compiled);
     }
     return compiled;
@@ -236,19 +235,21 @@ export class ChangeFeed {
     type Read = [key: string, latestId: string, type: string | null, flowRunId: string | null, taskRunId: string | null, json: string];
     const read = (await this.db.rows(liveRowsStatement(keys))) as Read[];
     const rows = read.map(([key, latestId, type, flowRunId, taskRunId, json]) => ({ row: liveRow(key, latestId, type, flowRunId, taskRunId), json }));
+    const undecided = filters.map((): string[] => []);
+    const mayMatch = candidates(filters);
+    for (const { row, json } of rows) {
+      for (const i of mayMatch(row)) {
+        const verdict = (filters[i] as Compiled).verdict(row);
+        if (verdict) found[i]?.set(row.key, json);
+        else if (verdict === undefined) undecided[i]?.push(row.key);
+      }
+    }
     const asked: LiveMatch[] = [];
     const askedFound: Map<string, string>[] = [];
-    filters.forEach((filter, i) => {
-      const undecided: string[] = [];
-      for (const { row, json } of rows) {
-        const verdict = filter.verdict(row);
-        if (verdict) found[i]?.set(row.key, json);
-        else if (verdict === undefined) undecided.push(row.key);
-      }
-      if (undecided.length > 0) {
-        asked.push({ filters: filter.filters, keys: undecided });
-        askedFound.push(found[i] as Map<string, string>);
-      }
+    undecided.forEach((keys, i) => {
+      if (keys.length === 0) return;
+      asked.push({ filters: (filters[i] as Compiled).filters, keys });
+      askedFound.push(found[i] as Map<string, string>);
     });
     if (asked.length === 0) return found;
     // A row may have changed again since the first read: each filter's match keeps the row text it was decided on.

@@ -82,7 +82,7 @@ export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection
 
 /**
  * The changed keys' collection rows, read once per feed step: the columns a subscription's
- * filter is decided on in the query app (liveVerdict, in this order), then the row's JSON.
+ * filter is decided on in the query app (liveTest, in this order), then the row's JSON.
  */
 export function liveRowsStatement(keys: readonly string[]): SqlStatement {
   const p = new SqlParams();

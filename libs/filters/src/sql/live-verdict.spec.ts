@@ -1,12 +1,13 @@
 import type { ArtifactQueryFilters } from './artifact-query';
-import { liveRow, liveVerdict } from './live-verdict';
+import { candidates, liveRow, liveTest } from './live-verdict';
 
 const RUN = '0b6c2bd4-93d6-4a8e-9c55-3a3a4a0f6c11';
 const row = (key: string, type: string | null = 'table', flowRun: string | null = RUN) => liveRow(key, RUN, type, flowRun, null);
-const verdict = (filters: unknown, r = row('p1-7')) => liveVerdict(filters as ArtifactQueryFilters<'artifact_collection'>)(r);
+const compile = (filters: unknown) => liveTest(filters as ArtifactQueryFilters<'artifact_collection'>);
+const verdict = (filters: unknown, r = row('p1-7')) => compile(filters).verdict(r);
 const onKey = (key: Record<string, unknown>, k: string) => verdict({ artifacts: { operator: 'and_', key } }, row(k));
 
-describe('liveVerdict: a filter decided on a changed row as the SQL decides it', () => {
+describe('liveTest: a filter decided on a changed row as the SQL decides it', () => {
   test('key any_ is exact and case-sensitive; an empty list matches nothing', () => {
     expect(onKey({ any_: ['a', 'B'] }, 'a')).toBe(true);
     expect(onKey({ any_: ['a', 'B'] }, 'b')).toBe(false);
@@ -61,5 +62,15 @@ describe('liveVerdict: a filter decided on a changed row as the SQL decides it',
   test('compares what PostgreSQL receives: a lone surrogate arrives as U+FFFD', () => {
     expect(onKey({ any_: ['\ud800'] }, '\uFFFD')).toBe(true);
     expect(onKey({ like_: '\ud800' }, 'a\uFFFD')).toBe(true);
+  });
+
+  test('needs: the longest literal run of a like_ under and_, which candidates looks up by its first three characters', () => {
+    expect(compile({ artifacts: { operator: 'and_', key: { like_: 'P1-' } } }).needs).toBe('p1-');
+    expect(compile({ artifacts: { operator: 'and_', key: { like_: 'ab%Cdef_g' } }, flows: {} }).needs).toBe('cdef');
+    expect(compile({ artifacts: { operator: 'or_', key: { like_: 'abc' } } }).needs).toBeUndefined();
+    expect(compile({ artifacts: { operator: 'and_', key: { like_: 'a\\bc' } } }).needs).toBeUndefined();
+    const tests = [compile({ artifacts: { operator: 'and_', key: { like_: 'p1-' } } }), compile({ artifacts: { operator: 'and_', key: { like_: 'p2-' } } }), compile({})];
+    expect([...candidates(tests)(row('xP1-7'))].sort()).toEqual([0, 2]);
+    expect([...candidates(tests)(row('p3-1'))]).toEqual([2]);
   });
 });

@@ -84,11 +84,18 @@ function inUuids(list: readonly string[] | null | undefined, column: (row: LiveR
   return inList(list, column);
 }
 
+/** The folded like_ pattern PostgreSQL compares, or undefined when it imposes nothing or holds the escape character. */
+function likePattern(value: string | null | undefined): string | undefined {
+  if (value == null || value === '' || value.includes('\\')) return undefined;
+  return fold(sent(value));
+}
+
 /** Criteria.like: `key ILIKE '%like_%'`, `%` and `_` live; '' imposes nothing. */
 function like(value: string | null | undefined): Test | undefined {
   if (value == null || value === '') return undefined;
-  if (value.includes('\\')) return always(undefined);
-  const body = fold(sent(value))
+  const folded = likePattern(value);
+  if (folded === undefined) return always(undefined);
+  const body = folded
     .replace(/[.*+?^${}()|[\]/]/g, '\\$&')
     .replace(/%/g, '.*')
     .replace(/_/g, '.');
@@ -120,15 +127,53 @@ function collectionTest(f: ArtifactCollectionFilter): Test {
   return f.operator === 'or_' ? any(members) : all(members);
 }
 
+export interface LiveTest {
+  /** The filter's verdict on a changed row. */
+  verdict: (row: LiveRow) => Verdict;
+  /** A text that the folded key of every row the verdict does not answer false for contains: the like_ pattern's longest literal run under and_. */
+  needs?: string;
+}
+
 /**
  * The filter's verdict on a changed row, as `artifactWhere('artifact_collection', ...)` would
- * give it (held against PostgreSQL by live-verdict.int-spec.ts), or undefined where only the
+ * give it (held against PostgreSQL by live-verdict.int-spec.ts, through `candidates`), or undefined where only the
  * database can tell. Made once per filter.
  */
-export function liveVerdict(filters: ArtifactQueryFilters<'artifact_collection'>): (row: LiveRow) => Verdict {
+export function liveTest(filters: ArtifactQueryFilters<'artifact_collection'>): LiveTest {
   const tests: Test[] = [];
-  if (filters.artifacts) tests.push(collectionTest(filters.artifacts));
+  const f = filters.artifacts;
+  if (f) tests.push(collectionTest(f));
   const { flow_runs, flows, deployments, task_runs } = filters;
   if (flow_runs || flows || deployments || task_runs) tests.push(always(undefined));
-  return all(tests);
+  const pattern = f && f.operator !== 'or_' ? likePattern(f.key?.like_) : undefined;
+  const needs = pattern?.split(/[%_]/).reduce((a, b) => (b.length > a.length ? b : a), '');
+  return { verdict: all(tests), needs: needs || undefined };
+}
+
+const GRAM = 3;
+
+/**
+ * For a row, the indices of the filters that may not answer false: those whose `needs` its
+ * folded key holds (looked up by the needed text's first three characters), and every filter
+ * without one. The others answer false, so a step need not ask them row by row.
+ */
+export function candidates(tests: readonly LiveTest[]): (row: LiveRow) => Iterable<number> {
+  const everywhere: number[] = [];
+  const byGram = new Map<string, number[]>();
+  tests.forEach((test, i) => {
+    if (test.needs === undefined || test.needs.length < GRAM) everywhere.push(i);
+    else {
+      const gram = test.needs.slice(0, GRAM);
+      const list = byGram.get(gram);
+      if (list) list.push(i);
+      else byGram.set(gram, [i]);
+    }
+  });
+  return (row) => {
+    const found = new Set(everywhere);
+    for (let at = 0; at + GRAM <= row.folded.length; at++) {
+      for (const i of byGram.get(row.folded.slice(at, at + GRAM)) ?? []) found.add(i);
+    }
+    return found;
+  };
 }
