@@ -5,8 +5,9 @@ import type { ArtifactQueryFilters } from './artifact-query';
 // SQL of artifact-filters.ts would decide it, or left to the database where the app
 // cannot be sure. What the app decides: the collection's own columns (latest_id, key,
 // flow_run_id, task_run_id, type) under and_/or_. What it leaves: a related filter
-// (flow_runs, flows, deployments, task_runs: an EXISTS over the run tables) and a
-// like_ holding a backslash (PostgreSQL's escape character). No NOT appears in those
+// (flow_runs, flows, deployments, task_runs: an EXISTS over the run tables), a like_
+// holding a backslash (PostgreSQL's escape character) and a uuid the validation did not
+// make canonical (the database's cast reads it). No NOT appears in those
 // conditions, so a NULL column reads as false, as COALESCE(..., false) reads the whole.
 
 /** A collection row's columns the test reads, as the database gives them as text. */
@@ -136,8 +137,8 @@ export interface LiveTest {
 
 /**
  * The filter's verdict on a changed row, as `artifactWhere('artifact_collection', ...)` would
- * give it (held against PostgreSQL by live-verdict.int-spec.ts, through `candidates`), or undefined where only the
- * database can tell. Made once per filter.
+ * give it, or undefined where only the database can tell (held against PostgreSQL, through
+ * `candidates`, by live-verdict.int-spec.ts). Made once per filter.
  */
 export function liveTest(filters: ArtifactQueryFilters<'artifact_collection'>): LiveTest {
   const tests: Test[] = [];
@@ -170,9 +171,14 @@ export function candidates(tests: readonly LiveTest[]): (row: LiveRow) => Iterab
     }
   });
   return (row) => {
-    const found = new Set(everywhere);
+    const found = [...everywhere];
+    // A filter is under one text only: each text looked up once gives it once.
+    const looked = new Set<string>();
     for (let at = 0; at + GRAM <= row.folded.length; at++) {
-      for (const i of byGram.get(row.folded.slice(at, at + GRAM)) ?? []) found.add(i);
+      const gram = row.folded.slice(at, at + GRAM);
+      if (looked.has(gram)) continue;
+      looked.add(gram);
+      for (const i of byGram.get(gram) ?? []) found.push(i);
     }
     return found;
   };
