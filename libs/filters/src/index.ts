@@ -12,4 +12,4 @@ export * from './sql/run-filters';
 export * from './sql/artifact-query';
 export * from './sql/artifact-json';
 export * from './sql/artifact-statements';
-export * from './sql/key-prefilter';
+export * from './sql/live-verdict';

@@ -1,4 +1,4 @@
-import { ArtifactQueryFilters, ArtifactSort, keyPrefilter, LiveMatch, liveMatchesStatement, liveStatement } from '@app/filters';
+import { ArtifactQueryFilters, ArtifactSort, candidates, LiveMatch, liveMatchesStatement, liveRow, liveRowsStatement, liveStatement, liveTest, LiveTest } from '@app/filters';
 import { CHANGE_CHANNEL, ChangePosition, changesBetween, CollectionChange, comparePositions, prunedPosition, readChanges, settledPosition } from '@app/persistence';
 import type { Client } from 'pg';
 import type { Logger } from 'pino';
@@ -8,8 +8,10 @@ import { ChangedRows, formatPosition, lastPerKey, LiveView, SnapshotReason, snap
 // One per query process: a single LISTENing connection wakes it when an ingest
 // transaction commits collection changes; it reads the new settled changes once
 // and re-evaluates only those keys, once per distinct filter among the open
-// subscriptions. A slow poll covers what a notification cannot (a standby, a lost
-// connection, a change held back by an older running transaction).
+// subscriptions: the changed rows are read once and most filters decided here
+// (liveTest), the rest by one read for all of them. A slow poll covers what a
+// notification cannot (a standby, a lost connection, a change held back by an
+// older running transaction).
 
 const READ_BATCH = 5_000;
 const POLL_MS = 500;
@@ -27,6 +29,12 @@ export interface Subscriber {
   end(): void;
 }
 
+/** A distinct filter: its group id (the filter as JSON) and its test in the app. */
+interface Compiled extends LiveTest {
+  id: string;
+  filters: LiveFilter['filters'];
+}
+
 export interface Open {
   subscriber: Subscriber;
   view: LiveView;
@@ -39,7 +47,7 @@ export class ChangeFeed {
   private cursor?: ChangePosition;
   private readonly open = new Set<Open>();
   private readonly commitWatchers = new Set<() => void>();
-  private readonly compiledFilters = new WeakMap<LiveFilter, { id: string; pass?: (key: string) => boolean }>();
+  private readonly compiledFilters = new WeakMap<LiveFilter, Compiled>();
   private chain: Promise<unknown> = Promise.resolve();
   private draining = false;
   private poll?: NodeJS.Timeout;
@@ -68,7 +76,7 @@ export class ChangeFeed {
         else {
           entry = { subscriber, view: LiveView.resumed(), position: cursor };
           const changed = lastPerKey(changes);
-          const [matching] = await this.matching([{ filters: subscriber.filter.filters }], changed.map((c) => c.key));
+          const [matching] = await this.matching([this.compiled(subscriber.filter)], changed.map((c) => c.key));
           subscriber.write(entry.view.apply(changed, matching as Map<string, string>).join(''));
         }
       }
@@ -184,49 +192,71 @@ export class ChangeFeed {
     }
     const changed = lastPerKey(changes);
     if (changed.length === 0) return;
-    const keys = changed.map((c) => c.key);
-    // Subscribers with the same filter share a column of one read for all filters; a filter
-    // whose key test rules out every changed key is left out of it (nothing matches).
-    const groups = new Map<string, { match: LiveMatch; entries: Open[]; rows: Map<string, string> }>();
+    // Subscribers with the same filter share its evaluation.
+    const groups = new Map<string, { compiled: Compiled; entries: Open[] }>();
     for (const entry of this.open) {
-      const { id, pass } = this.compiled(entry.subscriber.filter);
-      let group = groups.get(id);
+      const compiled = this.compiled(entry.subscriber.filter);
+      let group = groups.get(compiled.id);
       if (group === undefined) {
-        group = { match: { filters: entry.subscriber.filter.filters, keys: pass ? keys.filter(pass) : undefined }, entries: [], rows: new Map() };
-        groups.set(id, group);
+        group = { compiled, entries: [] };
+        groups.set(compiled.id, group);
       }
       group.entries.push(entry);
     }
-    const asked = [...groups.values()].filter((g) => g.match.keys === undefined || g.match.keys.length > 0);
-    const found = await this.matching(asked.map((g) => g.match), keys);
-    asked.forEach((group, i) => (group.rows = found[i] as Map<string, string>));
+    const found = await this.matching([...groups.values()].map((g) => g.compiled), changed.map((c) => c.key));
     const step = new ChangedRows();
-    for (const group of groups.values()) {
+    [...groups.values()].forEach((group, i) => {
       // One write per subscriber and step: a chunk of the response, not one per event.
       for (const entry of group.entries) {
-        const frames = entry.view.apply(changed, group.rows, step);
+        const frames = entry.view.apply(changed, found[i] as Map<string, string>, step);
         if (frames.length > 0) entry.subscriber.write(frames.join(''));
       }
-    }
+    });
   }
 
-  /** A filter's group id and key test, made once per filter object. */
-  private compiled(filter: LiveFilter): { id: string; pass?: (key: string) => boolean } {
+  /** A filter's group id and test, made once per filter object. */
+  private compiled(filter: LiveFilter): Compiled {
     let compiled = this.compiledFilters.get(filter);
     if (compiled === undefined) {
-      compiled = { id: JSON.stringify(filter.filters), pass: keyPrefilter(filter.filters) };
+      compiled = { id: JSON.stringify(filter.filters), filters: filter.filters, ...liveTest(filter.filters) };
       this.compiledFilters.set(filter, compiled);
     }
     return compiled;
   }
 
-  /** Per filter, the changed keys' rows that match it now (key to JSON): one read for all of them. */
-  private async matching(matches: readonly LiveMatch[], keys: readonly string[]): Promise<Map<string, string>[]> {
-    const found = matches.map(() => new Map<string, string>());
-    if (matches.length === 0) return found;
-    const rows = (await this.db.rows(liveMatchesStatement(matches, keys))) as [string, string, string][];
-    for (const [key, json, hits] of rows) {
-      for (let i = 0; i < hits.length; i++) if (hits[i] === '1') found[i]?.set(key, json);
+  /**
+   * Per filter, the changed keys' rows that match it now (key to JSON). The rows are read once
+   * and each filter decided on them here; what the app cannot decide (a run filter, say) goes to
+   * one read that evaluates every such filter on just its undecided keys.
+   */
+  private async matching(filters: readonly Compiled[], keys: readonly string[]): Promise<Map<string, string>[]> {
+    const found = filters.map(() => new Map<string, string>());
+    if (filters.length === 0) return found;
+    type Read = [key: string, latestId: string, type: string | null, flowRunId: string | null, taskRunId: string | null, json: string];
+    const read = (await this.db.rows(liveRowsStatement(keys))) as Read[];
+    const rows = read.map(([key, latestId, type, flowRunId, taskRunId, json]) => ({ row: liveRow(key, latestId, type, flowRunId, taskRunId), json }));
+    const undecided = filters.map((): string[] => []);
+    const mayMatch = candidates(filters);
+    for (const { row, json } of rows) {
+      for (const i of mayMatch(row)) {
+        const verdict = (filters[i] as Compiled).verdict(row);
+        if (verdict) found[i]?.set(row.key, json);
+        else if (verdict === undefined) undecided[i]?.push(row.key);
+      }
+    }
+    const asked: LiveMatch[] = [];
+    const askedFound: Map<string, string>[] = [];
+    undecided.forEach((keys, i) => {
+      if (keys.length === 0) return;
+      asked.push({ filters: (filters[i] as Compiled).filters, keys });
+      askedFound.push(found[i] as Map<string, string>);
+    });
+    if (asked.length === 0) return found;
+    // A row may have changed again since the first read: each filter's match keeps the row text it was decided on.
+    const undecidedKeys = [...new Set(asked.flatMap((m) => m.keys as string[]))];
+    const decided = (await this.db.rows(liveMatchesStatement(asked, undecidedKeys))) as [string, string, string][];
+    for (const [key, json, hits] of decided) {
+      for (let i = 0; i < hits.length; i++) if (hits[i] === '1') askedFound[i]?.set(key, json);
     }
     return found;
   }

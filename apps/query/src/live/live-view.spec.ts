@@ -1,4 +1,4 @@
-import { formatPosition, lastPerKey, LiveView, parsePosition, sseFrame } from './live-view';
+import { ChangedRows, formatPosition, lastPerKey, LiveView, parsePosition, sseFrame } from './live-view';
 
 const at = (xid: number, id: number) => ({ xid: BigInt(xid), id: BigInt(id) });
 
@@ -62,5 +62,27 @@ describe('LiveView', () => {
     const view = LiveView.resumed();
     const frames = view.apply([{ key: 'a', at: at(1, 1) }, { key: 'b', at: at(1, 2) }], new Map([['a', '{"key":"a"}']]));
     expect(events(frames)).toEqual(['upsert 1-1 {"key":"a"}', 'remove 1-2 {"key":"b"}']);
+  });
+
+  it("shares a step's frames between subscribers, one per row text (two reads of a step may see two commits)", () => {
+    const step = new ChangedRows();
+    const changed = [{ key: 'a', at: at(7, 1) }];
+    const one = LiveView.resumed().apply(changed, new Map([['a', '{"key":"a","v":1}']]), step);
+    const two = LiveView.resumed().apply(changed, new Map([['a', '{"key":"a","v":2}']]), step);
+    expect([...events(one), ...events(two)]).toEqual(['upsert 7-1 {"key":"a","v":1}', 'upsert 7-1 {"key":"a","v":2}']);
+  });
+
+  it('after a snapshot, with few held and matching keys among many changed: the same events, in position order', () => {
+    const view = LiveView.fromSnapshot([
+      ['k7', '{"key":"k7","v":1}'],
+      ['k2', '{"key":"k2","v":1}'],
+    ]);
+    const changed = Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, at: at(8, i) }));
+    const matching = new Map([
+      ['k9', '{"key":"k9","v":1}'],
+      ['k7', '{"key":"k7","v":2}'],
+      ['k1', '{"key":"k1","v":1}'],
+    ]);
+    expect(events(view.apply(changed, matching))).toEqual(['upsert 8-1 {"key":"k1","v":1}', 'remove 8-2 {"key":"k2"}', 'upsert 8-7 {"key":"k7","v":2}', 'upsert 8-9 {"key":"k9","v":1}']);
   });
 });

@@ -57,12 +57,20 @@ const fingerprint = (json: string) => createHash('md5').update(json).digest('bas
 
 /** One feed step's changed rows: each row's fingerprint and upsert frame, made once for all subscribers. */
 export class ChangedRows {
-  private readonly rows = new Map<string, { print: string; frame: string }>();
+  private readonly rows = new Map<string, { json: string; print: string; frame: string }>();
+  private positions?: Map<string, number>;
+
+  /** Each changed key's place in the step's list (one list per step). */
+  placeOf(changed: readonly { key: string }[]): Map<string, number> {
+    this.positions ??= new Map(changed.map(({ key }, i) => [key, i]));
+    return this.positions;
+  }
 
   of(key: string, at: ChangePosition, json: string): { print: string; frame: string } {
     let row = this.rows.get(key);
-    if (row === undefined) {
-      row = { print: fingerprint(json), frame: sseFrame({ event: 'upsert', id: formatPosition(at), data: json }) };
+    // Two reads of one step may see a key's row at two commits (ChangeFeed.matching): a frame per row text.
+    if (row === undefined || row.json !== json) {
+      row = { json, print: fingerprint(json), frame: sseFrame({ event: 'upsert', id: formatPosition(at), data: json }) };
       this.rows.set(key, row);
     }
     return row;
@@ -92,7 +100,20 @@ export class LiveView {
   /** The events for keys changed at their positions, given the rows that match the filter now. */
   apply(changed: readonly { key: string; at: ChangePosition }[], matching: ReadonlyMap<string, string>, step = new ChangedRows()): string[] {
     const frames: string[] = [];
-    for (const { key, at } of changed) {
+    let keys = changed;
+    if (this.known !== undefined && matching.size + this.known.size < changed.length) {
+      // Only a matching key or one the client holds can give an event: those alone, in position order.
+      const place = step.placeOf(changed);
+      const picked: number[] = [];
+      const pick = (key: string) => {
+        const i = place.get(key);
+        if (i !== undefined) picked.push(i);
+      };
+      for (const key of matching.keys()) pick(key);
+      for (const key of this.known.keys()) if (!matching.has(key)) pick(key);
+      keys = picked.sort((a, b) => a - b).map((i) => changed[i] as { key: string; at: ChangePosition });
+    }
+    for (const { key, at } of keys) {
       const json = matching.get(key);
       if (json !== undefined) {
         const { print, frame } = step.of(key, at, json);

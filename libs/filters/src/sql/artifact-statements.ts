@@ -80,7 +80,17 @@ export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection
   return p.statement(text);
 }
 
-/** A subscription filter to evaluate on changed rows, and (when a key test ruled some out) the only keys it can match. */
+/**
+ * The changed keys' collection rows, read once per feed step: the columns a subscription's
+ * filter is decided on in the query app (liveTest, in this order), then the row's JSON.
+ */
+export function liveRowsStatement(keys: readonly string[]): SqlStatement {
+  const p = new SqlParams();
+  const columns = 't.key, t.latest_id::text, t.type, t.flow_run_id::text, t.task_run_id::text';
+  return p.statement(`SELECT ${columns}, ${artifactCollectionJson('t')} FROM artifact_collection t WHERE t.key = ANY(${p.add(keys, 'text[]')})`);
+}
+
+/** A subscription filter for the database to decide on changed rows, and (when the app decided the others) the only keys to decide. */
 export interface LiveMatch {
   filters: ArtifactQueryFilters<'artifact_collection'>;
   keys?: readonly string[];
