@@ -18,8 +18,42 @@ export interface ProjectionRunnerOptions {
   /** False for a replay (the rebuild): its dead letters were published when the messages were first consumed. Default true. */
   publishDeadLetters?: boolean;
   testHooks?: TestHooksConfig;
-  /** Partitions whose batches are applied at the same time (each in its own transaction). Default 1. */
+  /** Batch transactions that run at the same time (batches handed over together share one). Default 1. */
   partitionConcurrency?: number;
+}
+
+/**
+ * How many batches kafkajs hands over at once. A fetch brings one batch per partition that has
+ * messages, and the next fetch waits until all of them are done: handing them over together lets
+ * them share one transaction instead of queueing for `partitionConcurrency` transactions each.
+ */
+const FETCH_WORKERS = 64;
+
+/** A batch waiting to share a transaction with the others of its fetch. */
+interface Waiting {
+  batch: InboundBatch;
+  control: BatchControl;
+  deadLettered: Set<string>;
+  /** The outcome, or undefined: the batch takes the one-batch path (alone, or the shared transaction failed). */
+  done(outcome: Outcome | undefined): void;
+}
+
+/** At most `free` pieces of work at a time; the rest wait in turn. */
+class Lanes {
+  private readonly queue: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.queue.push(resolve));
+    try {
+      return await work();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 /** Another instance moved the checkpoint since this batch started: it owns the partition now. */
@@ -76,10 +110,14 @@ export class ProjectionRunner {
   private readonly committed = new Map<string, bigint>();
   private audit?: NodeJS.Timeout;
   private auditing = false;
+  private readonly lanes: Lanes;
+  private readonly waiting: Waiting[] = [];
+  private gathering = false;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.hooks = new TestHooks(options.testHooks);
     this.deadLetterLog = new DeadLetterLog(options.logger);
+    this.lanes = new Lanes(options.partitionConcurrency ?? 1);
   }
 
   isConsuming(): boolean {
@@ -111,7 +149,7 @@ export class ProjectionRunner {
         logger.error({ err: error }, 'consumer crashed');
       },
       onRebalance: () => metrics.rebalances.inc(),
-    }, { concurrency: this.options.partitionConcurrency ?? 1 });
+    }, { concurrency: FETCH_WORKERS });
     this.consuming = true;
     this.audit = setInterval(() => void this.auditCheckpoints(), AUDIT_INTERVAL_MS);
     this.audit.unref();
@@ -172,24 +210,12 @@ export class ProjectionRunner {
     let isolate = false;
     // Source offsets of this batch already dead-lettered: a retried attempt does not send them again.
     const deadLettered = new Set<string>();
+    const shared = await this.together(batch, control, deadLettered);
+    if (shared !== undefined) return this.finish(batch, control, shared, shared.started);
     for (let attempt = 0; !this.stopping && control.shouldContinue(); attempt++) {
       const started = process.hrtime.bigint();
       try {
-        const outcome = await this.applyOnce(batch, control, isolate, deadLettered);
-        if (outcome.kind === 'seek') {
-          control.seek(outcome.offset.toString());
-          return;
-        }
-        await this.hooks.point('after-commit', refOf(batch));
-        const next = BigInt(outcome.last) + 1n;
-        const partitionKey = `${batch.topic}:${batch.partition}`;
-        if (next > (this.committed.get(partitionKey) ?? 0n)) this.committed.set(partitionKey, next);
-        control.resolve(outcome.last);
-        metrics.recordBatch(batch.topic, batch.partition, outcome.tally);
-        metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);
-        metrics.batchDuration.observe({ topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);
-        logger.debug({ topic: batch.topic, partition: batch.partition, messages: batch.messages.length, last: outcome.last }, 'batch applied');
-        return;
+        return await this.finish(batch, control, await this.applyOnce(batch, control, isolate, deadLettered), started);
       } catch (error) {
         if (error instanceof FencedError) {
           metrics.fenced.inc({ topic: batch.topic });
@@ -212,6 +238,95 @@ export class ProjectionRunner {
         await this.pause(delay, control);
       }
     }
+  }
+
+  /** After a batch's transaction: the seek it asked for, or its commit told to Kafka and counted. */
+  private async finish(batch: InboundBatch, control: BatchControl, outcome: Outcome, started: bigint): Promise<void> {
+    const { metrics, logger } = this.options;
+    if (outcome.kind === 'seek') {
+      control.seek(outcome.offset.toString());
+      return;
+    }
+    await this.hooks.point('after-commit', refOf(batch));
+    const next = BigInt(outcome.last) + 1n;
+    const partitionKey = `${batch.topic}:${batch.partition}`;
+    if (next > (this.committed.get(partitionKey) ?? 0n)) this.committed.set(partitionKey, next);
+    control.resolve(outcome.last);
+    metrics.recordBatch(batch.topic, batch.partition, outcome.tally);
+    metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);
+    metrics.batchDuration.observe({ topic: batch.topic }, Number(process.hrtime.bigint() - started) / 1e9);
+    logger.debug({ topic: batch.topic, partition: batch.partition, messages: batch.messages.length, last: outcome.last }, 'batch applied');
+  }
+
+  /**
+   * Waits for the batches handed over in the same turn (the rest of the fetch) and applies them
+   * together in one transaction. Undefined when the batch must take the one-batch path: it came
+   * alone, needs no transaction or a seek, or the shared transaction failed (nothing of it stays,
+   * and each batch's own path retries, fences, isolates as it always does).
+   */
+  private together(batch: InboundBatch, control: BatchControl, deadLettered: Set<string>): Promise<(Outcome & { started: bigint }) | undefined> {
+    return new Promise((resolve) => {
+      const started = process.hrtime.bigint();
+      this.waiting.push({ batch, control, deadLettered, done: (outcome) => resolve(outcome && { ...outcome, started }) });
+      if (this.gathering) return;
+      this.gathering = true;
+      setImmediate(() => {
+        this.gathering = false;
+        void this.applyTogether(this.waiting.splice(0));
+      });
+    });
+  }
+
+  private async applyTogether(group: Waiting[]): Promise<void> {
+    const { dataSource, groupId, artifactTopic, runTopic } = this.options;
+    type Ready = Waiting & { stored: bigint | null; fresh: InboundMessage[]; good: Decoded[]; dead: OutboundMessage[]; tally: BatchTally };
+    const ready: Ready[] = [];
+    try {
+      const stored = group.length > 1 ? await readCheckpoints(sqlOf(dataSource), groupId) : new Map<string, bigint>();
+      for (const item of group) {
+        const { batch } = item;
+        const checkpoint = stored.get(`${batch.topic}:${batch.partition}`) ?? null;
+        const fresh = checkpoint === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= checkpoint);
+        // Nothing new, or Kafka is past the checkpoint (a seek back): the one-batch path handles it.
+        if (group.length < 2 || fresh.length === 0 || (checkpoint !== null && BigInt(fresh[0]!.offset) > checkpoint) || !item.control.shouldContinue()) item.done(undefined);
+        else ready.push({ ...item, stored: checkpoint, fresh, good: [], dead: [], tally: new BatchTally() });
+      }
+      if (ready.length < 2) return ready.splice(0).forEach((r) => r.done(undefined));
+      for (const r of ready) {
+        r.tally.redelivered = r.batch.messages.length - r.fresh.length;
+        ({ good: r.good, dead: r.dead } = this.decode(r.batch, r.fresh, r.tally));
+        await this.publishDeadLetters(r.batch.topic, r.dead, r.deadLettered);
+      }
+      await Promise.all(ready.map((r) => this.hooks.stall(refOf(r.batch))));
+      const keyOf = (r: Ready) => ({ groupId, topic: r.batch.topic, partition: r.batch.partition });
+      await this.lanes.run(() =>
+        inTransaction(dataSource, async (sql) => {
+          await sql.query(TRANSACTION_SETTINGS);
+          for (const r of ready) if ((await lockCheckpoint(sql, keyOf(r))) !== r.stored) throw new FencedError();
+          // Run events first: their writer takes the exclusive lock that the artifacts' writer shares.
+          for (const topic of [runTopic, artifactTopic]) {
+            const of = ready.filter((r) => r.batch.topic === topic);
+            const events = of.flatMap((r) => r.good.map((d) => d.event));
+            for (let i = 0; i < events.length; i += CHUNK) {
+              if (!ready.every((r) => r.control.shouldContinue())) throw new Error('partition revoked or consumer stopping mid-batch');
+              addStats(of[0]!.tally, await projectBatch(sql, events.slice(i, i + CHUNK)));
+              await of[0]!.control.heartbeat();
+            }
+            for (const r of of) for (const d of r.good) r.tally.noteEventTime(d.event.time);
+          }
+          for (const r of ready) await this.hooks.point('mid-transaction', refOf(r.batch));
+          for (const r of ready) {
+            const counts = { messages: r.fresh.length, deadLettered: r.dead.length };
+            if (!(await advanceCheckpoint(sql, keyOf(r), r.stored, BigInt(lastOffset(r.batch)) + 1n, counts))) throw new FencedError();
+          }
+          for (const r of ready) await this.hooks.point('before-commit', refOf(r.batch));
+        }),
+      );
+    } catch (error) {
+      this.options.logger.debug({ err: error, batches: group.length }, 'batches could not share a transaction; applying each on its own');
+      return group.forEach((item) => item.done(undefined));
+    }
+    for (const r of ready) r.done({ kind: 'applied', last: lastOffset(r.batch), tally: r.tally });
   }
 
   private async pause(ms: number, control: BatchControl): Promise<void> {
@@ -249,7 +364,7 @@ export class ProjectionRunner {
     const ref = refOf(batch);
     await this.hooks.stall(ref);
 
-    return inTransaction(dataSource, async (sql) => {
+    return this.lanes.run(() => inTransaction(dataSource, async (sql) => {
       await sql.query(TRANSACTION_SETTINGS);
       if ((await lockCheckpoint(sql, key)) !== stored) throw new FencedError();
       const rejected = isolate ? await this.applyIsolating(sql, batch, good, control, tally) : await this.apply(sql, good, control, tally);
@@ -259,7 +374,7 @@ export class ProjectionRunner {
       if (!(await advanceCheckpoint(sql, key, stored, BigInt(last) + 1n, counts))) throw new FencedError();
       await this.hooks.point('before-commit', ref);
       return { kind: 'applied', last, tally };
-    });
+    }));
   }
 
   private decode(batch: InboundBatch, messages: InboundMessage[], tally: BatchTally): { good: Decoded[]; dead: OutboundMessage[] } {
@@ -373,6 +488,10 @@ export class ProjectionRunner {
     headers['dlq-truncated'] = `value cut from ${byteLength(message.value)} to at most ${DLQ_TRUNCATED_BYTES} bytes; the original is at the source offset`;
     await this.options.kafka.produce(topic, [{ key: cut(message.key, 1024), value: cut(message.value, DLQ_TRUNCATED_BYTES), headers }]);
   }
+}
+
+function lastOffset(batch: InboundBatch): string {
+  return batch.messages[batch.messages.length - 1]!.offset;
 }
 
 function refOf(batch: InboundBatch): BatchRef {

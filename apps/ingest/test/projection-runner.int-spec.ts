@@ -32,6 +32,8 @@ interface Running {
   metrics: IngestMetrics;
   /** The runner's counters, as GET /status gives them, for `count()`. */
   counts(): Promise<IngestCounts>;
+  /** Its log lines at warn and above. */
+  warnings: string[];
 }
 
 describe('ProjectionRunner against Kafka and PostgreSQL', () => {
@@ -55,18 +57,19 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
     const kafka = new adapter({ clientId: `runner-spec-${process.pid}`, brokers: requireBrokers(), security: { ssl: false } });
     await kafka.connect();
     const metrics = new IngestMetrics(world.topics);
+    const warnings: string[] = [];
     const runner = new ProjectionRunner({
       dataSource,
       kafka,
       metrics,
-      logger: pino({ level: 'silent' }),
+      logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) }),
       groupId: world.groupId,
       artifactTopic: world.topics.artifacts,
       runTopic: world.topics.runs,
     });
     runners.push(runner);
     await runner.start([world.topics.artifacts, world.topics.runs]);
-    return { runner, metrics, counts: () => metrics.counts() };
+    return { runner, metrics, counts: () => metrics.counts(), warnings };
   }
 
   /** Until every partition holding messages has its checkpoint at the high-water mark. */
@@ -145,6 +148,73 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
     await caughtUp();
     expect(count(await second.counts(), 'applied')).toBe(1);
     expect(await world.tables()).toEqual(world.oracle());
+  });
+
+  /** Row versions of the read model's tables by the transaction that wrote them. */
+  async function writers(): Promise<Set<string>> {
+    const rows = (await world.db.dataSource.query('SELECT xmin::text AS x FROM artifact UNION SELECT xmin::text FROM flow_run')) as { x: string }[];
+    return new Set(rows.map((r) => r.x));
+  }
+
+  test('batches handed over together (one fetch, both topics) share one transaction; each topic counts its own events', async () => {
+    await world.produce('artifacts', Array.from({ length: 12 }, (_, n) => artifact(n)));
+    await world.produce('runs', [flowRun('a'), flowRun('b')]);
+    const { counts } = await start();
+    await caughtUp();
+
+    expect(await world.tables()).toEqual(world.oracle());
+    expect((await writers()).size).toBe(1);
+    const metrics = await counts();
+    expect(count(metrics, 'applied', { topic: world.topics.artifacts })).toBe(12);
+    expect(count(metrics, 'applied', { topic: world.topics.runs })).toBe(2);
+    expect(await world.checkpoints()).toEqual(new Map([[`${world.topics.artifacts}:0`, 12n], [`${world.topics.runs}:0`, 2n]]));
+  });
+
+  test('a shared transaction that one batch cannot commit (its checkpoint moved) leaves nothing; each batch is then applied on its own', async () => {
+    const first = await start();
+    await world.produce('artifacts', [artifact(0), artifact(1), artifact(2)]);
+    await world.produce('runs', [flowRun('a')]);
+    await caughtUp();
+    await first.runner.stop();
+
+    const other = new Client({ connectionString: world.db.url, application_name: 'runner-spec-other' });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM consumer_checkpoint WHERE group_id = $1 AND topic = $2 FOR UPDATE', [world.groupId, world.topics.artifacts]);
+      const [e3, e4] = await world.produce('artifacts', [artifact(3), artifact(4), artifact(5)]);
+      await world.produce('runs', [flowRun('b')]);
+      const second = await start();
+      const dbName = new URL(world.db.url).pathname.slice(1);
+      await waitFor(
+        "the runner's shared transaction waiting for the artifacts' checkpoint row",
+        async () => {
+          const rows = (await world.db.dataSource.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND wait_event_type = 'Lock' AND query ILIKE '%consumer_checkpoint%FOR UPDATE%'`,
+            [dbName, APP_NAME],
+          )) as { n: number }[];
+          return rows[0]!.n > 0 ? true : undefined;
+        },
+        30_000,
+        20,
+      );
+      await other.query('UPDATE consumer_checkpoint SET next_offset = 5 WHERE group_id = $1 AND topic = $2', [world.groupId, world.topics.artifacts]);
+      await other.query('COMMIT');
+      await caughtUp();
+
+      // The run event is applied (on its own), the artifacts from the moved checkpoint on: [3, 4] never.
+      expect(await world.tables()).toEqual(world.oracle((p) => p !== e3 && p !== e4));
+      expect((await world.tables()).flow_run.map((r) => r.name).sort()).toEqual(['a', 'b']);
+      expect(await world.checkpoints()).toEqual(new Map([[`${world.topics.artifacts}:0`, 6n], [`${world.topics.runs}:0`, 2n]]));
+      // Counted once, by the batches' own transactions: the rolled-back shared one counts nothing, and
+      // resolves nothing to Kafka (the checkpoint audit never had to read a partition again).
+      expect(second.warnings.filter((line) => line.includes('checkpoint behind'))).toEqual([]);
+      const metrics = await second.counts();
+      expect(count(metrics, 'applied', { topic: world.topics.artifacts })).toBe(1);
+      expect(count(metrics, 'applied', { topic: world.topics.runs })).toBe(1);
+    } finally {
+      await other.end();
+    }
   });
 
   test('fencing: a batch whose checkpoint another instance moved meanwhile is rolled back whole, and the runner goes on from the moved checkpoint', async () => {
