@@ -1,5 +1,5 @@
 // The scripts' one door to kafkajs (docs/style.md), with the project's client configuration.
-import { kafkaClientConfig, KafkaSecurity, PartitionedSender, RELIABLE_PRODUCER } from '@app/contracts';
+import { kafkaClientConfig, KafkaSecurity, PartitionedSender, partitionsOf, RELIABLE_PRODUCER } from '@app/contracts';
 import { Admin, Consumer, Kafka, KafkaConfig, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
 import { CliError, CliEnv } from './cli';
 
@@ -45,8 +45,7 @@ export class EventProducer {
   constructor(kafka: Kafka) {
     this.producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, ...RELIABLE_PRODUCER });
     this.admin = kafka.admin();
-    const describe = async (topic: string) => (await this.admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
-    this.sender = new PartitionedSender(this.producer, describe, Partitioners.DefaultPartitioner());
+    this.sender = new PartitionedSender(this.producer, partitionsOf(this.admin), Partitioners.DefaultPartitioner());
   }
 
   async connect(): Promise<void> {

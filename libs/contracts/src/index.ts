@@ -59,5 +59,5 @@ export { kafkaClientConfig, kafkaClientSecurity, KafkaSecurityError, parseKafkaS
 export type { KafkaClientConfig, KafkaClientSecurity, KafkaClientTiming, KafkaSecurity, SaslMechanism } from './kafka-security';
 export type { BatchTotals, CountSeries, IngestCounts, IngestStatus, PartitionProgress, ProgressReport } from './ingest-status';
 
-export { PartitionedSender } from './partitioned-sender';
-export type { Partitioner, PartitionInfo, PartitionableMessage } from './partitioned-sender';
+export { PartitionedSender, partitionsOf } from './partitioned-sender';
+export type { Partitioner, PartitionInfo, PartitionableMessage, TopicMetadataSource } from './partitioned-sender';

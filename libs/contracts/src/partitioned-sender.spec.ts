@@ -1,5 +1,5 @@
 import { decodeConsistencyToken } from './consistency';
-import { PartitionedSender, PartitionInfo } from './partitioned-sender';
+import { PartitionedSender, PartitionInfo, partitionsOf } from './partitioned-sender';
 import type { EncodedMessage } from './encode';
 import { EventPublisher } from './producer';
 import { ID, T } from './testing/samples';
@@ -77,5 +77,19 @@ describe('PartitionedSender', () => {
     const built = ['x', 'y', 'x', 'y', 'y'].map((key, i) => publisher.build.artifactCreated({ id: ID.replace(/.$/, String(i)), key, created: T }));
     const token = await publisher.send(built);
     expect(decodeConsistencyToken(token!)).toEqual(new Map([['prefect.artifacts', new Map([[0, 1n], [2, 2n]])]]));
+  });
+
+  test('partitionsOf asks the admin for one topic and answers its partitions, or none for a topic it does not know', async () => {
+    const asked: string[][] = [];
+    const admin = {
+      fetchTopicMetadata: async ({ topics }: { topics: string[] }) => {
+        asked.push(topics);
+        return { topics: topics[0] === 'known' ? [{ partitions: [{ partitionId: 0, leader: 1 }, { partitionId: 1, leader: 2 }] }] : [] };
+      },
+    };
+    const describe = partitionsOf(admin);
+    expect(await describe('known')).toEqual([{ partitionId: 0, leader: 1 }, { partitionId: 1, leader: 2 }]);
+    expect(await describe('other')).toEqual([]);
+    expect(asked).toEqual([['known'], ['other']]);
   });
 });

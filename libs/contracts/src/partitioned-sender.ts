@@ -28,6 +28,16 @@ interface SendRecord<M> {
   acks?: number;
 }
 
+/** The part of a kafkajs `Admin` that `partitionsOf` asks, structurally. */
+export interface TopicMetadataSource<P extends PartitionInfo> {
+  fetchTopicMetadata(request: { topics: string[] }): Promise<{ topics: { partitions: P[] }[] }>;
+}
+
+/** A topic's partitions, as a PartitionedSender asks for them: `new PartitionedSender(producer, partitionsOf(admin), ...)`. */
+export function partitionsOf<P extends PartitionInfo>(admin: TopicMetadataSource<P>): (topic: string) => Promise<P[]> {
+  return async (topic) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
+}
+
 /** kafkajs's own metadata refresh interval (`metadataMaxAge`): partitions added to a topic are seen within it. */
 const METADATA_MAX_AGE_MS = 300_000;
 
@@ -37,8 +47,7 @@ const METADATA_MAX_AGE_MS = 300_000;
  * metadata together, as one kafkajs send would, so EventPublisher still builds exact
  * consistency tokens:
  *
- *     new PartitionedSender(producer, async (topic) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0].partitions,
- *       Partitioners.DefaultPartitioner())
+ *     new PartitionedSender(producer, partitionsOf(admin), Partitioners.DefaultPartitioner())
  */
 export class PartitionedSender<M extends PartitionableMessage, P extends PartitionInfo = PartitionInfo> {
   private readonly partitions = new Map<string, { at: number; metadata: Promise<P[]> }>();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Admin, ITopicConfig, Kafka, logLevel, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
-import { dlqTopic, HeaderValue, PartitionedSender } from '@app/contracts';
+import { dlqTopic, HeaderValue, PartitionedSender, partitionsOf } from '@app/contracts';
 import { readTables, ReadModelTables } from '@app/projections';
 import { AppProcess, freePort, spawnApp, waitFor } from '../../../infra/local/apps';
 import type { IngestCounts } from '../../../apps/ingest/src/ingest.metrics';
@@ -164,8 +164,7 @@ export class World {
       this.producer = this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
       await this.producer.connect();
       const admin = await this.admin();
-      const describe = async (topic: string) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
-      this.sender = new PartitionedSender<Message, PartitionMetadata>(this.producer, describe, Partitioners.DefaultPartitioner());
+      this.sender = new PartitionedSender<Message, PartitionMetadata>(this.producer, partitionsOf(admin), Partitioners.DefaultPartitioner());
     }
     const sender = this.sender;
     await Promise.all(

@@ -1,6 +1,6 @@
 // The only file that imports kafkajs (docs/style.md): swapping the client later costs one file.
 import { Admin, Consumer, Kafka, KafkaConfig, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
-import { kafkaClientConfig, KafkaSecurity, PartitionedSender, RELIABLE_PRODUCER } from '@app/contracts';
+import { kafkaClientConfig, KafkaSecurity, PartitionedSender, partitionsOf, RELIABLE_PRODUCER } from '@app/contracts';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -90,8 +90,7 @@ function kafkaErrorType(error: unknown): string {
 
 /** One send per partition (PartitionedSender: kafkajs 2.2.4 can drop a send's messages when a leader fails). */
 function partitionedSender(producer: Producer, admin: Admin): PartitionedSender<OutboundMessage, PartitionMetadata> {
-  const describe = async (topic: string) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions ?? [];
-  return new PartitionedSender(producer, describe, Partitioners.DefaultPartitioner());
+  return new PartitionedSender(producer, partitionsOf(admin), Partitioners.DefaultPartitioner());
 }
 
 export class KafkaAdapter {

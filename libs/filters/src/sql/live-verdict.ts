@@ -39,35 +39,27 @@ const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f
 
 const always = (verdict: Verdict): Test => () => verdict;
 
-/** asSqlFilter's AND: an empty list is TRUE. */
-function all(tests: Test[]): Test {
+/**
+ * asSqlFilter's AND (`decisive` false) and OR (`decisive` true), three-valued: a member with the
+ * decisive verdict decides; otherwise any undecided member leaves the whole undecided. An empty
+ * list is TRUE for both, as asSqlFilter makes it.
+ */
+function combine(decisive: boolean, tests: Test[]): Test {
   if (tests.length === 0) return always(true);
   if (tests.length === 1) return tests[0] as Test;
   return (row) => {
-    let verdict: Verdict = true;
+    let verdict: Verdict = !decisive;
     for (const test of tests) {
       const v = test(row);
-      if (v === false) return false;
+      if (v === decisive) return decisive;
       if (v === undefined) verdict = undefined;
     }
     return verdict;
   };
 }
 
-/** asSqlFilter's OR: an empty list is TRUE. */
-function any(tests: Test[]): Test {
-  if (tests.length === 0) return always(true);
-  if (tests.length === 1) return tests[0] as Test;
-  return (row) => {
-    let verdict: Verdict = false;
-    for (const test of tests) {
-      const v = test(row);
-      if (v === true) return true;
-      if (v === undefined) verdict = undefined;
-    }
-    return verdict;
-  };
-}
+const all = (tests: Test[]): Test => combine(false, tests);
+const any = (tests: Test[]): Test => combine(true, tests);
 
 /** Criteria.any: `col = ANY(list)`; NULL and an empty list never match. */
 function inList(list: readonly string[] | null | undefined, column: (row: LiveRow) => string | null): Test | undefined {
