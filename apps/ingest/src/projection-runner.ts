@@ -57,7 +57,12 @@ class Lanes {
 }
 
 /** Another instance moved the checkpoint since this batch started: it owns the partition now. */
-class FencedError extends Error {}
+class FencedError extends Error {
+  /** In a shared transaction: the batch whose checkpoint moved. */
+  constructor(readonly batch?: InboundBatch) {
+    super('checkpoint moved by another instance');
+  }
+}
 
 const MAX_BACKOFF_MS = 10_000;
 /** How often the checkpoints are compared with what this instance committed (see auditCheckpoints). */
@@ -74,7 +79,7 @@ const TRANSACTION_SETTINGS = {
   values: [],
 };
 
-type Outcome = { kind: 'applied'; last: string; tally: BatchTally } | { kind: 'seek'; offset: bigint };
+type Outcome = { kind: 'applied'; last: string; tally: BatchTally } | { kind: 'seek'; offset: bigint } | { kind: 'fenced' };
 
 interface Decoded {
   event: DecodedEvent;
@@ -217,14 +222,7 @@ export class ProjectionRunner {
       try {
         return await this.finish(batch, control, await this.applyOnce(batch, control, isolate, deadLettered), started);
       } catch (error) {
-        if (error instanceof FencedError) {
-          metrics.fenced.inc({ topic: batch.topic });
-          logger.warn({ topic: batch.topic, partition: batch.partition }, 'checkpoint moved by another instance; batch rolled back');
-          const key = { groupId: this.options.groupId, topic: batch.topic, partition: batch.partition };
-          const stored = await readCheckpoint(sqlOf(this.options.dataSource), key).catch(() => null);
-          if (stored !== null && control.shouldContinue()) control.seek(stored.toString());
-          return;
-        }
+        if (error instanceof FencedError) return this.finish(batch, control, { kind: 'fenced' }, started);
         if (rejectedByDatabase(error) && !isolate) {
           // Some event of the batch is refused by PostgreSQL itself: retry at once, isolating it.
           isolate = true;
@@ -245,6 +243,14 @@ export class ProjectionRunner {
     const { metrics, logger } = this.options;
     if (outcome.kind === 'seek') {
       control.seek(outcome.offset.toString());
+      return;
+    }
+    if (outcome.kind === 'fenced') {
+      metrics.fenced.inc({ topic: batch.topic });
+      logger.warn({ topic: batch.topic, partition: batch.partition }, 'checkpoint moved by another instance; batch rolled back');
+      const key = { groupId: this.options.groupId, topic: batch.topic, partition: batch.partition };
+      const stored = await readCheckpoint(sqlOf(this.options.dataSource), key).catch(() => null);
+      if (stored !== null && control.shouldContinue()) control.seek(stored.toString());
       return;
     }
     await this.hooks.point('after-commit', refOf(batch));
@@ -302,7 +308,7 @@ export class ProjectionRunner {
       await this.lanes.run(() =>
         inTransaction(dataSource, async (sql) => {
           await sql.query(TRANSACTION_SETTINGS);
-          for (const r of ready) if ((await lockCheckpoint(sql, keyOf(r))) !== r.stored) throw new FencedError();
+          for (const r of ready) if ((await lockCheckpoint(sql, keyOf(r))) !== r.stored) throw new FencedError(r.batch);
           // Run events first: their writer takes the exclusive lock that the artifacts' writer shares.
           for (const topic of [runTopic, artifactTopic]) {
             const of = ready.filter((r) => r.batch.topic === topic);
@@ -317,14 +323,16 @@ export class ProjectionRunner {
           for (const r of ready) await this.hooks.point('mid-transaction', refOf(r.batch));
           for (const r of ready) {
             const counts = { messages: r.fresh.length, deadLettered: r.dead.length };
-            if (!(await advanceCheckpoint(sql, keyOf(r), r.stored, BigInt(lastOffset(r.batch)) + 1n, counts))) throw new FencedError();
+            if (!(await advanceCheckpoint(sql, keyOf(r), r.stored, BigInt(lastOffset(r.batch)) + 1n, counts))) throw new FencedError(r.batch);
           }
           for (const r of ready) await this.hooks.point('before-commit', refOf(r.batch));
         }),
       );
     } catch (error) {
+      // The batch whose checkpoint moved is fenced as on its own path; the others take their own path.
       this.options.logger.debug({ err: error, batches: group.length }, 'batches could not share a transaction; applying each on its own');
-      return group.forEach((item) => item.done(undefined));
+      const fenced = error instanceof FencedError ? error.batch : undefined;
+      return group.forEach((item) => item.done(item.batch === fenced ? { kind: 'fenced' } : undefined));
     }
     for (const r of ready) r.done({ kind: 'applied', last: lastOffset(r.batch), tally: r.tally });
   }

@@ -212,6 +212,8 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
       const metrics = await second.counts();
       expect(count(metrics, 'applied', { topic: world.topics.artifacts })).toBe(1);
       expect(count(metrics, 'applied', { topic: world.topics.runs })).toBe(1);
+      // Fenced as a batch on its own would be: counted, and sought to the moved checkpoint.
+      expect(count(metrics, 'fenced', { topic: world.topics.artifacts })).toBe(1);
     } finally {
       await other.end();
     }
