@@ -81,13 +81,21 @@ export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection
 }
 
 /**
+ * The rows of these keys (each once): `unnest` joined on the key, not `key = ANY($1)`. The query app
+ * prepares its statements, and a generic plan of `key = ANY($1)` made while the table was small (a
+ * new read model's first feed steps) scans the table testing every row against the whole list, a
+ * cost of rows x keys that grew to seconds a step; a join stays linear whatever the plan.
+ */
+const rowsOfKeys = (p: SqlParams, keys: readonly string[]) => `unnest(${p.add(keys, 'text[]')}) AS k(key) JOIN artifact_collection t ON t.key = k.key`;
+
+/**
  * The changed keys' collection rows, read once per feed step: the columns a subscription's
  * filter is decided on in the query app (liveTest, in this order), then the row's JSON.
  */
 export function liveRowsStatement(keys: readonly string[]): SqlStatement {
   const p = new SqlParams();
   const columns = 't.key, t.latest_id::text, t.type, t.flow_run_id::text, t.task_run_id::text';
-  return p.statement(`SELECT ${columns}, ${artifactCollectionJson('t')} FROM artifact_collection t WHERE t.key = ANY(${p.add(keys, 'text[]')})`);
+  return p.statement(`SELECT ${columns}, ${artifactCollectionJson('t')} FROM ${rowsOfKeys(p, keys)}`);
 }
 
 /** A subscription filter for the database to decide on changed rows, and (when the app decided the others) the only keys to decide. */
@@ -103,12 +111,12 @@ export interface LiveMatch {
 export function liveMatchesStatement(matches: readonly LiveMatch[], keys: readonly string[]): SqlStatement {
   if (matches.length === 0) throw new Error('liveMatchesStatement needs at least one filter');
   const p = new SqlParams();
-  const keyList = p.add(keys, 'text[]');
+  const from = rowsOfKeys(p, keys);
   const hits = matches.map((m) => {
     const condition = artifactWhere('artifact_collection', m.filters, p, 't');
     const within = m.keys === undefined ? condition : `t.key = ANY(${p.add(m.keys, 'text[]')}) AND (${condition})`;
     return `COALESCE((${within}), false)::int`;
   });
-  const text = `SELECT t.key, ${artifactCollectionJson('t')}, array_to_string(ARRAY[${hits.join(', ')}], '') FROM artifact_collection t WHERE t.key = ANY(${keyList})`;
+  const text = `SELECT t.key, ${artifactCollectionJson('t')}, array_to_string(ARRAY[${hits.join(', ')}], '') FROM ${from}`;
   return p.statement(text);
 }
