@@ -1,8 +1,12 @@
-// npm run bench:push [-- --subscriptions 100 --rate 1000 --seconds 20]: push latency of the
-// subscriptions (issue #15), from the produce acknowledgement to the upsert event at the client,
-// with mixed filters, and the query app's CPU per event per subscription. A probe: the defaults
-// are small; the issue's figures (1,000 events/s, 100 and 1,000 subscriptions) need a quiet machine.
+// npm run bench:push [-- --subscriptions 100 --rate 1000 --seconds 20 --warmup 10]: push latency
+// of the subscriptions (issue #15), from the produce acknowledgement to the upsert event at the
+// client, with mixed filters, and the query app's CPU per event per subscription. A probe: the
+// defaults are small; the issue's figures (1,000 events/s, 100 and 1,000 subscriptions) need a
+// quiet machine. Where the time goes: for each event, the ingest transaction that applied it
+// started and committed (PostgreSQL's commit timestamps) between the acknowledgement and the
+// first upsert of its key at the client.
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { encodeEvent } from '@app/contracts';
 import { cpuSeconds } from './cpu';
 import { percentile, round } from './stats';
@@ -14,6 +18,8 @@ type Filter = { body: unknown; matches: (key: string, type: string) => boolean }
 
 /** The key of the n-th event: 1,000 prefixes (`p0-` ... `p999-`), one per run a dashboard might watch. */
 const keyOf = (n: number): string => `p${n % 1000}-${n}`;
+/** The warm-up's keys: no key prefix filter matches them, and they are not measured. */
+const warmupKeyOf = (n: number): string => `w${n}`;
 
 /**
  * `broad`: a quarter each of all keys, one type, two types and one of five key prefixes (8 distinct
@@ -79,7 +85,9 @@ async function main(): Promise<void> {
   const rate = Number(option('rate', '100'));
   const seconds = Number(option('seconds', '10'));
   const mix = option('mix', 'broad');
-  const world = await openBenchWorld({ name: 'push', persistent: false });
+  // The servers it starts are cold (Kafka's JIT above all): the same load first, unmeasured.
+  const warmupSeconds = Number(option('warmup', '10'));
+  const world = await openBenchWorld({ name: 'push', persistent: false, postgresSettings: { track_commit_timestamp: 'on' } });
   const { topics, producer } = world;
   const stop = new AbortController();
   try {
@@ -87,6 +95,8 @@ async function main(): Promise<void> {
     const query = await world.startApp('query');
 
     const acked = new Map<string, number>();
+    const ackedAt = new Map<string, number>();
+    const firstSeen = new Map<string, number>();
     const latencies: number[] = [];
     // An upsert read before this process ran the producer's acknowledgement (its event loop busy
     // with the streams) is counted apart: its latency is not measurable from the acknowledgement.
@@ -97,36 +107,51 @@ async function main(): Promise<void> {
     await Promise.all(
       filters.map((f) =>
         subscribe(query.url, f.body, (key, at) => {
+          if (key.startsWith('w')) return;
+          if (!firstSeen.has(key)) firstSeen.set(key, Date.now());
           const sent = acked.get(key);
           if (sent !== undefined) latencies.push(at - sent);
           else beforeAck++;
         }, stop.signal, () => ended++),
       ),
     );
-    log(`${subscriptions} subscriptions open; producing ${rate} events/s for ${seconds} s`);
-    const cpuBefore = cpuSeconds(query.child.pid);
     const tickMs = 20;
     const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
-    const started = performance.now();
     let n = 0;
-    const sends: Promise<void>[] = [];
-    for (let tick = 0; performance.now() - started < seconds * 1000; tick++) {
-      const batch = Array.from({ length: perTick }, () => {
-        const key = keyOf(n);
-        const type = TYPES[n++ % TYPES.length]!;
-        expected += filters.filter((f) => f.matches(key, type)).length;
-        return { key, message: encodeEvent('prefect.artifact.created', { id: randomUUID(), key, type, data: key, created: new Date().toISOString() }) };
-      });
-      sends.push(
-        producer.send({ topic: topics.artifacts, acks: -1, messages: batch.map((b) => b.message) }).then(() => {
-          const now = performance.now();
-          for (const b of batch) acked.set(b.key, now);
-        }),
-      );
-      const wait = started + (tick + 1) * tickMs - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    /** Produces `rate` events a second for `forSeconds`, in 20 ms sends; `measured` ones are expected and timed. */
+    const produce = async (forSeconds: number, measured: boolean): Promise<void> => {
+      const started = performance.now();
+      const sends: Promise<void>[] = [];
+      for (let tick = 0; performance.now() - started < forSeconds * 1000; tick++) {
+        const batch = Array.from({ length: perTick }, (_, i) => {
+          const key = measured ? keyOf(n) : warmupKeyOf(tick * perTick + i);
+          const type = TYPES[(measured ? n++ : i) % TYPES.length]!;
+          if (measured) expected += filters.filter((f) => f.matches(key, type)).length;
+          return { key, message: encodeEvent('prefect.artifact.created', { id: randomUUID(), key, type, data: key, created: new Date().toISOString() }) };
+        });
+        sends.push(
+          producer.send({ topic: topics.artifacts, acks: -1, messages: batch.map((b) => b.message) }).then(() => {
+            if (!measured) return;
+            const now = performance.now();
+            const wall = Date.now();
+            for (const b of batch) {
+              acked.set(b.key, now);
+              ackedAt.set(b.key, wall);
+            }
+          }),
+        );
+        const wait = started + (tick + 1) * tickMs - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+      await Promise.all(sends);
+    };
+    if (warmupSeconds > 0) {
+      log(`${subscriptions} subscriptions open; warming up at ${rate} events/s for ${warmupSeconds} s`);
+      await produce(warmupSeconds, false);
     }
-    await Promise.all(sends);
+    log(`producing ${rate} events/s for ${seconds} s`);
+    const cpuBefore = cpuSeconds(query.child.pid);
+    await produce(seconds, true);
     const deadline = performance.now() + 60_000;
     while (latencies.length + beforeAck < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     const cpu = (cpuSeconds(query.child.pid) ?? NaN) - (cpuBefore ?? NaN);
@@ -145,11 +170,51 @@ async function main(): Promise<void> {
       push_p99_ms: round(percentile(sorted, 99)),
       query_cpu_seconds: round(cpu),
       query_cpu_us_per_event_per_subscription: round((cpu * 1e6) / (n * subscriptions)),
+      warmup_seconds: warmupSeconds,
+      stages: await stages(world.databaseUrl, ackedAt, firstSeen),
     };
     process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
   } finally {
     stop.abort();
     await world.close();
+  }
+}
+
+type Stage = { p50_ms: number; p90_ms: number; p99_ms: number };
+
+/**
+ * Per measured event (its key's first upsert at the client): acknowledgement to the start of the
+ * ingest transaction that applied it (Kafka delivery and the wait for a transaction), that
+ * transaction's start to its commit, and the commit to the client (the query app's feed and the
+ * client's own event loop). Wall clocks of one machine; undefined when the server does not keep
+ * commit timestamps (`track_commit_timestamp`, set by the servers this bench starts).
+ */
+async function stages(databaseUrl: string, ackedAt: Map<string, number>, firstSeen: Map<string, number>): Promise<Record<string, Stage> | undefined> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows: setting } = await client.query<{ on: string }>("SELECT current_setting('track_commit_timestamp') AS on");
+    if (setting[0]?.on !== 'on') return undefined;
+    const { rows } = await client.query<{ key: string; started: number; committed: number }>(
+      `SELECT key, extract(epoch FROM min(changed_at)) * 1000 AS started, extract(epoch FROM min(pg_xact_commit_timestamp((xid::text::bigint % 4294967296)::text::xid))) * 1000 AS committed
+       FROM collection_change WHERE key LIKE 'p%' GROUP BY key`,
+    );
+    const spans = { ack_to_transaction_start: [] as number[], transaction: [] as number[], commit_to_client: [] as number[] };
+    for (const row of rows) {
+      const acked = ackedAt.get(row.key);
+      const seen = firstSeen.get(row.key);
+      if (acked === undefined || seen === undefined) continue;
+      spans.ack_to_transaction_start.push(Number(row.started) - acked);
+      spans.transaction.push(Number(row.committed) - Number(row.started));
+      spans.commit_to_client.push(seen - Number(row.committed));
+    }
+    const figures = (values: number[]): Stage => {
+      const sorted = values.sort((a, b) => a - b);
+      return { p50_ms: round(percentile(sorted, 50)), p90_ms: round(percentile(sorted, 90)), p99_ms: round(percentile(sorted, 99)) };
+    };
+    return Object.fromEntries(Object.entries(spans).map(([name, values]) => [name, figures(values)]));
+  } finally {
+    await client.end();
   }
 }
 

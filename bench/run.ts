@@ -266,7 +266,11 @@ async function main(): Promise<void> {
   if (peer !== '' && peer !== 'prefect') throw new Error('--peer must be prefect');
   // --quick: windows of a fraction of a second and no warm-up, for the test that proves the bench still runs
   // (its figures mean nothing).
-  const scale: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 0.25, warmupSeconds: 0, peerDurationSeconds: 0.5, freshnessSeconds: 2 } : chosen;
+  const quick: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 0.25, warmupSeconds: 0, peerDurationSeconds: 0.5, freshnessSeconds: 2 } : chosen;
+  // --freshness-seconds N: a longer (or shorter) freshness and read-your-writes probe at any scale.
+  const freshnessSeconds = Number(option('freshness-seconds', String(quick.freshnessSeconds)));
+  if (!Number.isInteger(freshnessSeconds) || freshnessSeconds < 1) throw new Error('--freshness-seconds must be a whole number of seconds, at least 1');
+  const scale: Scale = { ...quick, freshnessSeconds };
   const resultsFile = option('out', join(ROOT, 'bench', 'results', 'latest.json'));
   const world = await openBenchWorld({ name: 'bench', persistent: true, postgresSettings: POSTGRES_SETTINGS });
   const { topics, group, serverUrl, databaseUrl: dbUrl, kafka, producer } = world;
