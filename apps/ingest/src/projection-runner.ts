@@ -287,17 +287,18 @@ export class ProjectionRunner {
     const { dataSource, groupId, artifactTopic, runTopic } = this.options;
     type Ready = Waiting & { stored: bigint | null; fresh: InboundMessage[]; good: Decoded[]; dead: OutboundMessage[]; tally: BatchTally };
     const ready: Ready[] = [];
+    if (group.length < 2) return group.forEach((item) => item.done(undefined));
     try {
-      const stored = group.length > 1 ? await readCheckpoints(sqlOf(dataSource), groupId) : new Map<string, bigint>();
+      const stored = await readCheckpoints(sqlOf(dataSource), groupId);
       for (const item of group) {
         const { batch } = item;
         const checkpoint = stored.get(`${batch.topic}:${batch.partition}`) ?? null;
-        const fresh = checkpoint === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= checkpoint);
+        const fresh = freshOf(batch, checkpoint);
         // Nothing new, or Kafka is past the checkpoint (a seek back): the one-batch path handles it.
-        if (group.length < 2 || fresh.length === 0 || (checkpoint !== null && BigInt(fresh[0]!.offset) > checkpoint) || !item.control.shouldContinue()) item.done(undefined);
+        if (fresh.length === 0 || (checkpoint !== null && BigInt(fresh[0]!.offset) > checkpoint) || !item.control.shouldContinue()) item.done(undefined);
         else ready.push({ ...item, stored: checkpoint, fresh, good: [], dead: [], tally: new BatchTally() });
       }
-      if (ready.length < 2) return ready.splice(0).forEach((r) => r.done(undefined));
+      if (ready.length < 2) return ready.forEach((r) => r.done(undefined));
       for (const r of ready) {
         r.tally.redelivered = r.batch.messages.length - r.fresh.length;
         ({ good: r.good, dead: r.dead } = this.decode(r.batch, r.fresh, r.tally));
@@ -350,12 +351,12 @@ export class ProjectionRunner {
     const tally = new BatchTally();
     const key = { groupId, topic: batch.topic, partition: batch.partition };
     const partitionKey = `${batch.topic}:${batch.partition}`;
-    const last = batch.messages[batch.messages.length - 1]!.offset;
+    const last = lastOffset(batch);
 
     // Outside the transaction, holding no lock: an instance stalled here blocks no one,
     // and the compare-and-set below fences it if the partition moved on meanwhile.
     const stored = await readCheckpoint(sqlOf(dataSource), key);
-    const fresh = stored === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= stored);
+    const fresh = freshOf(batch, stored);
     tally.redelivered = batch.messages.length - fresh.length;
     if (fresh.length === 0) return { kind: 'applied', last, tally };
     const first = BigInt(fresh[0]!.offset);
@@ -496,6 +497,11 @@ export class ProjectionRunner {
     headers['dlq-truncated'] = `value cut from ${byteLength(message.value)} to at most ${DLQ_TRUNCATED_BYTES} bytes; the original is at the source offset`;
     await this.options.kafka.produce(topic, [{ key: cut(message.key, 1024), value: cut(message.value, DLQ_TRUNCATED_BYTES), headers }]);
   }
+}
+
+/** The batch's messages at or past the stored checkpoint (all of them when there is none). */
+function freshOf(batch: InboundBatch, checkpoint: bigint | null): InboundMessage[] {
+  return checkpoint === null ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= checkpoint);
 }
 
 function lastOffset(batch: InboundBatch): string {

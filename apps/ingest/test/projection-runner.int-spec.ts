@@ -150,6 +150,24 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
     expect(await world.tables()).toEqual(world.oracle());
   });
 
+  /** Until the runner's own connection waits for a checkpoint row lock in its transaction. */
+  async function waitingForCheckpointRow(what: string): Promise<void> {
+    const dbName = new URL(world.db.url).pathname.slice(1);
+    await waitFor(
+      what,
+      async () => {
+        // Not through the test's locking client: inside its transaction pg_stat_activity is a snapshot.
+        const rows = (await world.db.dataSource.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND wait_event_type = 'Lock' AND query ILIKE '%consumer_checkpoint%FOR UPDATE%'`,
+          [dbName, APP_NAME],
+        )) as { n: number }[];
+        return rows[0]!.n > 0 ? true : undefined;
+      },
+      30_000,
+      20,
+    );
+  }
+
   /** Row versions of the read model's tables by the transaction that wrote them. */
   async function writers(): Promise<Set<string>> {
     const rows = (await world.db.dataSource.query('SELECT xmin::text AS x FROM artifact UNION SELECT xmin::text FROM flow_run')) as { x: string }[];
@@ -185,19 +203,7 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
       const [e3, e4] = await world.produce('artifacts', [artifact(3), artifact(4), artifact(5)]);
       await world.produce('runs', [flowRun('b')]);
       const second = await start();
-      const dbName = new URL(world.db.url).pathname.slice(1);
-      await waitFor(
-        "the runner's shared transaction waiting for the artifacts' checkpoint row",
-        async () => {
-          const rows = (await world.db.dataSource.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND wait_event_type = 'Lock' AND query ILIKE '%consumer_checkpoint%FOR UPDATE%'`,
-            [dbName, APP_NAME],
-          )) as { n: number }[];
-          return rows[0]!.n > 0 ? true : undefined;
-        },
-        30_000,
-        20,
-      );
+      await waitingForCheckpointRow("the runner's shared transaction waiting for the artifacts' checkpoint row");
       await other.query('UPDATE consumer_checkpoint SET next_offset = 5 WHERE group_id = $1 AND topic = $2', [world.groupId, world.topics.artifacts]);
       await other.query('COMMIT');
       await caughtUp();
@@ -234,20 +240,7 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
       await other.query('SELECT 1 FROM consumer_checkpoint WHERE group_id = $1 AND topic = $2 FOR UPDATE', [world.groupId, world.topics.artifacts]);
       // The runner reads checkpoint 3 (a plain read passes the row lock), then waits for the row in its transaction.
       const [e3, e4] = await world.produce('artifacts', [artifact(3), artifact(4), artifact(5)]);
-      const dbName = new URL(world.db.url).pathname.slice(1);
-      await waitFor(
-        "the runner's batch transaction waiting for the checkpoint row",
-        async () => {
-          // Not through `other`: inside its transaction pg_stat_activity is a snapshot.
-          const rows = (await world.db.dataSource.query(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = $2 AND wait_event_type = 'Lock' AND query ILIKE '%consumer_checkpoint%FOR UPDATE%'`,
-            [dbName, APP_NAME],
-          )) as { n: number }[];
-          return rows[0]!.n > 0 ? true : undefined;
-        },
-        30_000,
-        20,
-      );
+      await waitingForCheckpointRow("the runner's batch transaction waiting for the checkpoint row");
       // It applied offsets 3 and 4 (their rows are its business) and moved the checkpoint past them.
       await other.query('UPDATE consumer_checkpoint SET next_offset = 5 WHERE group_id = $1 AND topic = $2', [world.groupId, world.topics.artifacts]);
       await other.query('COMMIT');
