@@ -120,14 +120,25 @@ export class KafkaAdapter {
    */
   async ensureTopics(topics: string[], partitions: number, replicationFactor?: number): Promise<void> {
     const admin = this.requireAdmin();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t));
-    if (missing.length === 0) return;
-    const replicas = replicationFactor ?? ((await admin.describeCluster()).brokers.length >= 3 ? 3 : 1);
-    const configEntries = replicas >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replicas, configEntries })),
+    // Again from the listing while the cluster settles: instances starting together create
+    // the same topics, and a broker that has not heard of a topic yet answers UNKNOWN_TOPIC_OR_PARTITION
+    // (kafkajs's own wait for leaders gives up on that answer).
+    await whileTopicsSettle(async () => {
+      const existing = new Set(await admin.listTopics());
+      const missing = topics.filter((t) => !existing.has(t));
+      if (missing.length > 0) {
+        const replicas = replicationFactor ?? ((await admin.describeCluster()).brokers.length >= 3 ? 3 : 1);
+        const configEntries = replicas >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
+        // Topics another instance created meanwhile are no error (kafkajs returns false when all exist).
+        await admin.createTopics({
+          waitForLeaders: false,
+          topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replicas, configEntries })),
+        });
+      }
+      const { topics: described } = await admin.fetchTopicMetadata({ topics });
+      if (described.some((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0))) {
+        throw Object.assign(new Error(`topics without leaders yet: ${topics.join(', ')}`), { type: 'LEADER_NOT_AVAILABLE' });
+      }
     });
   }
 
