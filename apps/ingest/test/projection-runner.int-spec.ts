@@ -188,6 +188,19 @@ describe('ProjectionRunner against Kafka and PostgreSQL', () => {
     expect(await world.checkpoints()).toEqual(new Map([[`${world.topics.artifacts}:0`, 12n], [`${world.topics.runs}:0`, 2n]]));
   });
 
+  test("a backlog's big batch takes a transaction of its own (transactions side by side), not the small batch's handed over with it", async () => {
+    await world.produce('artifacts', Array.from({ length: 600 }, (_, n) => artifact(n)));
+    await world.produce('runs', [flowRun('a'), flowRun('b')]);
+    const { counts } = await start();
+    await caughtUp();
+
+    expect(await world.tables()).toEqual(world.oracle());
+    const xmins = async (table: string) => new Set(((await world.db.dataSource.query(`SELECT DISTINCT xmin::text AS x FROM ${table}`)) as { x: string }[]).map((r) => r.x));
+    const [artifactWriters, runWriters] = [await xmins('artifact'), await xmins('flow_run')];
+    expect([...artifactWriters].filter((x) => runWriters.has(x))).toEqual([]);
+    expect(count(await counts(), 'applied', { topic: world.topics.artifacts })).toBe(600);
+  });
+
   test('a shared transaction that one batch cannot commit (its checkpoint moved) leaves nothing; each batch is then applied on its own', async () => {
     const first = await start();
     await world.produce('artifacts', [artifact(0), artifact(1), artifact(2)]);
