@@ -14,6 +14,7 @@ import { createDatabase } from '../infra/local/postgres';
 import { cpuSeconds } from './cpu';
 import { artifactEvents, runEvents, Scale, Produced } from './dataset';
 import { batchTotals, log } from './world';
+import { createTopicsSettled } from '@app/contracts';
 
 async function main() {
   const versions = Number(process.argv[2] ?? 100_000);
@@ -28,7 +29,7 @@ async function main() {
   await admin.connect();
   const existing = await admin.listTopics();
   if (!existing.includes(topics.artifacts)) {
-    await admin.createTopics({ waitForLeaders: true, topics: [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })) });
+    await createTopicsSettled(admin, [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })));
     const scale: Scale = { name: 'small', versions, runs: versions / 50, taskRuns: versions / 10, checkpoint: 0, queryDurationSeconds: 0, warmupSeconds: 0, peerDurationSeconds: 0, freshnessSeconds: 0 };
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();

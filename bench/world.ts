@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
-import { BatchTotals, IngestStatus, trackPartitions } from '@app/contracts';
+import { BatchTotals, createTopicsSettled, IngestStatus, trackPartitions } from '@app/contracts';
 import { down, up } from '../infra/local';
 import { AppProcess, freePort, spawnApp, waitForStatus } from '../infra/local/apps';
 import { createDatabase } from '../infra/local/postgres';
@@ -86,7 +86,7 @@ export async function openBenchWorld(options: BenchWorldOptions): Promise<BenchW
     const admin = kafka.admin();
     await admin.connect();
     undo.push(() => admin.disconnect());
-    await admin.createTopics({ waitForLeaders: true, topics: allTopics.map((topic) => ({ topic, numPartitions: PARTITIONS })) });
+    await createTopicsSettled(admin, allTopics.map((topic) => ({ topic, numPartitions: PARTITIONS })));
     undo.push(() => admin.deleteTopics({ topics: allTopics }));
     const producer = kafka.producer({ createPartitioner: trackPartitions(Partitioners.DefaultPartitioner), allowAutoTopicCreation: false });
     await producer.connect();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AssignerProtocol } from 'kafkajs';
-import { dlqTopic, encodeEvent, EncodedMessage } from '@app/contracts';
+import { createTopicsSettled, dlqTopic, EncodedMessage, encodeEvent } from '@app/contracts';
 import { readTables } from '@app/projections';
 import { sqlOf } from '@app/persistence';
 import { AppProcess, waitFor, waitForHttp } from '../../infra/local/apps';
@@ -41,7 +41,7 @@ describe('ingest: lifecycle', () => {
 
     test('creates missing topics and their .dlq with KAFKA_TOPIC_PARTITIONS partitions, leaves existing ones as they are; /health and /ready answer', async () => {
       // The artifact topic exists already with 2 partitions; nothing else does.
-      await world.kafka.admin.createTopics({ waitForLeaders: true, topics: [{ topic: world.topics.artifacts, numPartitions: 2, replicationFactor: 1 }] });
+      await createTopicsSettled(world.kafka.admin, [{ topic: world.topics.artifacts, numPartitions: 2, replicationFactor: 1 }]);
       const app = await world.start({ KAFKA_TOPIC_PARTITIONS: '4' });
       const { topics } = await world.kafka.admin.fetchTopicMetadata({
         topics: [world.topics.artifacts, dlqTopic(world.topics.artifacts), world.topics.runs, dlqTopic(world.topics.runs)],

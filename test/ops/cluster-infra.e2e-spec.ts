@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { clusterStatus, ClusterUrls, downCluster, promotePostgres, readClusterState, upCluster } from '../../infra/local';
 import { isAlive, portAnswers } from '../../infra/local/proc';
 import { waitFor } from '../../infra/local/apps';
+import { createTopicsSettled } from '@app/contracts';
 
 // `npm run infra -- up --cluster`, through the functions it calls: 3 KRaft brokers that
 // form one cluster, and a primary whose writes its two hot standbys replay.
@@ -39,7 +40,7 @@ describe('the local cluster (infra up --cluster)', () => {
     try {
       const cluster = await admin.describeCluster();
       expect(cluster.brokers.map((b) => b.nodeId).sort()).toEqual([1, 2, 3]);
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'cluster-infra-rf3', numPartitions: 2, replicationFactor: 3 }] });
+      await createTopicsSettled(admin, [{ topic: 'cluster-infra-rf3', numPartitions: 2, replicationFactor: 3 }]);
       const [topic] = (await admin.fetchTopicMetadata({ topics: ['cluster-infra-rf3'] })).topics;
       expect(topic?.partitions.map((p) => p.isr.length)).toEqual([3, 3]);
     } finally {

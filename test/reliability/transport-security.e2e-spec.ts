@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners, Producer } from 'kafkajs';
 import { Client } from 'pg';
-import { buildEvent, dlqTopic } from '@app/contracts';
+import { buildEvent, createTopicsSettled, dlqTopic } from '@app/contracts';
 import { runCli } from '../ops/ops-support';
 import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../../infra/local/apps';
 import { SecureInfra, startSecureInfra } from '../support/secure-infra';
@@ -36,10 +36,10 @@ describe('transport security: Kafka SASL / TLS and PostgreSQL TLS through the en
     kafka = new Kafka({ clientId: 'transport-security', brokers: [infra.plaintext], logLevel: logLevel.NOTHING, connectionTimeout: 3000 });
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [topics.artifacts, topics.runs].flatMap((topic) => [topic, dlqTopic(topic)]).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
-    });
+    await createTopicsSettled(
+      admin,
+      [topics.artifacts, topics.runs].flatMap((topic) => [topic, dlqTopic(topic)]).map((topic) => ({ topic, numPartitions: 3, replicationFactor: 1 })),
+    );
     await admin.disconnect();
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
     await producer.connect();

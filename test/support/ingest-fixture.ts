@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Partitioners, PartitionMetadata } from 'kafkajs';
 import { Client } from 'pg';
-import { decodeMessage, DecodedEvent, dlqTopic, EncodedMessage } from '@app/contracts';
+import { createTopicsSettled, DecodedEvent, decodeMessage, dlqTopic, EncodedMessage } from '@app/contracts';
 import { foldEvents, modelTables, readTables, ReadModelTables } from '@app/projections';
 import { readCheckpoints, sqlOf } from '@app/persistence';
 import { AppProcess, freePort, spawnApp, waitFor, waitForStatus } from '../../infra/local/apps';
@@ -64,10 +64,10 @@ export class IngestFixture {
   }
 
   async createTopics(topics = [this.topics.artifacts, this.topics.runs], partitions = this.partitions): Promise<void> {
-    await this.kafka.admin.createTopics({
-      waitForLeaders: true,
-      topics: [...topics, ...topics.map(dlqTopic)].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-    });
+    await createTopicsSettled(
+      this.kafka.admin,
+      [...topics, ...topics.map(dlqTopic)].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    );
   }
 
   /** The environment of docs/operations.md for an ingest instance of this world. */

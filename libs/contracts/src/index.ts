@@ -61,3 +61,5 @@ export type { BatchTotals, CountSeries, IngestCounts, IngestStatus, PartitionPro
 
 export { PartitionedSender, partitionsOf } from './partitioned-sender';
 export type { Partitioner, PartitionInfo, PartitionableMessage, TopicMetadataSource } from './partitioned-sender';
+export { createTopicsSettled, kafkaErrorType, whileTopicsSettle } from './topic-creation';
+export type { TopicAdmin, TopicSpec } from './topic-creation';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Admin, ITopicConfig, Kafka, logLevel, Message, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
-import { dlqTopic, HeaderValue, PartitionedSender, partitionsOf } from '@app/contracts';
+import { createTopicsSettled, dlqTopic, HeaderValue, PartitionedSender, partitionsOf } from '@app/contracts';
 import { readTables, ReadModelTables } from '@app/projections';
 import { AppProcess, freePort, spawnApp, waitFor } from '../../../infra/local/apps';
 import type { IngestCounts } from '../../../apps/ingest/src/ingest.metrics';
@@ -82,13 +82,13 @@ export class World {
     if (options.cluster) return world;
     try {
       const admin = await world.admin();
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [world.topics.artifacts, world.topics.runs].flatMap((topic) => [
+      await createTopicsSettled(
+        admin,
+        [world.topics.artifacts, world.topics.runs].flatMap((topic) => [
           { topic, numPartitions: world.partitions, replicationFactor: 1, configEntries: options.topicConfig ?? [] },
           { topic: dlqTopic(topic), numPartitions: world.partitions, replicationFactor: 1 },
         ]),
-      });
+      );
     } catch (error) {
       await infra.close();
       throw error;

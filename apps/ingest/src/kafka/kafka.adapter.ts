@@ -1,6 +1,6 @@
 // The only file that imports kafkajs (docs/style.md): swapping the client later costs one file.
 import { Admin, Consumer, Kafka, KafkaConfig, PartitionMetadata, Partitioners, Producer } from 'kafkajs';
-import { kafkaClientConfig, KafkaSecurity, PartitionedSender, partitionsOf, RELIABLE_PRODUCER } from '@app/contracts';
+import { createTopicsSettled, kafkaClientConfig, kafkaErrorType, KafkaSecurity, PartitionedSender, partitionsOf, RELIABLE_PRODUCER, whileTopicsSettle } from '@app/contracts';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 
@@ -64,30 +64,6 @@ function kafkaConfig(options: KafkaAdapterOptions): KafkaConfig {
   return kafkaClientConfig(options) as KafkaConfig;
 }
 
-/** What a broker answers while a topic just created is not yet known to it (a fresh cluster spreads new topics' metadata within seconds). */
-const SETTLING_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
-
-/**
- * Runs `action`, again after `pauseMs` while it fails with a SETTLING_ERRORS answer, for up
- * to `limitMs`; any other error, or the last one, goes through.
- */
-export async function whileTopicsSettle<T>(action: () => Promise<T>, limitMs = 60_000, pauseMs = 500): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      return await action();
-    } catch (error) {
-      if (!SETTLING_ERRORS.has(kafkaErrorType(error)) || Date.now() - started >= limitMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    }
-  }
-}
-
-function kafkaErrorType(error: unknown): string {
-  const e = error as { type?: string; cause?: { type?: string } };
-  return e.type ?? e.cause?.type ?? '';
-}
-
 /** One send per partition (PartitionedSender: kafkajs 2.2.4 can drop a send's messages when a leader fails). */
 function partitionedSender(producer: Producer, admin: Admin): PartitionedSender<OutboundMessage, PartitionMetadata> {
   return new PartitionedSender(producer, partitionsOf(admin), Partitioners.DefaultPartitioner());
@@ -120,26 +96,9 @@ export class KafkaAdapter {
    */
   async ensureTopics(topics: string[], partitions: number, replicationFactor?: number): Promise<void> {
     const admin = this.requireAdmin();
-    // Again from the listing while the cluster settles: instances starting together create
-    // the same topics, and a broker that has not heard of a topic yet answers UNKNOWN_TOPIC_OR_PARTITION
-    // (kafkajs's own wait for leaders gives up on that answer).
-    await whileTopicsSettle(async () => {
-      const existing = new Set(await admin.listTopics());
-      const missing = topics.filter((t) => !existing.has(t));
-      if (missing.length > 0) {
-        const replicas = replicationFactor ?? ((await admin.describeCluster()).brokers.length >= 3 ? 3 : 1);
-        const configEntries = replicas >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
-        // Topics another instance created meanwhile are no error (kafkajs returns false when all exist).
-        await admin.createTopics({
-          waitForLeaders: false,
-          topics: missing.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replicas, configEntries })),
-        });
-      }
-      const { topics: described } = await admin.fetchTopicMetadata({ topics });
-      if (described.some((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0))) {
-        throw Object.assign(new Error(`topics without leaders yet: ${topics.join(', ')}`), { type: 'LEADER_NOT_AVAILABLE' });
-      }
-    });
+    const replicas = replicationFactor ?? ((await admin.describeCluster()).brokers.length >= 3 ? 3 : 1);
+    const configEntries = replicas >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
+    await createTopicsSettled(admin, topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: replicas, configEntries })));
   }
 
   async partitionOffsets(topics: string[]): Promise<PartitionOffsets[]> {

@@ -1,4 +1,4 @@
-import { whileTopicsSettle } from './kafka.adapter';
+import { whileTopicsSettle } from './topic-creation';
 
 // A kafkajs error as subscribe throws it: the broker's answer as `type`, or wrapped as `cause` once kafkajs gave up.
 const answer = (type: string) => Object.assign(new Error(type), { type });
