@@ -22,20 +22,35 @@ export { freePort } from './proc';
 export function spawnApp(name: 'ingest' | 'query', env: Record<string, string>): AppProcess {
   const port = env[name === 'ingest' ? 'INGEST_PORT' : 'QUERY_PORT'];
   if (!port) throw new Error(`spawnApp(${name}) needs its port in env`);
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', name, 'main.js')], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return { name, url: `http://127.0.0.1:${port}`, ...spawnProcess([join(ROOT, 'dist', 'apps', name, 'main.js')], { LOG_LEVEL: 'warn', ...env }) };
+}
+
+/** How long `exited` waits, after the exit, for output still on its way through the pipes. */
+const OUTPUT_DRAIN_MS = 5_000;
+
+/** A Node process running `args`, its output kept (the last 20,000 characters). */
+export function spawnProcess(args: string[], env: Record<string, string>): Omit<AppProcess, 'name' | 'url'> {
+  const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<number | string | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  // 'exit' can come before the last lines the process wrote (a kill -9 right after a write):
+  // `exited` resolves once both pipes are closed too, or OUTPUT_DRAIN_MS after the exit (a
+  // process it started may hold them open).
+  const closed = Promise.all([child.stdout, child.stderr].map((s) => new Promise((resolve) => (s && !s.destroyed ? s.once('close', resolve) : resolve(undefined)))));
+  const exited = new Promise<number | string | null>((resolve) =>
+    child.once('exit', (code, signal) => {
+      const drained = setTimeout(resolve, OUTPUT_DRAIN_MS, code ?? signal);
+      void closed.then(() => {
+        clearTimeout(drained);
+        resolve(code ?? signal);
+      });
+    }),
+  );
   return {
-    name,
-    url: `http://127.0.0.1:${port}`,
     child,
     output: () => output,
     exited,
