@@ -30,11 +30,11 @@ export interface ProjectionRunnerOptions {
 const FETCH_WORKERS = 64;
 
 /**
- * A batch of this many messages or more takes a transaction of its own. Sharing is for the
- * small batches of a steady stream (one transaction instead of a queue of them); a backlog's
- * big batches gain nothing from it and would lose the transactions that run side by side
- * (`partitionConcurrency`): catching up on 116k events took 4,274-4,670 events/s shared
- * against 5,850-6,035 before (bench/README.md).
+ * A batch of this many messages or more takes a transaction of its own, without waiting for the
+ * rest of its fetch. Sharing is for the small batches of a steady stream (one transaction instead
+ * of a queue of them); a backlog's big batches gain nothing from it and would lose the
+ * transactions that run side by side (`partitionConcurrency`): catching up on 116k events took
+ * 7,768-8,105 events/s shared against 10,174-10,261 before (bench/README.md).
  */
 const SHARED_BATCH_LIMIT = 500;
 
@@ -224,7 +224,7 @@ export class ProjectionRunner {
     let isolate = false;
     // Source offsets of this batch already dead-lettered: a retried attempt does not send them again.
     const deadLettered = new Set<string>();
-    const shared = await this.together(batch, control, deadLettered);
+    const shared = batch.messages.length < SHARED_BATCH_LIMIT ? await this.together(batch, control, deadLettered) : undefined;
     if (shared !== undefined) return this.finish(batch, control, shared, shared.started);
     for (let attempt = 0; !this.stopping && control.shouldContinue(); attempt++) {
       const started = process.hrtime.bigint();
@@ -296,12 +296,10 @@ export class ProjectionRunner {
     const { dataSource, groupId, artifactTopic, runTopic } = this.options;
     type Ready = Waiting & { stored: bigint | null; fresh: InboundMessage[]; good: Decoded[]; dead: OutboundMessage[]; tally: BatchTally };
     const ready: Ready[] = [];
-    const small = group.filter((item) => item.batch.messages.length < SHARED_BATCH_LIMIT);
-    for (const item of group) if (!small.includes(item)) item.done(undefined);
-    if (small.length < 2) return small.forEach((item) => item.done(undefined));
+    if (group.length < 2) return group.forEach((item) => item.done(undefined));
     try {
       const stored = await readCheckpoints(sqlOf(dataSource), groupId);
-      for (const item of small) {
+      for (const item of group) {
         const { batch } = item;
         const checkpoint = stored.get(`${batch.topic}:${batch.partition}`) ?? null;
         const fresh = freshOf(batch, checkpoint);
@@ -342,9 +340,9 @@ export class ProjectionRunner {
       );
     } catch (error) {
       // The batch whose checkpoint moved is fenced as on its own path; the others take their own path.
-      this.options.logger.debug({ err: error, batches: small.length }, 'batches could not share a transaction; applying each on its own');
+      this.options.logger.debug({ err: error, batches: group.length }, 'batches could not share a transaction; applying each on its own');
       const fenced = error instanceof FencedError ? error.batch : undefined;
-      return small.forEach((item) => item.done(item.batch === fenced ? { kind: 'fenced' } : undefined));
+      return group.forEach((item) => item.done(item.batch === fenced ? { kind: 'fenced' } : undefined));
     }
     for (const r of ready) r.done({ kind: 'applied', last: lastOffset(r.batch), tally: r.tally });
   }
