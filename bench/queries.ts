@@ -152,7 +152,7 @@ async function database(pool: Pool, statement: SqlStatement, name: string, secon
       Array.from({ length: 10 }, async () => {
         while (Date.now() < until) {
           const t = process.hrtime.bigint();
-          await pool.query({ name, text: statement.text, values: statement.values, rowMode: 'array' });
+          await pool.query({ name: statement.prepare === false ? undefined : name, text: statement.text, values: statement.values, rowMode: 'array' });
           latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
         }
       }),
@@ -171,10 +171,14 @@ async function prepared(databaseUrl: string, statement: SqlStatement): Promise<Q
     const times: number[] = [];
     for (let i = 0; i < 20; i++) {
       const t = process.hrtime.bigint();
-      await client.query({ name: 'repeated', text: statement.text, values: statement.values, rowMode: 'array' });
+      await client.query({ name: statement.prepare === false ? undefined : 'repeated', text: statement.text, values: statement.values, rowMode: 'array' });
       times.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
-    const plans = (await client.query<{ generic_plans: string; custom_plans: string }>("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'repeated'")).rows[0];
+    // A statement planned for each execution (SqlStatement.prepare) is never kept: 20 custom plans.
+    const plans =
+      statement.prepare === false
+        ? { generic_plans: '0', custom_plans: String(times.length) }
+        : (await client.query<{ generic_plans: string; custom_plans: string }>("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'repeated'")).rows[0];
     const median = (list: number[]) => round(percentile([...list].sort((a, b) => a - b), 50));
     return { first_5_p50_ms: median(times.slice(0, 5)), next_15_p50_ms: median(times.slice(5)), generic_plans: Number(plans?.generic_plans), custom_plans: Number(plans?.custom_plans) };
   } finally {

@@ -168,6 +168,21 @@ describe('probes', () => {
   });
 });
 
+describe('prepared statements', () => {
+  it('keeps a statement prepared on its connection unless it asks to be planned for each execution', async () => {
+    const one = await QueryDatabase.open(db.url, 1);
+    try {
+      const kept = () => one.texts({ text: "SELECT coalesce(string_agg(statement, ' | ' ORDER BY statement), '') FROM pg_prepared_statements", values: [], prepare: false });
+      expect(await one.texts({ text: 'SELECT $1::text', values: ['each time'], prepare: false })).toEqual(['each time']);
+      expect(await kept()).toEqual(['']);
+      expect(await one.texts({ text: 'SELECT $1::text', values: ['kept'] })).toEqual(['kept']);
+      expect(await kept()).toEqual(['SELECT $1::text']);
+    } finally {
+      await one.close();
+    }
+  });
+});
+
 describe('docs', () => {
   it('serves the OpenAPI document and Swagger UI from local assets', async () => {
     type Schema = { description?: string; anyOf?: { description?: string }[]; properties?: Record<string, Schema> };

@@ -203,14 +203,14 @@ export class QueryDatabase {
 
   /** The first column of every row, as text. */
   async texts(statement: SqlStatement): Promise<string[]> {
-    const name = this.statementName(statement.text);
+    const name = this.statementName(statement);
     const result = await this.run<QueryResult<string[]>>({ name, text: statement.text, values: statement.values, rowMode: 'array' });
     return result.rows.map((row) => row[0] as string);
   }
 
   /** Every column of every row, as text. */
   async rows(statement: SqlStatement): Promise<string[][]> {
-    const name = this.statementName(statement.text);
+    const name = this.statementName(statement);
     const result = await this.run<QueryResult<string[]>>({ name, text: statement.text, values: statement.values, rowMode: 'array' });
     return result.rows;
   }
@@ -257,7 +257,9 @@ export class QueryDatabase {
     };
   }
 
-  private statementName(text: string): string | undefined {
+  /** The name a statement is kept prepared under; none (planned for each execution) when it asks so or the shapes are many. */
+  private statementName({ text, prepare }: SqlStatement): string | undefined {
+    if (prepare === false) return undefined;
     let name = this.statementNames.get(text);
     if (name === undefined && this.statementNames.size < MAX_PREPARED_SHAPES) {
       name = `artifact_query_${this.statementNames.size}`;

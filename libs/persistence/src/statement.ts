@@ -6,4 +6,9 @@
 export interface SqlStatement {
   text: string;
   values: unknown[];
+  /**
+   * false: planned anew for each execution's values, never kept as a prepared
+   * statement, whose generic plan cannot see how many rows the values select.
+   */
+  prepare?: false;
 }

@@ -298,6 +298,25 @@ describe('cross-entity filters (§8 worked example)', () => {
     expect(await keys({ flows: { id: { any_: [flow2] } }, flow_runs: { id: { any_: [fr2] } } })).toEqual(['abd-2']);
   });
 
+  it('matches a deployment or a flow by id while its row exists; a run\'s deployment_id and state need no row (the copies of migration 080)', async () => {
+    const flow3 = await rows.flow({ name: 'flow-three' });
+    const dep3 = await rows.deployment({ flow_id: flow3, name: 'dep-three' });
+    const fr3 = await rows.flowRun({ flow_id: flow3, deployment_id: dep3, name: 'fr3', state_type: 'FAILED', state_name: 'Failed' });
+    await rows.artifact({ created: '2024-01-01T00:00:05Z', key: 'gone-1', flow_run_id: fr3 });
+    const byDeployment = { deployments: { id: { any_: [dep3] } } };
+    const byFlow = { flows: { id: { any_: [flow3] } } };
+    const byRun = { flow_runs: { deployment_id: { any_: [dep3] }, state: { type: { any_: ['FAILED'] } } } };
+    const answers = async () => {
+      const out: [unknown[], string][] = [];
+      for (const body of [byDeployment, byFlow, byRun]) out.push([await keys({ ...body, sort: 'CREATED_DESC', offset: 0 }), (await post('/api/artifacts/latest/count', body)).text]);
+      return out;
+    };
+    expect(await answers()).toEqual([[['gone-1'], '1'], [['gone-1'], '1'], [['gone-1'], '1']]);
+    await db.dataSource.query('DELETE FROM deployment WHERE id = $1', [dep3]);
+    await db.dataSource.query('DELETE FROM flow WHERE id = $1', [flow3]);
+    expect(await answers()).toEqual([[[], '0'], [[], '0'], [['gone-1'], '1']]);
+  });
+
   it('uses the latest version\'s run for collections (Q9)', async () => {
     await rows.artifact({ created: '2024-01-01T00:00:04Z', key: 'abc-1', flow_run_id: fr2 });
     expect(await keys({ flow_runs: { id: { any_: [fr1] } } })).toEqual([]);

@@ -1,6 +1,7 @@
-import { CountArtifactsBody, CountLatestArtifactsBody } from '../schemas/bodies';
+import { CountArtifactsBody, CountLatestArtifactsBody, ReadArtifactsBody, ReadLatestArtifactsBody } from '../schemas/bodies';
 import { ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
 import { SqlParams } from './params';
+import { countStatement, listRequest, listStatement } from './artifact-statements';
 
 // The compiler's output for each criterion family and quirk (docs/api.md §7,
 // §8, Q4-Q13, Q23-Q27). Semantics are checked against PostgreSQL in the
@@ -139,6 +140,63 @@ describe('cross-entity filters (§8)', () => {
         'EXISTS (SELECT 1 FROM task_run tr WHERE tr.id = t.task_run_id AND tr.name = $5::text))',
     );
     expect(values).toEqual(['x', 'r', 'f', 'd', 't']);
+  });
+});
+
+describe("the collection's copies of its run's columns (migration 080)", () => {
+  it('say a deployment or flow id filter on the copy, the deployment or flow still required to exist', () => {
+    expect(latest({ deployments: { id: { any_: [U1] } } })).toEqual({
+      text: '(t.run_deployment_id = $1::uuid AND EXISTS (SELECT 1 FROM deployment x WHERE x.id = t.run_deployment_id))',
+      values: [U1],
+    });
+    expect(latest({ flows: { operator: 'or_', id: { any_: [U1, U1] } } }).text).toBe(
+      '(t.run_flow_id = ANY($1::uuid[]) AND EXISTS (SELECT 1 FROM flow x WHERE x.id = t.run_flow_id))',
+    );
+  });
+
+  it("say a run's deployment_id and state type on the copies alone", () => {
+    expect(latest({ flow_runs: { deployment_id: { any_: [U1] }, state: { type: { any_: ['FAILED', 'CRASHED'] } } } })).toEqual({
+      text: '(t.run_deployment_id = $1::uuid AND t.run_state_type = ANY($2::text[]))',
+      values: [U1, ['FAILED', 'CRASHED']],
+    });
+    expect(latest({ flow_runs: { state: { type: { any_: [] } } } }).text).toBe('FALSE');
+  });
+
+  it.each([
+    ['another run condition', { flow_runs: { state: { type: { any_: ['FAILED'] } }, name: { any_: ['a'] } } }],
+    ['or_ between two run conditions', { flow_runs: { operator: 'or_', deployment_id: { any_: [U1] }, state: { type: { any_: ['FAILED'] } } } }],
+    ['a state name beside the type', { flow_runs: { state: { type: { any_: ['FAILED'] }, name: { any_: ['Failed'] } } } }],
+    ['not_any_', { deployments: { id: { not_any_: [U1] } } }],
+    ['an empty related filter', { flow_runs: {} }],
+    ['a deployment name', { deployments: { id: { any_: [U1] }, name: { any_: ['d'] } } }],
+  ])('leave the run EXISTS when the filter asks more: %s', (_, body) => {
+    expect(latest(body).text).toContain('EXISTS (SELECT 1 FROM flow_run fr');
+  });
+
+  it('are a collection\'s only: versions keep the run EXISTS', () => {
+    expect(versions({ deployments: { id: { any_: [U1] } } }).text).toContain('FROM flow_run fr JOIN deployment d');
+  });
+});
+
+describe('statements planned for each execution', () => {
+  const statements = (body: object) => [
+    countStatement('artifact', CountArtifactsBody.parse(body)),
+    countStatement('artifact_collection', CountLatestArtifactsBody.parse(body)),
+    listStatement('artifact', listRequest(ReadArtifactsBody.parse({ ...body, offset: 10 }), 200)),
+    listStatement('artifact_collection', listRequest(ReadLatestArtifactsBody.parse({ ...body, offset: 10 }), 200)),
+  ];
+
+  it.each([
+    { flow_runs: { state: { type: { any_: ['FAILED'] } } } },
+    { flow_runs: { deployment_id: { any_: [U1] } } },
+    { flows: { id: { any_: [U1] } } },
+    { deployments: {} },
+  ])('with a deployment, flow or state filter %j, lists and counts of both tables', (body) => {
+    expect(statements(body).map((s) => s.prepare)).toEqual([false, false, false, false]);
+  });
+
+  it.each([{}, { artifacts: { type: { any_: ['table'] } } }, { task_runs: {} }, { flow_runs: { tags: { all_: ['a'] } } }, { flows: { tags: { all_: ['a'] } } }])('none without one: %j', (body) => {
+    expect(statements(body).map((s) => s.prepare)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 

@@ -11,7 +11,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 // an artifact written concurrently cannot miss each other). The query adds
 // `run_deployment_id = ANY(...)` (etc.) beside the EXISTS it implies, so a page
 // is one range of these indexes in id order whatever the share; the EXISTS still
-// decides, so the answers are the same.
+// decides, so the answers are the same. A filter that asks the run nothing but these
+// (a deployment or flow id, a run's deployment id or state type) is said on the
+// copies alone, without the EXISTS (artifact-query.ts, runCopyConditions).
 const up = `
 ALTER TABLE artifact_collection ADD COLUMN run_flow_id uuid, ADD COLUMN run_deployment_id uuid, ADD COLUMN run_state_type text;
 ALTER TABLE artifact_collection DISABLE TRIGGER tg_artifact_collection__change_update;
