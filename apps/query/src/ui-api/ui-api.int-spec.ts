@@ -2,7 +2,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pino from 'pino';
 import { createTestDatabase, TestDatabase } from '../../../../test/support/database';
 import { ReadModelFixtures } from '../../test/read-model-fixtures';
+import { decodeBody } from '../http/request-body';
 import { startQueryApp } from '../query.module';
+import { latestCount, latestPage } from './ui-read-model';
+import { parseUiListRequest } from './ui-requests';
 
 // The web page's routes (/ui-api) against real PostgreSQL, over HTTP.
 
@@ -74,6 +77,15 @@ describe('POST /ui-api/artifacts/latest', () => {
     expect(await keysOf({ artifacts: { operator: 'and_', key: { like_: 'rep' }, type: { any_: ['table'] } } })).toEqual({ count: 0, keys: [] });
     // A page past the end: an empty page, the true count.
     expect(await keysOf({ offset: 40, limit: 10 })).toEqual({ count: 2, keys: [] });
+  });
+
+  it('plans a page and count with a deployment, flow or state filter for each execution, as the API routes do', () => {
+    const statements = (body: object) => {
+      const request = parseUiListRequest(decodeBody('application/json', Buffer.from(JSON.stringify(body))), 50);
+      return [latestPage(request).prepare, latestCount(request).prepare];
+    };
+    expect(statements({ flow_runs: { state: { type: { any_: ['FAILED'] } } } })).toEqual([false, false]);
+    expect(statements({ artifacts: { type: { any_: ['markdown'] } } })).toEqual([undefined, undefined]);
   });
 
   it("refuses bad bodies as Prefect's routes do: 422, never 500", async () => {

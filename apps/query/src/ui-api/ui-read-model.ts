@@ -1,4 +1,4 @@
-import { artifactCollectionJson, artifactJson, artifactOrderBy, artifactWhere, asSqlFilter, SqlParams } from '@app/filters';
+import { artifactCollectionJson, artifactJson, artifactOrderBy, artifactWhere, asSqlFilter, planned, SqlParams } from '@app/filters';
 import type { SqlStatement } from '@app/persistence';
 import { QueryDatabase } from '../query-database';
 import type { UiListRequest } from './ui-requests';
@@ -102,10 +102,10 @@ export function latestPage(request: UiListRequest): SqlStatement {
   // The page's ids first (see listStatement in artifact-read-model.ts), then its rows with their names.
   const page = `SELECT t.id FROM artifact_collection t WHERE ${where} ORDER BY ${order} LIMIT ${p.add(request.limit, 'bigint')} OFFSET ${p.add(request.offset, 'bigint')}`;
   const row = rowJson('t', artifactCollectionJson('t'), 'true');
-  return p.statement(`SELECT ${row} FROM artifact_collection t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${order}`);
+  return planned(p.statement(`SELECT ${row} FROM artifact_collection t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${order}`), request.filters);
 }
 
 export function latestCount(request: UiListRequest): SqlStatement {
   const p = new SqlParams();
-  return p.statement(`SELECT count(*)::text FROM artifact_collection t WHERE ${latestWhere(request, p)}`);
+  return planned(p.statement(`SELECT count(*)::text FROM artifact_collection t WHERE ${latestWhere(request, p)}`), request.filters);
 }
