@@ -4,6 +4,8 @@
 // PostgreSQL, Kafka and the ingest process.
 //   npx ts-node -r tsconfig-paths/register --transpile-only bench/profile-ingest.ts [versions] [--prof] [--log] [--keep] [ENV=value ...]
 //   --prof: a V8 CPU profile in /tmp/perf/prof; --log: every statement with its duration in the PostgreSQL log
+//   --full-mix: the full bench scale's runs (20k flow runs, 100k task runs) instead of versions/50 and versions/10;
+//   at 100k versions 160k of its 260k events are run events, the mix `npm run bench -- --scale full` ingests first
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
@@ -12,7 +14,7 @@ import { up } from '../infra/local';
 import { freePort, spawnApp, waitForStatus } from '../infra/local/apps';
 import { createDatabase } from '../infra/local/postgres';
 import { cpuSeconds } from './cpu';
-import { artifactEvents, runEvents, Scale, Produced } from './dataset';
+import { artifactEvents, runEvents, Scale, SCALES, Produced } from './dataset';
 import { batchTotals, log } from './world';
 import { createTopicsSettled } from '@app/contracts';
 
@@ -24,13 +26,15 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   const infra = await up({ dir, persistent: true, kafkaPartitions: 6 });
   const kafka = new Kafka({ clientId: 'prof', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
-  const topics = { artifacts: `prof-${versions}.artifacts`, runs: `prof-${versions}.runs` };
+  const fullMix = process.argv.includes('--full-mix');
+  const prefix = fullMix ? 'profmix' : 'prof';
+  const topics = { artifacts: `${prefix}-${versions}.artifacts`, runs: `${prefix}-${versions}.runs` };
   const admin = kafka.admin();
   await admin.connect();
   const existing = await admin.listTopics();
   if (!existing.includes(topics.artifacts)) {
     await createTopicsSettled(admin, [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })));
-    const scale: Scale = { name: 'small', versions, runs: versions / 50, taskRuns: versions / 10, checkpoint: 0, queryDurationSeconds: 0, warmupSeconds: 0, peerDurationSeconds: 0, freshnessSeconds: 0 };
+    const scale: Scale = { name: 'small', versions, runs: fullMix ? SCALES.full.runs : versions / 50, taskRuns: fullMix ? SCALES.full.taskRuns : versions / 10, checkpoint: 0, queryDurationSeconds: 0, warmupSeconds: 0, peerDurationSeconds: 0, freshnessSeconds: 0 };
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const all: Produced[] = [...runEvents(scale, topics), ...artifactEvents(scale, topics, 0, versions)];
