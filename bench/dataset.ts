@@ -2,9 +2,16 @@ import { createHash } from 'node:crypto';
 import { encodeEvent, EncodedMessage } from '@app/contracts';
 
 export interface Scale {
-  name: 'small' | 'full';
+  name: 'small' | 'full' | 'large';
   /** Artifact versions, over versions / 10 keys. */
   versions: number;
+  /**
+   * Versions per block: each block has keys, flow runs and task runs of its own (versions / 10
+   * keys, runs and task runs shared out evenly), its versions spread over its keys in turn. One
+   * block at small and full scale; at large scale the first block is the full scale's data set,
+   * so its checkpoint (1M) and its end (10M) hold the same shape, ten times over.
+   */
+  block: number;
   /** Flows, deployments and flow runs each. */
   runs: number;
   taskRuns: number;
@@ -19,8 +26,9 @@ export interface Scale {
 }
 
 export const SCALES: Record<Scale['name'], Scale> = {
-  small: { name: 'small', versions: 16_000, runs: 1_000, taskRuns: 2_000, checkpoint: 8_000, queryDurationSeconds: 2, warmupSeconds: 1, peerDurationSeconds: 10, freshnessSeconds: 5 },
-  full: { name: 'full', versions: 1_000_000, runs: 20_000, taskRuns: 100_000, checkpoint: 100_000, queryDurationSeconds: 10, warmupSeconds: 1, peerDurationSeconds: 15, freshnessSeconds: 60 },
+  small: { name: 'small', versions: 16_000, block: 16_000, runs: 1_000, taskRuns: 2_000, checkpoint: 8_000, queryDurationSeconds: 2, warmupSeconds: 1, peerDurationSeconds: 10, freshnessSeconds: 5 },
+  full: { name: 'full', versions: 1_000_000, block: 1_000_000, runs: 20_000, taskRuns: 100_000, checkpoint: 100_000, queryDurationSeconds: 10, warmupSeconds: 1, peerDurationSeconds: 15, freshnessSeconds: 60 },
+  large: { name: 'large', versions: 10_000_000, block: 1_000_000, runs: 200_000, taskRuns: 1_000_000, checkpoint: 1_000_000, queryDurationSeconds: 10, warmupSeconds: 1, peerDurationSeconds: 15, freshnessSeconds: 60 },
 };
 
 export const TYPES = ['markdown', 'table', 'result', 'progress', 'link'];
@@ -114,11 +122,22 @@ export function* runEvents(scale: Scale, topics: Topics): Generator<Produced> {
   }
 }
 
+/** Version `n`'s key, flow run and task run, and which of its key's versions it is (from 1): see `Scale.block`. */
+export function versionOf(scale: Scale, n: number): { key: number; run: number; taskRun: number; version: number } {
+  const blocks = Math.max(1, Math.floor(scale.versions / scale.block));
+  const keys = Math.max(1, Math.floor(scale.block / 10));
+  const runs = Math.max(1, Math.floor(scale.runs / blocks));
+  const taskRuns = Math.max(1, Math.floor(scale.taskRuns / blocks));
+  const b = Math.floor(n / scale.block);
+  const i = n % scale.block;
+  return { key: b * keys + (i % keys), run: b * runs + (i % runs), taskRun: b * taskRuns + (i % taskRuns), version: Math.floor(i / keys) + 1 };
+}
+
 /** Artifact versions `from`..`to` (exclusive), spread over versions/10 keys, each key's versions in created order. */
 export function* artifactEvents(scale: Scale, topics: Topics, from: number, to: number): Generator<Produced> {
-  const keys = Math.max(1, Math.floor(scale.versions / 10));
   for (let n = from; n < to; n++) {
-    const key = keyOf(n % keys);
+    const v = versionOf(scale, n);
+    const key = keyOf(v.key);
     const t = at(n * 100);
     const type = TYPES[n % TYPES.length]!;
     yield {
@@ -129,11 +148,11 @@ export function* artifactEvents(scale: Scale, topics: Topics, from: number, to: 
           id: id('artifact', n),
           key,
           type,
-          description: `Version ${Math.floor(n / keys) + 1} of ${key}`,
+          description: `Version ${v.version} of ${key}`,
           data: type === 'table' ? [{ row: n, value: n * 1.5, ok: true }] : type === 'progress' ? (n % 100) + 0.5 : `# Report ${n}\n\nAll good.`,
           metadata_: { run: String(n % 1000), owner: `team-${n % 10}` },
-          flow_run_id: id('flow-run', n % scale.runs),
-          task_run_id: id('task-run', n % scale.taskRuns),
+          flow_run_id: id('flow-run', v.run),
+          task_run_id: id('task-run', v.taskRun),
           created: t,
           updated: t,
         },

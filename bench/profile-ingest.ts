@@ -34,7 +34,7 @@ async function main() {
   const existing = await admin.listTopics();
   if (!existing.includes(topics.artifacts)) {
     await createTopicsSettled(admin, [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })));
-    const scale: Scale = { name: 'small', versions, runs: fullMix ? SCALES.full.runs : versions / 50, taskRuns: fullMix ? SCALES.full.taskRuns : versions / 10, checkpoint: 0, queryDurationSeconds: 0, warmupSeconds: 0, peerDurationSeconds: 0, freshnessSeconds: 0 };
+    const scale: Scale = { name: 'small', versions, block: versions, runs: fullMix ? SCALES.full.runs : versions / 50, taskRuns: fullMix ? SCALES.full.taskRuns : versions / 10, checkpoint: 0, queryDurationSeconds: 0, warmupSeconds: 0, peerDurationSeconds: 0, freshnessSeconds: 0 };
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const all: Produced[] = [...runEvents(scale, topics), ...artifactEvents(scale, topics, 0, versions)];
