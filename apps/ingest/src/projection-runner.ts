@@ -38,12 +38,15 @@ const FETCH_WORKERS = 64;
  */
 const SHARED_BATCH_LIMIT = 500;
 
-/** A batch waiting to share a transaction with the others of its fetch. */
-interface Waiting {
+/** A batch to apply; `deadLettered` holds its source offsets already dead-lettered (a retried attempt does not send them again). */
+interface Item {
   batch: InboundBatch;
   control: BatchControl;
   deadLettered: Set<string>;
-  /** The outcome, or undefined: the batch takes the one-batch path (alone, or the shared transaction failed). */
+}
+
+/** A batch waiting to share a transaction with the others of its fetch. */
+interface Waiting extends Item {  /** The outcome, or undefined: the batch takes the one-batch path (alone, or the shared transaction failed). */
   done(outcome: Outcome | undefined): void;
 }
 
@@ -229,7 +232,8 @@ export class ProjectionRunner {
     for (let attempt = 0; !this.stopping && control.shouldContinue(); attempt++) {
       const started = process.hrtime.bigint();
       try {
-        return await this.finish(batch, control, await this.applyOnce(batch, control, isolate, deadLettered), started);
+        const [outcome] = await this.applyBatches([{ batch, control, deadLettered }], isolate);
+        return await this.finish(batch, control, outcome as Outcome, started);
       } catch (error) {
         if (error instanceof FencedError) return this.finish(batch, control, { kind: 'fenced' }, started);
         if (rejectedByDatabase(error) && !isolate) {
@@ -293,58 +297,17 @@ export class ProjectionRunner {
   }
 
   private async applyTogether(group: Waiting[]): Promise<void> {
-    const { dataSource, groupId, artifactTopic, runTopic } = this.options;
-    type Ready = Waiting & { stored: bigint | null; fresh: InboundMessage[]; good: Decoded[]; dead: OutboundMessage[]; tally: BatchTally };
-    const ready: Ready[] = [];
     if (group.length < 2) return group.forEach((item) => item.done(undefined));
+    let outcomes: (Outcome | undefined)[];
     try {
-      const stored = await readCheckpoints(sqlOf(dataSource), groupId);
-      for (const item of group) {
-        const { batch } = item;
-        const checkpoint = stored.get(`${batch.topic}:${batch.partition}`) ?? null;
-        const fresh = freshOf(batch, checkpoint);
-        // Nothing new, or Kafka is past the checkpoint (a seek back): the one-batch path handles it.
-        if (fresh.length === 0 || (checkpoint !== null && BigInt(fresh[0]!.offset) > checkpoint) || !item.control.shouldContinue()) item.done(undefined);
-        else ready.push({ ...item, stored: checkpoint, fresh, good: [], dead: [], tally: new BatchTally() });
-      }
-      if (ready.length < 2) return ready.forEach((r) => r.done(undefined));
-      for (const r of ready) {
-        r.tally.redelivered = r.batch.messages.length - r.fresh.length;
-        ({ good: r.good, dead: r.dead } = this.decode(r.batch, r.fresh, r.tally));
-        await this.publishDeadLetters(r.batch.topic, r.dead, r.deadLettered);
-      }
-      await Promise.all(ready.map((r) => this.hooks.stall(refOf(r.batch))));
-      const keyOf = (r: Ready) => ({ groupId, topic: r.batch.topic, partition: r.batch.partition });
-      await this.lanes.run(() =>
-        inTransaction(dataSource, async (sql) => {
-          await sql.query(TRANSACTION_SETTINGS);
-          for (const r of ready) if ((await lockCheckpoint(sql, keyOf(r))) !== r.stored) throw new FencedError(r.batch);
-          // Run events first: their writer takes the exclusive lock that the artifacts' writer shares.
-          for (const topic of [runTopic, artifactTopic]) {
-            const of = ready.filter((r) => r.batch.topic === topic);
-            const events = of.flatMap((r) => r.good.map((d) => d.event));
-            for (let i = 0; i < events.length; i += CHUNK) {
-              if (!ready.every((r) => r.control.shouldContinue())) throw new Error('partition revoked or consumer stopping mid-batch');
-              addStats(of[0]!.tally, await projectBatch(sql, events.slice(i, i + CHUNK)));
-              await of[0]!.control.heartbeat();
-            }
-            for (const r of of) for (const d of r.good) r.tally.noteEventTime(d.event.time);
-          }
-          for (const r of ready) await this.hooks.point('mid-transaction', refOf(r.batch));
-          for (const r of ready) {
-            const counts = { messages: r.fresh.length, deadLettered: r.dead.length };
-            if (!(await advanceCheckpoint(sql, keyOf(r), r.stored, BigInt(lastOffset(r.batch)) + 1n, counts))) throw new FencedError(r.batch);
-          }
-          for (const r of ready) await this.hooks.point('before-commit', refOf(r.batch));
-        }),
-      );
+      outcomes = await this.applyBatches(group, false);
     } catch (error) {
       // The batch whose checkpoint moved is fenced as on its own path; the others take their own path.
       this.options.logger.debug({ err: error, batches: group.length }, 'batches could not share a transaction; applying each on its own');
       const fenced = error instanceof FencedError ? error.batch : undefined;
       return group.forEach((item) => item.done(item.batch === fenced ? { kind: 'fenced' } : undefined));
     }
-    for (const r of ready) r.done({ kind: 'applied', last: lastOffset(r.batch), tally: r.tally });
+    group.forEach((item, i) => item.done(outcomes[i]));
   }
 
   private async pause(ms: number, control: BatchControl): Promise<void> {
@@ -355,44 +318,79 @@ export class ProjectionRunner {
     }
   }
 
-  private async applyOnce(batch: InboundBatch, control: BatchControl, isolate: boolean, deadLettered: Set<string>): Promise<Outcome> {
-    const { dataSource, groupId } = this.options;
-    const tally = new BatchTally();
-    const key = { groupId, topic: batch.topic, partition: batch.partition };
-    const partitionKey = `${batch.topic}:${batch.partition}`;
-    const last = lastOffset(batch);
-
+  /**
+   * Applies batches (one, or those of a fetch) in one transaction: each skips what its stored
+   * checkpoint has seen and dead-letters what does not decode; then, holding the checkpoints'
+   * locks, the events are applied (run events first: their writer takes the exclusive lock that
+   * the artifacts' writer shares) and each checkpoint compared and set. Per batch: its outcome,
+   * or undefined when it must take the one-batch path (in a group: nothing to apply in a shared
+   * transaction, or the consumer is stopping). Throws FencedError naming the batch whose
+   * checkpoint moved. `isolate` (one batch only) applies under savepoints and dead-letters the
+   * events PostgreSQL refuses.
+   */
+  private async applyBatches(items: Item[], isolate: boolean): Promise<(Outcome | undefined)[]> {
+    const { dataSource, groupId, artifactTopic, runTopic } = this.options;
+    type Ready = Item & { index: number; stored: bigint | null; fresh: InboundMessage[]; good: Decoded[]; dead: OutboundMessage[]; rejected: OutboundMessage[]; tally: BatchTally };
+    const alone = items.length === 1;
+    const outcomes: (Outcome | undefined)[] = [];
+    const ready: Ready[] = [];
     // Outside the transaction, holding no lock: an instance stalled here blocks no one,
     // and the compare-and-set below fences it if the partition moved on meanwhile.
-    const stored = await readCheckpoint(sqlOf(dataSource), key);
-    const fresh = freshOf(batch, stored);
-    tally.redelivered = batch.messages.length - fresh.length;
-    if (fresh.length === 0) return { kind: 'applied', last, tally };
-    const first = BigInt(fresh[0]!.offset);
-    if (stored !== null && first > stored && this.soughtTo.get(partitionKey) !== stored) {
-      // Kafka handed us a position past our checkpoint (e.g. the group's offsets were
-      // moved forward): go back rather than skip events.
-      this.soughtTo.set(partitionKey, stored);
-      return { kind: 'seek', offset: stored };
+    const stored = await readCheckpoints(sqlOf(dataSource), groupId);
+    for (const item of items) {
+      const { batch } = item;
+      const partitionKey = `${batch.topic}:${batch.partition}`;
+      const checkpoint = stored.get(partitionKey) ?? null;
+      const fresh = freshOf(batch, checkpoint);
+      const tally = new BatchTally();
+      tally.redelivered = batch.messages.length - fresh.length;
+      outcomes.push(undefined);
+      if (!alone && (fresh.length === 0 || !item.control.shouldContinue())) continue;
+      if (fresh.length === 0) {
+        outcomes[outcomes.length - 1] = { kind: 'applied', last: lastOffset(batch), tally };
+        continue;
+      }
+      if (checkpoint !== null && BigInt(fresh[0]!.offset) > checkpoint && this.soughtTo.get(partitionKey) !== checkpoint) {
+        // Kafka handed us a position past our checkpoint (e.g. the group's offsets were
+        // moved forward): go back rather than skip events (on the one-batch path).
+        if (!alone) continue;
+        this.soughtTo.set(partitionKey, checkpoint);
+        outcomes[0] = { kind: 'seek', offset: checkpoint };
+        return outcomes;
+      }
+      this.soughtTo.delete(partitionKey);
+      ready.push({ ...item, index: outcomes.length - 1, stored: checkpoint, fresh, good: [], dead: [], rejected: [], tally });
     }
-    this.soughtTo.delete(partitionKey);
-    const { good, dead } = this.decode(batch, fresh, tally);
-    // Published before the checkpoint commits: a crash in between repeats a dead letter, never loses one.
-    await this.publishDeadLetters(batch.topic, dead, deadLettered);
-    const ref = refOf(batch);
-    await this.hooks.stall(ref);
-
-    return this.lanes.run(() => inTransaction(dataSource, async (sql) => {
-      await sql.query(TRANSACTION_SETTINGS);
-      if ((await lockCheckpoint(sql, key)) !== stored) throw new FencedError();
-      const rejected = isolate ? await this.applyIsolating(sql, batch, good, control, tally) : await this.apply(sql, good, control, tally);
-      await this.publishDeadLetters(batch.topic, rejected, deadLettered);
-      await this.hooks.point('mid-transaction', ref);
-      const counts = { messages: fresh.length, deadLettered: dead.length + rejected.length };
-      if (!(await advanceCheckpoint(sql, key, stored, BigInt(last) + 1n, counts))) throw new FencedError();
-      await this.hooks.point('before-commit', ref);
-      return { kind: 'applied', last, tally };
-    }));
+    if (ready.length === 0) return outcomes;
+    for (const r of ready) {
+      ({ good: r.good, dead: r.dead } = this.decode(r.batch, r.fresh, r.tally));
+      // Published before the checkpoint commits: a crash in between repeats a dead letter, never loses one.
+      await this.publishDeadLetters(r.batch.topic, r.dead, r.deadLettered);
+    }
+    await Promise.all(ready.map((r) => this.hooks.stall(refOf(r.batch))));
+    const keyOf = (r: Ready) => ({ groupId, topic: r.batch.topic, partition: r.batch.partition });
+    await this.lanes.run(() =>
+      inTransaction(dataSource, async (sql) => {
+        await sql.query(TRANSACTION_SETTINGS);
+        for (const r of ready) if ((await lockCheckpoint(sql, keyOf(r))) !== r.stored) throw new FencedError(r.batch);
+        for (const topic of [runTopic, artifactTopic]) {
+          const of = ready.filter((r) => r.batch.topic === topic);
+          if (of.length === 0) continue;
+          if (isolate) for (const r of of) r.rejected = await this.applyIsolating(sql, r.batch, r.good, r.control, r.tally);
+          else await this.apply(sql, of.flatMap((r) => r.good), of.map((r) => r.control), of[0]!.tally);
+          for (const r of of) for (const d of r.good) r.tally.noteEventTime(d.event.time);
+        }
+        for (const r of ready) await this.publishDeadLetters(r.batch.topic, r.rejected, r.deadLettered);
+        for (const r of ready) await this.hooks.point('mid-transaction', refOf(r.batch));
+        for (const r of ready) {
+          const counts = { messages: r.fresh.length, deadLettered: r.dead.length + r.rejected.length };
+          if (!(await advanceCheckpoint(sql, keyOf(r), r.stored, BigInt(lastOffset(r.batch)) + 1n, counts))) throw new FencedError(r.batch);
+        }
+        for (const r of ready) await this.hooks.point('before-commit', refOf(r.batch));
+      }),
+    );
+    for (const r of ready) outcomes[r.index] = { kind: 'applied', last: lastOffset(r.batch), tally: r.tally };
+    return outcomes;
   }
 
   private decode(batch: InboundBatch, messages: InboundMessage[], tally: BatchTally): { good: Decoded[]; dead: OutboundMessage[] } {
@@ -413,15 +411,14 @@ export class ProjectionRunner {
     return { good, dead };
   }
 
-  private async apply(sql: Sql, good: Decoded[], control: BatchControl, tally: BatchTally): Promise<OutboundMessage[]> {
+  /** The events of one topic's batches, in chunks; one tally takes the counts (they are per topic, event times per batch). */
+  private async apply(sql: Sql, good: Decoded[], controls: BatchControl[], tally: BatchTally): Promise<void> {
     for (let i = 0; i < good.length; i += CHUNK) {
-      if (!control.shouldContinue()) throw new Error('partition revoked or consumer stopping mid-batch');
+      if (!controls.every((c) => c.shouldContinue())) throw new Error('partition revoked or consumer stopping mid-batch');
       const chunk = good.slice(i, i + CHUNK).map((d) => d.event);
       addStats(tally, await projectBatch(sql, chunk));
-      for (const event of chunk) tally.noteEventTime(event.time);
-      await control.heartbeat();
+      await controls[0]!.heartbeat();
     }
-    return [];
   }
 
   /**
