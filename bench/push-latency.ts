@@ -6,6 +6,8 @@
 // started and committed (PostgreSQL's commit timestamps) between the acknowledgement and the
 // first upsert of its key at the client.
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { IncomingMessage, request } from 'node:http';
 import { Client } from 'pg';
 import { encodeEvent } from '@app/contracts';
 import { cpuSeconds } from './cpu';
@@ -49,34 +51,41 @@ function filterOf(i: number, mix: string): Filter {
   }
 }
 
-/** Calls `onUpsert(key, at)` for each upsert event of a subscription. */
+/**
+ * Calls `onUpsert(key, at)` for each upsert event of a subscription. The client shares the cores
+ * with everything it measures, so it reads as little as it can: node:http rather than fetch, and
+ * the key cut out of the frame (the collection row's first `"key":"` field) rather than parsed.
+ */
 async function subscribe(url: string, body: unknown, onUpsert: (key: string, at: number) => void, signal: AbortSignal, onEnd: () => void): Promise<void> {
-  const response = await fetch(`${url}/api/artifacts/latest/subscribe`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal });
-  if (!response.ok || !response.body) throw new Error(`subscribe answered ${response.status}`);
+  const payload = JSON.stringify(body);
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request(`${url}/api/artifacts/latest/subscribe`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }, signal }, resolve);
+    req.on('error', reject);
+    req.end(payload);
+  });
+  if (response.statusCode !== 200) throw new Error(`subscribe answered ${response.statusCode}`);
+  response.setEncoding('utf8');
   let ready: () => void = () => undefined;
   const snapshot = new Promise<void>((resolve) => (ready = resolve));
-  void (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (block.startsWith('event: snapshot')) ready();
-          if (!block.startsWith('event: upsert')) continue;
-          const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
-          onUpsert((JSON.parse(data) as { key: string }).key, performance.now());
-        }
-      }
-      // The server ended the stream: a client too far behind (more than 8 MiB unsent) is let go.
-      if (!signal.aborted) onEnd();
-    } catch {
-      // aborted at the end
+  let buffer = '';
+  response.on('data', (chunk: string) => {
+    buffer += chunk;
+    let start = 0;
+    let end: number;
+    while ((end = buffer.indexOf('\n\n', start)) >= 0) {
+      if (buffer.startsWith('event: upsert', start)) {
+        const at = buffer.indexOf('"key":"', start) + 7;
+        onUpsert(buffer.slice(at, buffer.indexOf('"', at)), performance.now());
+      } else if (buffer.startsWith('event: snapshot', start)) ready();
+      start = end + 2;
     }
-  })();
+    buffer = buffer.slice(start);
+  });
+  // The server ended the stream: a client too far behind (more than 8 MiB unsent) is let go.
+  response.on('end', () => {
+    if (!signal.aborted) onEnd();
+  });
+  response.on('error', () => undefined);
   await snapshot;
 }
 
@@ -90,6 +99,8 @@ async function main(): Promise<void> {
   const world = await openBenchWorld({ name: 'push', persistent: false, postgresSettings: { track_commit_timestamp: 'on' } });
   const { topics, producer } = world;
   const stop = new AbortController();
+  // One signal aborts every subscription at the end.
+  setMaxListeners(0, stop.signal);
   try {
     await world.startApp('ingest');
     const query = await world.startApp('query');
@@ -151,10 +162,12 @@ async function main(): Promise<void> {
     }
     log(`producing ${rate} events/s for ${seconds} s`);
     const cpuBefore = cpuSeconds(query.child.pid);
+    const clientBefore = process.cpuUsage();
     await produce(seconds, true);
     const deadline = performance.now() + 60_000;
     while (latencies.length + beforeAck < expected && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     const cpu = (cpuSeconds(query.child.pid) ?? NaN) - (cpuBefore ?? NaN);
+    const client = process.cpuUsage(clientBefore);
     const sorted = latencies.sort((a, b) => a - b);
     const figures = {
       subscriptions,
@@ -170,6 +183,8 @@ async function main(): Promise<void> {
       push_p99_ms: round(percentile(sorted, 99)),
       query_cpu_seconds: round(cpu),
       query_cpu_us_per_event_per_subscription: round((cpu * 1e6) / (n * subscriptions)),
+      // This process (producer and the subscriptions' client), which shares the cores it measures.
+      client_cpu_seconds: round((client.user + client.system) / 1e6),
       warmup_seconds: warmupSeconds,
       stages: await stages(world.databaseUrl, ackedAt, firstSeen),
     };
