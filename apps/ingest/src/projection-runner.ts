@@ -46,7 +46,8 @@ interface Item {
 }
 
 /** A batch waiting to share a transaction with the others of its fetch. */
-interface Waiting extends Item {  /** The outcome, or undefined: the batch takes the one-batch path (alone, or the shared transaction failed). */
+interface Waiting extends Item {
+  /** The outcome, or undefined: the batch takes the one-batch path (alone, or the shared transaction failed). */
   done(outcome: Outcome | undefined): void;
 }
 
@@ -332,22 +333,21 @@ export class ProjectionRunner {
     const { dataSource, groupId, artifactTopic, runTopic } = this.options;
     type Ready = Item & { index: number; stored: bigint | null; fresh: InboundMessage[]; good: Decoded[]; dead: OutboundMessage[]; rejected: OutboundMessage[]; tally: BatchTally };
     const alone = items.length === 1;
-    const outcomes: (Outcome | undefined)[] = [];
+    const outcomes: (Outcome | undefined)[] = items.map(() => undefined);
     const ready: Ready[] = [];
     // Outside the transaction, holding no lock: an instance stalled here blocks no one,
     // and the compare-and-set below fences it if the partition moved on meanwhile.
     const stored = await readCheckpoints(sqlOf(dataSource), groupId);
-    for (const item of items) {
+    for (const [index, item] of items.entries()) {
       const { batch } = item;
       const partitionKey = `${batch.topic}:${batch.partition}`;
       const checkpoint = stored.get(partitionKey) ?? null;
       const fresh = freshOf(batch, checkpoint);
       const tally = new BatchTally();
       tally.redelivered = batch.messages.length - fresh.length;
-      outcomes.push(undefined);
       if (!alone && (fresh.length === 0 || !item.control.shouldContinue())) continue;
       if (fresh.length === 0) {
-        outcomes[outcomes.length - 1] = { kind: 'applied', last: lastOffset(batch), tally };
+        outcomes[index] = { kind: 'applied', last: lastOffset(batch), tally };
         continue;
       }
       if (checkpoint !== null && BigInt(fresh[0]!.offset) > checkpoint && this.soughtTo.get(partitionKey) !== checkpoint) {
@@ -355,11 +355,11 @@ export class ProjectionRunner {
         // moved forward): go back rather than skip events (on the one-batch path).
         if (!alone) continue;
         this.soughtTo.set(partitionKey, checkpoint);
-        outcomes[0] = { kind: 'seek', offset: checkpoint };
+        outcomes[index] = { kind: 'seek', offset: checkpoint };
         return outcomes;
       }
       this.soughtTo.delete(partitionKey);
-      ready.push({ ...item, index: outcomes.length - 1, stored: checkpoint, fresh, good: [], dead: [], rejected: [], tally });
+      ready.push({ ...item, index, stored: checkpoint, fresh, good: [], dead: [], rejected: [], tally });
     }
     if (ready.length === 0) return outcomes;
     for (const r of ready) {
