@@ -98,12 +98,19 @@ export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection
 }
 
 /**
- * The rows of these keys (each once): `unnest` joined on the key, not `key = ANY($1)`. The query app
- * prepares its statements, and a generic plan of `key = ANY($1)` made while the table was small (a
- * new read model's first feed steps) scans the table testing every row against the whole list, a
- * cost of rows x keys that grew to seconds a step; a join stays linear whatever the plan.
+ * The rows of these keys (each once): `unnest` joined on the key, not `key = ANY($1)`, which a
+ * plan may test against every row (rows x keys, seconds a step at 1,000 events/s).
  */
 const rowsOfKeys = (p: SqlParams, keys: readonly string[]) => `unnest(${p.add(keys, 'text[]')}) AS k(key) JOIN artifact_collection t ON t.key = k.key`;
+
+/**
+ * The feed's reads are planned for each step, never prepared: a new read model's first steps run
+ * while the collection is a few pages, the generic plan made then (a hash join over a sequential
+ * scan) is kept until the table is next analysed, and each step then read the whole collection:
+ * in `npm run bench:push` the feed's connection used 0.4 of a core at 75k rows and push p99 grew
+ * to 1.9 s with the table. Planning a step costs ~0.5 ms (bench/README.md, issue #15).
+ */
+const perStep = (statement: SqlStatement): SqlStatement => ({ ...statement, prepare: false });
 
 /**
  * The changed keys' collection rows, read once per feed step: the columns a subscription's
@@ -112,7 +119,7 @@ const rowsOfKeys = (p: SqlParams, keys: readonly string[]) => `unnest(${p.add(ke
 export function liveRowsStatement(keys: readonly string[]): SqlStatement {
   const p = new SqlParams();
   const columns = 't.key, t.latest_id::text, t.type, t.flow_run_id::text, t.task_run_id::text';
-  return p.statement(`SELECT ${columns}, ${artifactCollectionJson('t')} FROM ${rowsOfKeys(p, keys)}`);
+  return perStep(p.statement(`SELECT ${columns}, ${artifactCollectionJson('t')} FROM ${rowsOfKeys(p, keys)}`));
 }
 
 /** A subscription filter for the database to decide on changed rows, and (when the app decided the others) the only keys to decide. */
@@ -135,5 +142,5 @@ export function liveMatchesStatement(matches: readonly LiveMatch[], keys: readon
     return `COALESCE((${within}), false)::int`;
   });
   const text = `SELECT t.key, ${artifactCollectionJson('t')}, array_to_string(ARRAY[${hits.join(', ')}], '') FROM ${from}`;
-  return p.statement(text);
+  return perStep(p.statement(text));
 }
