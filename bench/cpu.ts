@@ -33,6 +33,22 @@ export function cpuSeconds(pid: number | undefined, tree = false): number | unde
   return ticks / TICKS_PER_SECOND;
 }
 
+/** CPU seconds a JVM's JIT compiler threads (`C1 CompilerThre…`, `C2 CompilerThre…`) have used so far; Linux only. */
+export function compilerCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    let ticks = 0;
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const fields = statFields(`${pid}/task/${task}`);
+      const comm = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8');
+      if (fields && /^C\d CompilerThre/.test(comm)) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface CpuMeter {
   /** CPU seconds per named process since the meter started (null where unknown). */
   stop(): Record<string, number | null>;
