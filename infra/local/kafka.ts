@@ -206,6 +206,8 @@ function javaBaseArgs(libs: string, version: string): string[] {
     '-XX:+ExplicitGCInvokesConcurrent',
     '-XX:MaxInlineLevel=15',
     '-Djava.awt.headless=true',
+    // KAFKA_OPTS, as in Kafka's own scripts: more JVM options, after ours (a later flag wins).
+    ...(process.env.KAFKA_OPTS ?? '').split(/\s+/).filter(Boolean),
     logConfig,
     '-cp',
     path.join(libs, '*'),
