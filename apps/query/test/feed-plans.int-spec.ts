@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { liveMatchesStatement, liveRowsStatement } from '@app/filters';
 import type { SqlStatement } from '@app/persistence';
 import { createTestDatabase, TestDatabase } from '../../../test/support/database';
+import { explain, PlanNode } from './plans';
 import { volumeSql } from './seed-volume';
 
 // The subscriptions' feed reads the changed keys' rows once per step. A new read model
@@ -26,14 +27,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  Filter?: string;
-  Plans?: PlanNode[];
-}
-
-const nodes = (plan: PlanNode): PlanNode[] => [plan, ...(plan.Plans ?? []).flatMap(nodes)];
 const grown = (count: number) => Array.from({ length: count }, (_, i) => `grown-${String(i * 7).padStart(6, '0')}`);
 
 const cases: [string, (keys: string[]) => SqlStatement][] = [
@@ -55,22 +48,18 @@ describe('on a collection grown two-thousandfold since it was last analysed', ()
       FROM (SELECT c.*, row_number() OVER (ORDER BY key) - 1 AS r FROM artifact_collection c) c CROSS JOIN generate_series(0, 1999) n`);
   }, 120_000);
 
-  const planOf = async (statement: SqlStatement): Promise<PlanNode[]> => {
-    const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
-    return nodes((rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan);
-  };
   const onCollection = (plan: PlanNode[]) => plan.filter((n) => n['Relation Name'] === 'artifact_collection');
 
   test.each(cases)('%s: a step of 20 keys reads them through the index, not the whole table', async (_name, statementOf) => {
     const statement = statementOf(grown(20));
-    expect(onCollection(await planOf(statement)).map((n) => n['Node Type'])).toEqual(['Index Scan']);
+    expect(onCollection(await explain(client, statement)).map((n) => n['Node Type'])).toEqual(['Index Scan']);
     const { rowCount } = await client.query(statement.text, statement.values);
     expect(rowCount).toBe(20);
   });
 
   test.each(cases)('%s: a step of 3,000 keys never tests each row against the key list', async (_name, statementOf) => {
     const statement = statementOf(grown(3_000));
-    const listFilters = onCollection(await planOf(statement)).filter((n) => /ANY/.test(n.Filter ?? '')).map((n) => `${n['Node Type']}: ${n.Filter?.slice(0, 40)}`);
+    const listFilters = onCollection(await explain(client, statement)).filter((n) => /ANY/.test(n.Filter ?? '')).map((n) => `${n['Node Type']}: ${n.Filter?.slice(0, 40)}`);
     expect(listFilters).toEqual([]);
     const { rowCount } = await client.query(statement.text, statement.values);
     const present = await client.query('SELECT 1 FROM artifact_collection WHERE key = ANY($1::text[])', [grown(3_000)]);

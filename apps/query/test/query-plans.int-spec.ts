@@ -4,6 +4,7 @@ import { createTestDatabase, TestDatabase } from '../../../test/support/database
 import { countStatement, listStatement } from '@app/filters';
 import { parseCountRequest, parseListRequest } from '../src/artifacts/artifact-requests';
 import { decodeBody } from '../src/http/request-body';
+import { explain, nodes, PlanNode } from './plans';
 import { volumeSql } from './seed-volume';
 
 // The statements the app sends for the UI's list-and-count pair and the peer
@@ -28,18 +29,6 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Parent Relationship'?: string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
 type Route = 'latest/filter' | 'latest/count' | 'filter' | 'count';
 
 function statementOf(route: Route, body: object): SqlStatement {
@@ -49,9 +38,7 @@ function statementOf(route: Route, body: object): SqlStatement {
 }
 
 async function plan(route: Route, body: object): Promise<PlanNode[]> {
-  const statement = statementOf(route, body);
-  const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
-  return nodes((rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan);
+  return explain(client, statementOf(route, body));
 }
 
 /** A bound value as an SQL literal of unknown type (the statement's casts type it); arrays in PostgreSQL's '{...}' form. */

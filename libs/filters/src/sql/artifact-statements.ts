@@ -49,8 +49,11 @@ const JSON_OF: Record<ArtifactTable, (t: string) => string> = {
 export function planned(statement: SqlStatement, filters: ArtifactQueryFilters<ArtifactTable>): SqlStatement {
   const { flow_runs: fr, flows, deployments } = filters;
   const byShare = deployments != null || flows?.id != null || fr?.deployment_id != null || fr?.state != null;
-  return byShare ? { ...statement, prepare: false } : statement;
+  return byShare ? unprepared(statement) : statement;
 }
+
+/** The statement planned for each execution's values, never kept as a prepared statement. */
+const unprepared = (statement: SqlStatement): SqlStatement => ({ ...statement, prepare: false });
 
 export function listStatement<T extends ArtifactTable>(table: T, request: ListRequest<T>): SqlStatement {
   const p = new SqlParams();
@@ -103,14 +106,13 @@ export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection
  */
 const rowsOfKeys = (p: SqlParams, keys: readonly string[]) => `unnest(${p.add(keys, 'text[]')}) AS k(key) JOIN artifact_collection t ON t.key = k.key`;
 
-/**
- * The feed's reads are planned for each step, never prepared: a new read model's first steps run
- * while the collection is a few pages, the generic plan made then (a hash join over a sequential
- * scan) is kept until the table is next analysed, and each step then read the whole collection:
+/*
+ * The feed's two reads below are planned for each step, never prepared: a new read model's first
+ * steps run while the collection is a few pages, the generic plan made then (a hash join over a
+ * sequential scan) is kept until the table is next analysed, and each step then read the whole collection:
  * in `npm run bench:push` the feed's connection used 0.4 of a core at 75k rows and push p99 grew
  * to 1.9 s with the table. Planning a step costs ~0.5 ms (bench/README.md, issue #15).
  */
-const perStep = (statement: SqlStatement): SqlStatement => ({ ...statement, prepare: false });
 
 /**
  * The changed keys' collection rows, read once per feed step: the columns a subscription's
@@ -119,7 +121,7 @@ const perStep = (statement: SqlStatement): SqlStatement => ({ ...statement, prep
 export function liveRowsStatement(keys: readonly string[]): SqlStatement {
   const p = new SqlParams();
   const columns = 't.key, t.latest_id::text, t.type, t.flow_run_id::text, t.task_run_id::text';
-  return perStep(p.statement(`SELECT ${columns}, ${artifactCollectionJson('t')} FROM ${rowsOfKeys(p, keys)}`));
+  return unprepared(p.statement(`SELECT ${columns}, ${artifactCollectionJson('t')} FROM ${rowsOfKeys(p, keys)}`));
 }
 
 /** A subscription filter for the database to decide on changed rows, and (when the app decided the others) the only keys to decide. */
@@ -142,5 +144,5 @@ export function liveMatchesStatement(matches: readonly LiveMatch[], keys: readon
     return `COALESCE((${within}), false)::int`;
   });
   const text = `SELECT t.key, ${artifactCollectionJson('t')}, array_to_string(ARRAY[${hits.join(', ')}], '') FROM ${from}`;
-  return perStep(p.statement(text));
+  return unprepared(p.statement(text));
 }
