@@ -146,6 +146,23 @@ describe('routing as Prefect 3.6.24 on PostgreSQL (issue 12, probed)', () => {
     expect(answer).toBe('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\nInvalid HTTP request received.');
   });
 
+  it('refuses a request line over the header limit with 431 and says it closes the connection', async () => {
+    const { port } = new URL(base);
+    const answer = await new Promise<{ text: string; error?: string }>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      let text = '';
+      socket.on('connect', () => socket.write(`GET /api/artifacts/${'a'.repeat(60_000)}/latest HTTP/1.1\r\nHost: x\r\n\r\n`));
+      socket.on('data', (chunk) => (text += chunk.toString('utf8')));
+      socket.on('close', () => resolve({ text }));
+      socket.on('error', (error: NodeJS.ErrnoException) => resolve({ text, error: error.code }));
+    });
+    // Without "Connection: close" a keep-alive client pools the socket the server is closing
+    // and its next request fails with "other side closed".
+    expect(answer).toEqual({
+      text: 'HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 114\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"Request Header Fields Too Large","message":"Exceeded maximum allowed HTTP header size","statusCode":431}',
+    });
+  });
+
   it.each(['%', 'a%', '%E9', '%C3', '%E9%', 'a%zz'])('looks the undecodable key %s up: 404 Artifact not found.', async (segment) => {
     expect(await get(`/api/artifacts/${segment}/latest`)).toEqual({ status: 404, text: '{"detail":"Artifact not found."}' });
   });

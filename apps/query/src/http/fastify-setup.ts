@@ -86,7 +86,8 @@ const KEPT_CLIENT_ERRORS: Record<string, string> = {
  * Fastify's `clientErrorHandler`: a request Node's HTTP parser refuses (e.g. a
  * raw non-ASCII byte in the request line) gets uvicorn's answer, byte for byte
  * as probed on Prefect 3.6.24. Timeouts and oversized headers keep Fastify's
- * 408 and 431.
+ * 408 and 431, plus "Connection: close" (Fastify leaves it out, so a keep-alive
+ * client reuses the socket being destroyed and its next request fails).
  */
 export function invalidHttpRequestHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
@@ -95,7 +96,7 @@ export function invalidHttpRequestHandler(err: NodeJS.ErrnoException, socket: So
     if (kept === undefined) socket.write(UVICORN_INVALID_REQUEST);
     else {
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '408 Request Timeout';
-      socket.write(`HTTP/1.1 ${status}\r\nContent-Length: ${kept.length}\r\nContent-Type: application/json\r\n\r\n${kept}`);
+      socket.write(`HTTP/1.1 ${status}\r\nContent-Length: ${kept.length}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${kept}`);
     }
   }
   socket.destroy(err);
