@@ -6,8 +6,9 @@
 //   --prof: a V8 CPU profile in /tmp/perf/prof; --log: every statement with its duration in the PostgreSQL log
 //   --full-mix: the full bench scale's runs (20k flow runs, 100k task runs) instead of versions/50 and versions/10;
 //   at 100k versions 160k of its 260k events are run events, the mix `npm run bench -- --scale full` ingests first
+//   --sql FILE: SQL run on the migrated database before the ingest starts (a lever's upper bound, e.g. indexes dropped)
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { Client } from 'pg';
 import { up } from '../infra/local';
@@ -17,11 +18,13 @@ import { cpuSeconds } from './cpu';
 import { artifactEvents, runEvents, Scale, SCALES, Produced } from './dataset';
 import { batchTotals, log } from './world';
 import { createTopicsSettled } from '@app/contracts';
+import { openDatabase } from '@app/persistence';
 
 async function main() {
   const versions = Number(process.argv[2] ?? 100_000);
   const prof = process.argv.includes('--prof');
   const env = Object.fromEntries(process.argv.filter((a) => a.includes('=')).map((a) => a.split('=') as [string, string]));
+  const sqlFile = process.argv.includes('--sql') ? process.argv[process.argv.indexOf('--sql') + 1] : undefined;
   const dir = '/tmp/perf-infra';
   mkdirSync(dir, { recursive: true });
   const infra = await up({ dir, persistent: true, kafkaPartitions: 6 });
@@ -56,6 +59,12 @@ async function main() {
   await pgAdmin.connect();
   if (process.argv.includes('--log')) await pgAdmin.query(`ALTER DATABASE prof_${suffix} SET log_min_duration_statement = 0`);
   const u = new URL(database.url);
+  if (sqlFile) {
+    const migrated = await openDatabase({ url: database.url, applicationName: 'profile-ingest' });
+    await migrated.query(readFileSync(sqlFile, 'utf8'));
+    await migrated.destroy();
+    log(`ran ${sqlFile}`);
+  }
   if (!existsSync('/tmp/perf/prof')) mkdirSync('/tmp/perf/prof', { recursive: true });
   const app = spawnApp('ingest', {
     DATABASE_URL: u.toString(), KAFKA_BROKERS: infra.KAFKA_BROKERS, ARTIFACT_TOPIC: topics.artifacts, RUN_TOPIC: topics.runs,
