@@ -16,7 +16,7 @@ import { freePort, spawnApp, waitForStatus } from '../infra/local/apps';
 import { createDatabase } from '../infra/local/postgres';
 import { cpuSeconds } from './cpu';
 import { artifactEvents, runEvents, Scale, SCALES, Produced } from './dataset';
-import { batchTotals, log } from './world';
+import { BENCH_POSTGRES_SETTINGS, batchTotals, log } from './world';
 import { createTopicsSettled } from '@app/contracts';
 import { openDatabase } from '@app/persistence';
 
@@ -27,7 +27,7 @@ async function main() {
   const sqlFile = process.argv.includes('--sql') ? process.argv[process.argv.indexOf('--sql') + 1] : undefined;
   const dir = '/tmp/perf-infra';
   mkdirSync(dir, { recursive: true });
-  const infra = await up({ dir, persistent: true, kafkaPartitions: 6 });
+  const infra = await up({ dir, persistent: true, kafkaPartitions: 6, postgresSettings: BENCH_POSTGRES_SETTINGS });
   const kafka = new Kafka({ clientId: 'prof', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
   const fullMix = process.argv.includes('--full-mix');
   const prefix = fullMix ? 'profmix' : 'prof';

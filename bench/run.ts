@@ -19,14 +19,12 @@ import { comparePeer, PeerFigures } from './peer';
 import { measureQueries, QueryFigures } from './queries';
 import { percentile, round } from './stats';
 import { EncodedMessage, encodeConsistencyToken, encodeEvent, offsetsOfSend } from '@app/contracts';
-import { batchTotals, log, openBenchWorld, option } from './world';
+import { BENCH_POSTGRES_SETTINGS, batchTotals, log, openBenchWorld, option } from './world';
 
 const ROOT = join(__dirname, '..');
 const TABLES = ['artifact', 'artifact_collection', 'flow', 'deployment', 'flow_run', 'task_run'];
 // The bench's own PostgreSQL: durable (fsync, full-page writes), sized as a server for a
 // million-version read model would be rather than PostgreSQL's 128 MB default cache.
-const POSTGRES_SETTINGS = { shared_buffers: '2GB', max_wal_size: '8GB', checkpoint_timeout: '15min' };
-
 function kafkajsVersion(): string {
   return (JSON.parse(readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version: string }).version;
 }
@@ -289,7 +287,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(freshnessSeconds) || freshnessSeconds < 1) throw new Error('--freshness-seconds must be a whole number of seconds, at least 1');
   const scale: Scale = { ...quick, freshnessSeconds };
   const resultsFile = option('out', join(ROOT, 'bench', 'results', 'latest.json'));
-  const world = await openBenchWorld({ name: 'bench', persistent: true, postgresSettings: POSTGRES_SETTINGS });
+  const world = await openBenchWorld({ name: 'bench', persistent: true, postgresSettings: BENCH_POSTGRES_SETTINGS });
   const { topics, group, serverUrl, databaseUrl: dbUrl, kafka, producer } = world;
   // The servers' processes, when the bench started them: their CPU time is measured too.
   const servers = { kafka: world.started?.kafkaPid, postgres: world.started?.postgresPid };
@@ -395,7 +393,7 @@ async function main(): Promise<void> {
     generated_at: new Date().toISOString(),
     scale: scale.name,
     machine: { cpus: cpus().length, cpu_model: cpus()[0]?.model, memory_gib: round(totalmem() / 2 ** 30, 1), node: process.version, platform: `${process.platform} ${process.arch}` },
-    postgres_settings: world.started ? POSTGRES_SETTINGS : 'an existing server',
+    postgres_settings: world.started ? BENCH_POSTGRES_SETTINGS : 'an existing server',
     versions: { postgresql: postgresVersion, kafka: world.started?.kafkaVersion ?? 'unknown (an existing broker)', kafkajs: kafkajsVersion() },
     units: { events_per_second: 'events/s', ms: 'milliseconds', rps: 'requests/s', tps: 'statements/s' },
     ...results,

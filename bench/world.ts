@@ -17,6 +17,9 @@ import type { Topics } from './dataset';
 const ROOT = join(__dirname, '..');
 const PARTITIONS = 6;
 
+/** The bench's own PostgreSQL server is sized for the data (bench/README.md); profile-ingest runs with the same. */
+export const BENCH_POSTGRES_SETTINGS = { shared_buffers: '2GB', max_wal_size: '8GB', checkpoint_timeout: '15min' };
+
 export const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /** `--name value` from the command line, else `fallback`. */
