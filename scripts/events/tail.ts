@@ -78,12 +78,14 @@ export function formatTailMessage(message: MessageView, options: { json: boolean
 }
 
 /**
- * An offset or a time start is written as the throw-away group's committed
- * offsets before it joins, so the first fetch already starts there (a seek after
- * `run` would race with it).
+ * Where an offset or a time start puts each partition, for `seek` once the
+ * group has joined. (kafkajs drops what a fetch brings for a partition with a
+ * seek pending, so nothing from the reset position slips through; its
+ * `admin.setOffsets` would run a consumer of its own for ~5 s per topic.)
  */
-async function placeGroup(admin: Admin, groupId: string, topics: string[], start: StartAt, partition: number | undefined): Promise<void> {
-  if (start.kind !== 'offset' && start.kind !== 'time') return;
+async function startPositions(admin: Admin, topics: string[], start: StartAt, partition: number | undefined): Promise<{ topic: string; partition: number; offset: string }[]> {
+  if (start.kind !== 'offset' && start.kind !== 'time') return [];
+  const positions: { topic: string; partition: number; offset: string }[] = [];
   for (const topic of topics) {
     const partitions =
       start.kind === 'offset'
@@ -91,8 +93,9 @@ async function placeGroup(admin: Admin, groupId: string, topics: string[], start
         : await admin.fetchTopicOffsetsByTimestamp(topic, start.ms);
     const chosen = partitions.filter((p) => partition === undefined || p.partition === partition);
     if (partition !== undefined && chosen.length === 0) throw new CliError(`${topic} has no partition ${partition}`);
-    await admin.setOffsets({ groupId, topic, partitions: chosen });
+    positions.push(...chosen.map((p) => ({ topic, partition: p.partition, offset: p.offset })));
   }
+  return positions;
 }
 
 function describeStart(start: StartAt): string {
@@ -164,7 +167,7 @@ export async function tailCommand(argv: string[], env: CliEnv, io: { stdout: Nod
   let count = 0;
   try {
     await requireTopics(admin, topics);
-    await placeGroup(admin, groupId, topics, start, partition);
+    const positions = await startPositions(admin, topics, start, partition);
     await connect(consumer, env);
     consumer.on(consumer.events.GROUP_JOIN, restartIdle);
     consumer.on(consumer.events.CRASH, (event) => {
@@ -173,7 +176,7 @@ export async function tailCommand(argv: string[], env: CliEnv, io: { stdout: Nod
         finish();
       }
     });
-    // Partitions without a placed offset (all of them for earliest/latest) follow Kafka's reset policy.
+    // Partitions without a start position (all of them for earliest/latest) follow Kafka's reset policy.
     await consumer.subscribe({ topics, fromBeginning: start.kind === 'earliest' });
     io.stderr.write(`following ${topics.join(', ')}${partition === undefined ? '' : ` partition ${partition}`} from ${describeStart(start)}\n`);
     await consumer.run({
@@ -188,6 +191,7 @@ export async function tailCommand(argv: string[], env: CliEnv, io: { stdout: Nod
         if (max !== undefined && count >= max) finish();
       },
     });
+    for (const position of positions) consumer.seek(position);
     if (max === 0) finish();
     await done;
   } finally {
