@@ -23,8 +23,7 @@ import { BENCH_POSTGRES_SETTINGS, batchTotals, log, openBenchWorld, option } fro
 
 const ROOT = join(__dirname, '..');
 const TABLES = ['artifact', 'artifact_collection', 'flow', 'deployment', 'flow_run', 'task_run'];
-// The bench's own PostgreSQL: durable (fsync, full-page writes), sized as a server for a
-// million-version read model would be rather than PostgreSQL's 128 MB default cache.
+
 function kafkajsVersion(): string {
   return (JSON.parse(readFileSync(require.resolve('kafkajs/package.json'), 'utf8')) as { version: string }).version;
 }

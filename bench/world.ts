@@ -17,7 +17,11 @@ import type { Topics } from './dataset';
 const ROOT = join(__dirname, '..');
 const PARTITIONS = 6;
 
-/** The bench's own PostgreSQL server is sized for the data (bench/README.md); profile-ingest runs with the same. */
+/**
+ * The bench's own PostgreSQL: durable (fsync, full-page writes), sized as a server for a
+ * million-version read model would be rather than PostgreSQL's 128 MB default cache.
+ * profile-ingest runs with the same.
+ */
 export const BENCH_POSTGRES_SETTINGS = { shared_buffers: '2GB', max_wal_size: '8GB', checkpoint_timeout: '15min' };
 
 export const log = (line: string): void => void process.stderr.write(`${line}\n`);

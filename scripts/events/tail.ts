@@ -77,15 +77,21 @@ export function formatTailMessage(message: MessageView, options: { json: boolean
     .join('\n')}\n`;
 }
 
+interface Position {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
 /**
  * Where an offset or a time start puts each partition, for `seek` once the
  * group has joined. (kafkajs drops what a fetch brings for a partition with a
  * seek pending, so nothing from the reset position slips through; its
  * `admin.setOffsets` would run a consumer of its own for ~5 s per topic.)
  */
-async function startPositions(admin: Admin, topics: string[], start: StartAt, partition: number | undefined): Promise<{ topic: string; partition: number; offset: string }[]> {
+async function startPositions(admin: Admin, topics: string[], start: StartAt, partition: number | undefined): Promise<Position[]> {
   if (start.kind !== 'offset' && start.kind !== 'time') return [];
-  const positions: { topic: string; partition: number; offset: string }[] = [];
+  const positions: Position[] = [];
   for (const topic of topics) {
     const partitions =
       start.kind === 'offset'
