@@ -4,3 +4,4 @@ export * from './checkpoints';
 export * from './connection-url';
 export * from './changes';
 export * from './failover';
+export * from './tally';

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { createDataSource, DataSource, inTransaction, noteEverythingChanged, openDatabase, readCheckpoints, Sql, sqlOf } from '@app/persistence';
+import { createDataSource, DataSource, inTransaction, noteEverythingChanged, openDatabase, readCheckpoints, Sql, sqlOf, TALLIED_COLUMNS } from '@app/persistence';
 import type { IngestConfig } from '../ingest.config';
 import { IngestMetrics } from '../ingest.metrics';
 import { KafkaAdapter } from '../kafka/kafka.adapter';
@@ -222,6 +222,10 @@ async function swapIn(
       const names = (await q(sql, `SELECT DISTINCT c.relname FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_proc p ON p.oid = g.tgfoid
         WHERE c.relnamespace = 'public'::regnamespace AND p.proname = 'read_model_row_count_add'`)).rows.map((r) => String(r.relname));
       for (const name of names) await q(sql, `INSERT INTO read_model_row_count (table_name, slot, n) SELECT $1, 0, count(*) FROM public.${name}`, [name]);
+    }
+    // The tally of their values (migration 1700000000090), likewise counted afresh.
+    if ((await q(sql, "SELECT to_regprocedure('public.read_model_tally_recount(text)') IS NOT NULL AS present")).rows[0]?.present) {
+      for (const table of Object.keys(TALLIED_COLUMNS)) await q(sql, 'SELECT public.read_model_tally_recount($1)', [table]);
     }
     // Live subscriptions cannot follow a swap key by key: they are sent a new snapshot.
     if ((await q(sql, "SELECT to_regclass('public.collection_change') IS NOT NULL AS present")).rows[0]?.present) await noteEverythingChanged(sql);

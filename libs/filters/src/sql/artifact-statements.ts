@@ -1,4 +1,5 @@
 import type { SqlStatement } from '@app/persistence/statement';
+import { TALLIED_COLUMNS } from '@app/persistence/tally';
 import type { ArtifactSort } from '../schemas/bodies';
 import { artifactCollectionJson, artifactJson } from './artifact-json';
 import { ArtifactQueryFilters, ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
@@ -86,7 +87,37 @@ export function countStatement<T extends ArtifactTable>(table: T, filters: Artif
     // Unfiltered: the trigger-kept row count (migration 1700000000010).
     return { text: `SELECT coalesce(sum(n), 0)::text FROM read_model_row_count WHERE table_name = $1::text`, values: [table] };
   }
-  return planned(p.statement(`SELECT count(*)::text FROM ${table} t WHERE ${where}`), filters);
+  const statement = p.statement(`SELECT count(*)::text FROM ${table} t WHERE ${where}`);
+  return tallied(table, statement) ?? planned(statement, filters);
+}
+
+// A WHERE that is one column equal to one of given values (Criteria.any), alone or with the
+// EXISTS that says a deployment or flow of that id exists (artifact-query.ts, runCopyConditions).
+const EQUALS = String.raw`t\.(\w+) = (?:\$1::(\w+)|ANY\(\$1::(\w+)\[\]\))`;
+const ALONE = new RegExp(`^${EQUALS}$`);
+const WITH_EXISTS = new RegExp(`^\\(${EQUALS} AND EXISTS \\(SELECT 1 FROM (deployment|flow) x WHERE x\\.id = t\\.\\1\\)\\)$`);
+
+/**
+ * The count read from the tally (migration 1700000000090) when the whole WHERE is one
+ * tallied column equal to one of given values: the sum of those values' counts, each
+ * value once, only values naming an existing deployment or flow when the WHERE asks
+ * that. Constant in the rows counted, where count(*) walks each of them (issue #18).
+ */
+function tallied(table: ArtifactTable, counted: SqlStatement): SqlStatement | undefined {
+  const where = counted.text.slice(counted.text.indexOf(' WHERE ') + ' WHERE '.length);
+  const match = ALONE.exec(where) ?? WITH_EXISTS.exec(where);
+  if (!match) return undefined;
+  const [, column, oneType, anyType, existing] = match;
+  const type = (oneType ?? anyType) as string;
+  if (!(TALLIED_COLUMNS[table] as readonly string[]).includes(column as string) || !['text', 'uuid'].includes(type)) return undefined;
+  const value = counted.values[0];
+  const values = oneType ? [value] : value;
+  const given = `$3::${type}[]`;
+  const wanted = existing ? `ARRAY(SELECT x.id::text FROM ${existing} x WHERE x.id = ANY(${given}))` : `${given}::text[]`;
+  return {
+    text: `SELECT coalesce(sum(n), 0)::text FROM read_model_tally WHERE table_name = $1::text AND dimension = $2::text AND value = ANY(${wanted})`,
+    values: [table, column, values],
+  };
 }
 
 /**
