@@ -166,11 +166,25 @@ describe("the collection's copies of its run's columns (migration 080)", () => {
     ['another run condition', { flow_runs: { state: { type: { any_: ['FAILED'] } }, name: { any_: ['a'] } } }],
     ['or_ between two run conditions', { flow_runs: { operator: 'or_', deployment_id: { any_: [U1] }, state: { type: { any_: ['FAILED'] } } } }],
     ['a state name beside the type', { flow_runs: { state: { type: { any_: ['FAILED'] }, name: { any_: ['Failed'] } } } }],
-    ['not_any_', { deployments: { id: { not_any_: [U1] } } }],
     ['an empty related filter', { flow_runs: {} }],
-    ['a deployment name', { deployments: { id: { any_: [U1] }, name: { any_: ['d'] } } }],
+    ['a run tag beside a flow', { flows: { tags: { all_: ['a'] } }, flow_runs: { tags: { all_: ['b'] } } }],
   ])('leave the run EXISTS when the filter asks more: %s', (_, body) => {
     expect(latest(body).text).toContain('EXISTS (SELECT 1 FROM flow_run fr');
+  });
+
+  it('say any other deployment or flow filter as the copy being one of the rows it matches', () => {
+    expect(latest({ deployments: { id: { not_any_: [U1] } } })).toEqual({
+      text: 't.run_deployment_id IN (SELECT d.id FROM deployment d WHERE d.id <> $1::uuid)',
+      values: [U1],
+    });
+    expect(latest({ deployments: { id: { any_: [U1] }, name: { any_: ['d'] } } }).text).toBe(
+      't.run_deployment_id IN (SELECT d.id FROM deployment d WHERE (d.id = $1::uuid AND d.name = $2::text))',
+    );
+    expect(latest({ flows: { tags: { all_: ['a', 'b'] } }, flow_runs: { state: { type: { any_: ['FAILED'] } } } })).toEqual({
+      text: '(t.run_flow_id IN (SELECT fl.id FROM flow fl WHERE fl.tags @> $1::text[]) AND t.run_state_type = $2::text)',
+      values: [['a', 'b'], 'FAILED'],
+    });
+    expect(latest({ deployments: {} }).text).toBe('t.run_deployment_id IN (SELECT d.id FROM deployment d)');
   });
 
   it('are a collection\'s only: versions keep the run EXISTS', () => {

@@ -68,27 +68,34 @@ const only = (f: object, keys: readonly string[]) => Object.entries(f).every(([k
 
 /**
  * The run EXISTS said on the collection's copies of its run's flow, deployment and
- * state type (migration 1700000000080), when the filters ask of the run only
- * deployments, flows or state types among given ones (the common filters: the
- * UI's deployment and flow pages, a state filter); undefined otherwise. The ingest
- * keeps the copies equal to the run's columns in the transaction that writes
- * either, NULL while the run is unknown, so a copy equal to a value says the run
- * exists and has that value; the deployment or flow must exist as well, as the
- * EXISTS joins it. The planner then sees from the copies' statistics how many
- * rows a value owns, and counts or pages from one index instead of per run
- * (issue #18: 1/2 of the runs cost 490 ms to count that way at 1M versions).
+ * state type (migration 1700000000080), when the filters ask of the run only its
+ * deployment or flow (any filter of theirs), or its deployment_id or state type among
+ * given ones (the common filters: the UI's deployment and flow pages, a state filter,
+ * a flow's tags); undefined otherwise. The ingest keeps the copies equal to the run's
+ * columns in the transaction that writes either, NULL while the run is unknown, so a
+ * copy equal to a value says the run exists and has that value; the deployment or
+ * flow must exist as well, as the EXISTS joins it. The planner then sees from the
+ * copies' statistics how many rows a value owns, and counts or pages from one index
+ * instead of per run (issue #18: 1/2 of the runs cost 490 ms to count that way at 1M
+ * versions).
  */
 function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>, p: SqlParams, t: string): string[] | undefined {
   const { flow_runs: fr, flows, deployments } = filters;
   if (!fr && !flows && !deployments) return undefined;
   const c = new Criteria(p);
-  for (const [f, column, table] of [
-    [deployments, 'run_deployment_id', 'deployment'],
-    [flows, 'run_flow_id', 'flow'],
+  for (const [f, column, table, alias, filter] of [
+    [deployments, 'run_deployment_id', 'deployment', 'd', () => deploymentFilter(deployments!, p)],
+    [flows, 'run_flow_id', 'flow', 'fl', () => flowFilter(flows!, p)],
   ] as const) {
     if (!f) continue;
-    if (!only(f, ['operator', 'id']) || !f.id || !only(f.id, ['any_']) || f.id.any_ == null) return undefined;
-    c.any(`${t}.${column}`, f.id.any_, 'uuid').push(`EXISTS (SELECT 1 FROM ${table} x WHERE x.id = ${t}.${column})`);
+    if (only(f, ['operator', 'id']) && f.id && only(f.id, ['any_']) && f.id.any_ != null) {
+      c.any(`${t}.${column}`, f.id.any_, 'uuid').push(`EXISTS (SELECT 1 FROM ${table} x WHERE x.id = ${t}.${column})`);
+    } else {
+      // Any other filter of the deployment or flow: the copy is one of the rows it matches (a
+      // flow's tags: a hash of the tagged flows, probed in the page's order; issue #18).
+      const own = filter();
+      c.push(`${t}.${column} IN (SELECT ${alias}.id FROM ${table} ${alias}${own === 'TRUE' ? '' : ` WHERE ${own}`})`);
+    }
   }
   if (fr) {
     const { deployment_id: d, state } = fr;
