@@ -183,6 +183,24 @@ describe('prepared statements', () => {
   });
 });
 
+describe('parallel workers', () => {
+  const setting = (app: Awaited<ReturnType<typeof createQueryApp>>) => app.get(QueryDatabase).texts({ text: 'SHOW max_parallel_workers_per_gather', values: [], prepare: false });
+
+  it('runs its statements without PostgreSQL parallel workers unless QUERY_PARALLEL_WORKERS asks for some', async () => {
+    for (const [parallelWorkers, expected] of [
+      [undefined, '0'],
+      [3, '3'],
+    ] as const) {
+      const other = await createQueryApp(config({ parallelWorkers }), silent);
+      try {
+        expect(await setting(other)).toEqual([expected]);
+      } finally {
+        await other.close();
+      }
+    }
+  });
+});
+
 describe('docs', () => {
   it('serves the OpenAPI document and Swagger UI from local assets', async () => {
     type Schema = { description?: string; anyOf?: { description?: string }[]; properties?: Record<string, Schema> };

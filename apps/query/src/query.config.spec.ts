@@ -17,6 +17,7 @@ describe('loadQueryConfig', () => {
       subscribeRetentionSeconds: 3600,
       readUrls: [],
       maxStalenessMs: 5000,
+      parallelWorkers: 0,
     });
   });
 
@@ -37,6 +38,7 @@ describe('loadQueryConfig', () => {
       SUBSCRIBE_RETENTION_SECONDS: '60',
       DATABASE_READ_URLS: 'postgres://u:p@standby1:5433/x,postgres://u:p@standby2:5434/x',
       QUERY_MAX_STALENESS_MS: '1500',
+      QUERY_PARALLEL_WORKERS: '2',
     };
     expect(loadQueryConfig(env)).toEqual({
       databaseUrl: 'postgresql://u:p@db:6543/x',
@@ -53,11 +55,13 @@ describe('loadQueryConfig', () => {
       subscribeRetentionSeconds: 60,
       readUrls: ['postgres://u:p@standby1:5433/x', 'postgres://u:p@standby2:5434/x'],
       maxStalenessMs: 1500,
+      parallelWorkers: 2,
     });
   });
 
   it.each([
     [{ QUERY_PORT: 'abc' }, 'QUERY_PORT must be an integer from 0 to 65535, got "abc"'],
+    [{ QUERY_PARALLEL_WORKERS: '-1' }, 'QUERY_PARALLEL_WORKERS must be an integer from 0 to 64, got "-1"'],
     [{ QUERY_READ_AFTER_TIMEOUT_MS: '-1' }, 'QUERY_READ_AFTER_TIMEOUT_MS must be an integer from 0 to 600000, got "-1"'],
     [{ QUERY_PORT: '70000' }, 'QUERY_PORT must be an integer from 0 to 65535, got "70000"'],
     [{ QUERY_WORKERS: '0' }, 'QUERY_WORKERS must be an integer from 1 to 64, got "0"'],

@@ -7,6 +7,8 @@ export interface QueryConfig {
   readUrls?: string[];
   /** A standby trailing by more than this is skipped (QUERY_MAX_STALENESS_MS, default 5000). */
   maxStalenessMs?: number;
+  /** PostgreSQL parallel workers per statement (QUERY_PARALLEL_WORKERS, default 0). */
+  parallelWorkers?: number;
   port: number;
   /** Query processes on `port` (QUERY_WORKERS): above 1, a cluster primary forks them. */
   workers?: number;
@@ -32,11 +34,12 @@ export const QUERY_CONFIG = Symbol('QUERY_CONFIG');
 export { ConfigError };
 
 export function loadQueryConfig(env: NodeJS.ProcessEnv = process.env): QueryConfig {
-  const v = readEnvironment(env, ['DATABASE_URL', 'QUERY_PORT', 'QUERY_WORKERS', 'API_DEFAULT_LIMIT', 'LOG_LEVEL', 'INGEST_URL', 'API_AUTH_TOKEN', 'KAFKA_GROUP_ID', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'QUERY_READ_AFTER_TIMEOUT_MS', 'QUERY_SUBSCRIBE_HEARTBEAT_SECONDS', 'SUBSCRIBE_RETENTION_SECONDS', 'DATABASE_READ_URLS', 'QUERY_MAX_STALENESS_MS']);
+  const v = readEnvironment(env, ['DATABASE_URL', 'QUERY_PORT', 'QUERY_WORKERS', 'API_DEFAULT_LIMIT', 'LOG_LEVEL', 'INGEST_URL', 'API_AUTH_TOKEN', 'KAFKA_GROUP_ID', 'ARTIFACT_TOPIC', 'RUN_TOPIC', 'QUERY_READ_AFTER_TIMEOUT_MS', 'QUERY_SUBSCRIBE_HEARTBEAT_SECONDS', 'SUBSCRIBE_RETENTION_SECONDS', 'DATABASE_READ_URLS', 'QUERY_MAX_STALENESS_MS', 'QUERY_PARALLEL_WORKERS']);
   return {
     databaseUrl: v.DATABASE_URL,
     readUrls: v.DATABASE_READ_URLS,
     maxStalenessMs: v.QUERY_MAX_STALENESS_MS,
+    parallelWorkers: v.QUERY_PARALLEL_WORKERS,
     port: v.QUERY_PORT,
     workers: v.QUERY_WORKERS,
     defaultLimit: v.API_DEFAULT_LIMIT,

@@ -53,7 +53,7 @@ export class QueryModule {
  * closes the pool. Throws StartupError when PostgreSQL is unusable.
  */
 export async function createQueryApp(config: QueryConfig, logger: Logger = createQueryLogger(config.logLevel)): Promise<NestFastifyApplication> {
-  const db = await QueryDatabase.open(config.databaseUrl, 10, { readUrls: config.readUrls, maxStalenessMs: config.maxStalenessMs });
+  const db = await QueryDatabase.open(config.databaseUrl, 10, { readUrls: config.readUrls, maxStalenessMs: config.maxStalenessMs, parallelWorkers: config.parallelWorkers });
   const waiter = readAfter(config, db);
   const feed = new ChangeFeed(db.primaryFeed(), logger);
   try {

@@ -120,6 +120,8 @@ export const ENVIRONMENT = {
   QUERY_WORKERS: integer('QUERY_WORKERS', 1, 1, 64),
   /** A standby whose replay trails by more than this is not read from until it catches up. */
   QUERY_MAX_STALENESS_MS: integer('QUERY_MAX_STALENESS_MS', 5000, 0, 86_400_000),
+  /** PostgreSQL parallel workers per query statement (max_parallel_workers_per_gather of the query app's sessions). */
+  QUERY_PARALLEL_WORKERS: integer('QUERY_PARALLEL_WORKERS', 0, 0, 64),
   API_DEFAULT_LIMIT: integer('API_DEFAULT_LIMIT', 200, 1, Number.MAX_SAFE_INTEGER),
   // A secret: taken as given, never echoed in an error.
   API_AUTH_TOKEN: raw.transform((value) => value || undefined),
