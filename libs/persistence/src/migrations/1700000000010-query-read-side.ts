@@ -5,6 +5,32 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 // filters of the artifact read API (Prefect's own schema indexes most of these
 // columns too). The indexes for the sorts and the artifact filters are in the
 // initial schema.
+
+/**
+ * The row-count trigger function, its slot given by the SQL expression `slot` (this
+ * migration's backend slot; migration 1700000000090's claimed one).
+ */
+export const rowCountFunction = (slot: string) => `CREATE OR REPLACE FUNCTION read_model_row_count_add() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+  delta bigint;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    DELETE FROM read_model_row_count WHERE table_name = TG_TABLE_NAME;
+    RETURN NULL;
+  ELSIF TG_OP = 'INSERT' THEN
+    SELECT count(*) INTO delta FROM changed_rows;
+  ELSE
+    SELECT -count(*) INTO delta FROM changed_rows;
+  END IF;
+  IF delta <> 0 THEN
+    INSERT INTO read_model_row_count AS c (table_name, slot, n) VALUES (TG_TABLE_NAME, ${slot}, delta)
+    ON CONFLICT (table_name, slot) DO UPDATE SET n = c.n + excluded.n;
+  END IF;
+  RETURN NULL;
+END
+$$;`;
+
 const up = `
 -- Prefect prints UTC with a literal Z, and 6 fractional digits unless they are all zero.
 CREATE OR REPLACE FUNCTION prefect_timestamp(ts timestamptz) RETURNS text
@@ -26,26 +52,7 @@ CREATE TABLE read_model_row_count (
   PRIMARY KEY (table_name, slot)
 );
 
-CREATE FUNCTION read_model_row_count_add() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-DECLARE
-  delta bigint;
-BEGIN
-  IF TG_OP = 'TRUNCATE' THEN
-    DELETE FROM read_model_row_count WHERE table_name = TG_TABLE_NAME;
-    RETURN NULL;
-  ELSIF TG_OP = 'INSERT' THEN
-    SELECT count(*) INTO delta FROM changed_rows;
-  ELSE
-    SELECT -count(*) INTO delta FROM changed_rows;
-  END IF;
-  IF delta <> 0 THEN
-    INSERT INTO read_model_row_count AS c (table_name, slot, n) VALUES (TG_TABLE_NAME, pg_backend_pid() % 16, delta)
-    ON CONFLICT (table_name, slot) DO UPDATE SET n = c.n + excluded.n;
-  END IF;
-  RETURN NULL;
-END
-$$;
+${rowCountFunction('pg_backend_pid() % 16')}
 
 CREATE TRIGGER tg_artifact__count_insert AFTER INSERT ON artifact
   REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION read_model_row_count_add();

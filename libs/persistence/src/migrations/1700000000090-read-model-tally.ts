@@ -1,5 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { TALLIED_COLUMNS, TalliedTable } from '../tally';
+import { rowCountFunction } from './1700000000010-query-read-side';
 
 // Issue #18: an exact count walks every index entry it counts, so a count of one
 // deployment's, flow's, state's or type's rows grew with them (at 1M versions with
@@ -62,28 +63,6 @@ const recounts = (Object.keys(TALLIED_COLUMNS) as TalliedTable[])
     SELECT '${table}', d.dimension, d.value, 0, count(*) FROM (${valuesOf(table, `public.${table}`, 1)}) d GROUP BY d.dimension, d.value;`,
   )
   .join('\n');
-
-/** Migration 010's row-count trigger function, its slot taken by `slot`. */
-const rowCountFunction = (slot: string) => `CREATE OR REPLACE FUNCTION read_model_row_count_add() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
-DECLARE
-  delta bigint;
-BEGIN
-  IF TG_OP = 'TRUNCATE' THEN
-    DELETE FROM read_model_row_count WHERE table_name = TG_TABLE_NAME;
-    RETURN NULL;
-  ELSIF TG_OP = 'INSERT' THEN
-    SELECT count(*) INTO delta FROM changed_rows;
-  ELSE
-    SELECT -count(*) INTO delta FROM changed_rows;
-  END IF;
-  IF delta <> 0 THEN
-    INSERT INTO read_model_row_count AS c (table_name, slot, n) VALUES (TG_TABLE_NAME, ${slot}, delta)
-    ON CONFLICT (table_name, slot) DO UPDATE SET n = c.n + excluded.n;
-  END IF;
-  RETURN NULL;
-END
-$$;`;
 
 const up = `
 CREATE TABLE read_model_tally (
