@@ -143,7 +143,7 @@ describe(`query plans on ${VERSIONS} artifact versions`, () => {
   // A deployment, flow or state filter that asks nothing else of the run reads the
   // collection's copies of its run's columns (migration 080), not a flow run, whatever
   // share of the runs the value owns; counted, it reads the tally of those copies
-  // (migration 090), not the rows it counts.
+  // (migration 090), not the rows it counts; so does the versions' count by run state.
   const readsRuns = (plan: PlanNode[]) => plan.filter((n) => n['Relation Name'] === 'flow_run' || (n['Index Name'] ?? '').includes('flow_run'));
   const readsArtifacts = (plan: PlanNode[]) => plan.filter((n) => /^artifact/.test(n['Relation Name'] ?? n['Index Name'] ?? ''));
   it.each([
@@ -152,6 +152,8 @@ describe(`query plans on ${VERSIONS} artifact versions`, () => {
     ['latest/count', { flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }],
     ['latest/count', { artifacts: { ...exists, type: { any_: ['markdown'] } } }],
     ['count', { artifacts: { type: { any_: ['markdown', 'table'] } } }],
+    // The versions by their run's state (migration 100).
+    ['count', { flow_runs: { state: { type: { any_: ['FAILED'] } } } }],
   ] as const)('%s %j, executed again and again, reads the tally and no artifact nor flow run', async (route, body) => {
     const counted = await planAfterRepetition(route, body);
     expect(counted.map((n) => n['Index Name'])).toContain('read_model_tally_pkey');

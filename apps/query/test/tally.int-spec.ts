@@ -5,7 +5,8 @@ import { createTestDatabase, TestDatabase } from '../../../test/support/database
 
 // The counts the tally answers (migration 1700000000090) must equal count(*) over the
 // rows whatever wrote them: inserts, upserts, a run's copies rewritten, deletes, a
-// rolled-back transaction, two writers at once, a TRUNCATE, the rebuild's recount.
+// rolled-back transaction, two writers at once, a TRUNCATE, the rebuild's recount; and
+// the versions by their run's state (1700000000100) whatever wrote the versions or the runs.
 
 let db: TestDatabase;
 const clients: Client[] = [];
@@ -29,6 +30,7 @@ const TYPES = ['markdown', 'table', 'link', null];
 const STATES = ['COMPLETED', 'FAILED', 'RUNNING', null];
 const FLOWS = [1, 2, 3].map((n) => uuid(1, n));
 const DEPLOYMENTS = [1, 2, 3, 4].map((n) => uuid(2, n));
+const RUNS = [1, 2, 3, 4, 5, 6].map((n) => uuid(3, n));
 
 /** A small deterministic generator, so a failure replays. */
 function random(seed: number) {
@@ -57,11 +59,23 @@ async function upsert(client: Client, keys: number[]): Promise<void> {
 
 async function insertVersions(client: Client, writer: number, from: number, count: number): Promise<void> {
   const types = Array.from({ length: count }, () => rnd.pick(TYPES));
+  const runs = Array.from({ length: count }, () => rnd.pick([...RUNS, null]));
   await client.query(
-    `INSERT INTO artifact (id, created, updated, key, type, src_partition, src_offset)
-     SELECT gen_random_uuid(), now(), now(), 'key-' || (($1::int + o - 1) % 40), t, $3, $1::int + o FROM unnest($2::text[]) WITH ORDINALITY AS v(t, o)`,
-    [from, types, writer],
+    `INSERT INTO artifact (id, created, updated, key, type, flow_run_id, src_partition, src_offset)
+     SELECT gen_random_uuid(), now(), now(), 'key-' || (($1::int + o - 1) % 40), t, r, $4, $1::int + o FROM unnest($2::text[], $3::uuid[]) WITH ORDINALITY AS v(t, r, o)`,
+    [from, types, runs, writer],
   );
+}
+
+/** Upserts some flow runs with random states and deletes one, as the run writer does (new runs insert, known ones update). */
+async function writeRuns(client: Client): Promise<void> {
+  const ids = [...new Set(Array.from({ length: 1 + rnd.int(4) }, () => rnd.pick(RUNS)))].sort();
+  await client.query(
+    `INSERT INTO flow_run (id, updated, name, state_type) SELECT r.id, now(), 'run', r.state FROM unnest($1::uuid[], $2::text[]) AS r(id, state)
+     ON CONFLICT (id) DO UPDATE SET state_type = excluded.state_type, updated = excluded.updated`,
+    [ids, ids.map(() => rnd.pick(STATES))],
+  );
+  if (rnd.int(3) === 0) await client.query('DELETE FROM flow_run WHERE id = $1', [rnd.pick(RUNS)]);
 }
 
 /** Keys of one writer: as Kafka partitions the ingest's keys, two writers never write one key. */
@@ -74,7 +88,10 @@ async function write(client: Client, writer: number, step: number): Promise<void
   // As the ingest does (libs/projections/src/batch.ts), a run's write excludes the collection writers.
   await client.query(kind === 2 ? 'SELECT pg_advisory_xact_lock(18)' : 'SELECT pg_advisory_xact_lock_shared(18)');
   if (kind <= 1) await upsert(client, keysOf(writer, 1 + rnd.int(30)));
-  else if (kind === 2) await client.query('UPDATE artifact_collection SET run_state_type = $1 WHERE run_flow_id = $2', [rnd.pick(STATES), rnd.pick(FLOWS)]);
+  else if (kind === 2) {
+    await client.query('UPDATE artifact_collection SET run_state_type = $1 WHERE run_flow_id = $2', [rnd.pick(STATES), rnd.pick(FLOWS)]);
+    await writeRuns(client);
+  }
   else if (kind === 3) await client.query('DELETE FROM artifact_collection WHERE key = ANY($1::text[])', [keysOf(writer, 5).map((k) => `key-${k}`)]);
   else if (kind === 4) await insertVersions(client, writer, step * 100, 1 + rnd.int(40));
   else await client.query('DELETE FROM artifact WHERE src_partition = $1 AND src_offset % 7 = $2', [writer, rnd.int(7)]);
@@ -106,6 +123,8 @@ const CASES: [ArtifactTable, object][] = [
   ['artifact_collection', { flow_runs: { state: { type: { any_: ['FAILED', 'RUNNING'] } } } }],
   ['artifact', { artifacts: { type: { any_: ['markdown'] } } }],
   ['artifact', { artifacts: { type: { any_: ['table', 'link'] } } }],
+  ['artifact', { flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }],
+  ['artifact', { flow_runs: { state: { type: { any_: ['FAILED', 'RUNNING', 'FAILED'] } } } }],
 ];
 
 async function expectTallyExact(): Promise<void> {
@@ -125,7 +144,11 @@ it('reads the counts of one tallied column from the tally, and no other count', 
     ['artifact_collection', { deployments: { id: { any_: [DEPLOYMENTS[0]!] } }, flows: { id: { any_: [FLOWS[0]!] } } }],
     ['artifact_collection', { artifacts: { flow_run_id: { any_: [uuid(3, 1)] } } }],
     ['artifact', { artifacts: { key: { exists_: true }, type: { any_: ['markdown'] } } }],
-    ['artifact', { flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }],
+    ['artifact', { flow_runs: { state: { type: { not_any_: ['COMPLETED'] } } } }],
+    ['artifact', { flow_runs: { state: { name: { any_: ['Completed'] } } } }],
+    ['artifact', { flow_runs: { state: { type: { any_: ['COMPLETED'] } }, tags: { all_: ['a'] } } }],
+    ['artifact', { flow_runs: { state: { type: { any_: ['COMPLETED'] } } }, deployments: { id: { any_: [DEPLOYMENTS[0]!] } } }],
+    ['artifact', { artifacts: { type: { any_: ['markdown'] } }, flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }],
   ] as [ArtifactTable, object][]) {
     expect({ body, text: countStatement(table, filtersOf(table, body)).text }).toEqual({ body, text: expect.stringContaining('count(*)') });
   }
@@ -138,10 +161,13 @@ it('equals count(*) through random writes, two writers at once, rollbacks and a 
   for (let step = 0; step < 60; step++) {
     await Promise.all([write(a, 0, step), write(b, 1, step)]);
     if (step === 30) await a.query('TRUNCATE artifact_collection');
+    if (step === 45) await a.query('TRUNCATE flow_run');
     if (step % 10 === 9) await expectTallyExact();
   }
   const nonzero = await a.query("SELECT count(DISTINCT value) AS values FROM read_model_tally WHERE table_name = 'artifact_collection' AND n <> 0");
   expect(Number(nonzero.rows[0].values)).toBeGreaterThan(8);
+  const states = await a.query("SELECT count(DISTINCT value) AS values FROM read_model_tally WHERE table_name = 'artifact' AND dimension = 'run_state_type' AND n <> 0");
+  expect(Number(states.rows[0].values)).toBeGreaterThanOrEqual(2);
 });
 
 it('lets 16 transactions write the same values at once, none waiting for another', async () => {
@@ -183,5 +209,7 @@ it('counts afresh what it was not told (the rebuild swaps tables in without the 
   const [a] = clients as [Client];
   await a.query("UPDATE read_model_tally SET n = n + 5 WHERE table_name = 'artifact_collection'");
   await a.query("SELECT read_model_tally_recount('artifact_collection')");
+  await a.query("UPDATE read_model_tally SET n = n - 3 WHERE table_name = 'artifact'");
+  await a.query("SELECT read_model_tally_recount('artifact')");
   await expectTallyExact();
 });

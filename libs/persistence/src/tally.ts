@@ -10,3 +10,9 @@ export const TALLIED_COLUMNS = {
 } as const;
 
 export type TalliedTable = keyof typeof TALLIED_COLUMNS;
+
+/**
+ * The versions counted by their flow run's state type (migration 1700000000100): rows
+ * of `artifact JOIN flow_run`, kept by triggers on both tables, in the same tally.
+ */
+export const TALLIED_RUN_STATE = { table: 'artifact', dimension: 'run_state_type' } as const;

@@ -27,6 +27,8 @@ describe('artifact projection: creates', () => {
     expect(tables.artifact.map((a) => a.id)).toEqual([A, B]);
     expect(tables.artifact_collection).toEqual([expect.objectContaining({ latest_id: B, created: at(20), updated: at(20) })]);
     expect(plan.artifacts.collectionUpserts).toEqual([]);
+    // A version counts under its run's state (migration 1700000000100): its writer excludes the run writers.
+    expect(plan.statements[0]?.text).toBe('SELECT pg_advisory_xact_lock_shared($1::int8)');
   });
 
   it('out of order within one batch: the latest is the greatest created, whatever the arrival order', () => {
@@ -57,6 +59,7 @@ describe('artifact projection: creates', () => {
     expect(tables.artifact_collection).toEqual([]);
     expect(plan.artifacts.collectionUpserts).toEqual([]);
     expect(plan.artifacts.collectionDeletes).toEqual([]);
+    expect(plan.statements[0]?.text).toBe('SELECT pg_advisory_xact_lock_shared($1::int8)');
   });
 });
 

@@ -47,17 +47,19 @@ export function planBatch(events: readonly DecodedEvent[], loaded: LoadedRows, r
   };
 }
 
-// One transaction-level advisory lock between the writers of collection rows
-// (shared: they read their runs' flow, deployment and state) and the writers of
-// flow runs (exclusive: they rewrite those copies), taken before either writes.
-// Under READ COMMITTED, a collection written while a new run commits elsewhere
-// would otherwise keep NULL copies: each side's statement would miss the other's
-// uncommitted row. Batches of the same kind as before still run side by side.
+// One transaction-level advisory lock between the writers of collection rows and
+// versions (shared: they read their runs' flow, deployment and state) and the
+// writers of flow runs (exclusive: they rewrite those copies), taken before either
+// writes. Under READ COMMITTED, a collection written while a new run commits
+// elsewhere would otherwise keep NULL copies, and a version inserted or deleted
+// while its run changes state would be tallied under the wrong state (migration
+// 1700000000100): each side's statement would miss the other's uncommitted row.
+// Batches of the same kind as before still run side by side.
 const RUN_LOCK_ID = 727_311_003;
 
 function runLock(artifacts: ArtifactWrites, runs: RunWrites): SqlStatement | null {
   if (writtenFlowRuns(runs).length) return { text: 'SELECT pg_advisory_xact_lock($1::int8)', values: [RUN_LOCK_ID] };
-  if (artifacts.collectionUpserts.length) return { text: 'SELECT pg_advisory_xact_lock_shared($1::int8)', values: [RUN_LOCK_ID] };
+  if (artifacts.collectionUpserts.length || artifacts.inserts.length || artifacts.deletes.length) return { text: 'SELECT pg_advisory_xact_lock_shared($1::int8)', values: [RUN_LOCK_ID] };
   return null;
 }
 

@@ -1,5 +1,5 @@
 import type { SqlStatement } from '@app/persistence/statement';
-import { TALLIED_COLUMNS } from '@app/persistence/tally';
+import { TALLIED_COLUMNS, TALLIED_RUN_STATE } from '@app/persistence/tally';
 import type { ArtifactSort } from '../schemas/bodies';
 import { artifactCollectionJson, artifactJson } from './artifact-json';
 import { ArtifactQueryFilters, ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
@@ -96,20 +96,25 @@ export function countStatement<T extends ArtifactTable>(table: T, filters: Artif
 const EQUALS = String.raw`t\.(\w+) = (?:\$1::(\w+)|ANY\(\$1::(\w+)\[\]\))`;
 const ALONE = new RegExp(`^${EQUALS}$`);
 const WITH_EXISTS = new RegExp(`^\\(${EQUALS} AND EXISTS \\(SELECT 1 FROM (deployment|flow) x WHERE x\\.id = t\\.\\1\\)\\)$`);
+// A version's flow run in one of given state types: the EXISTS of artifact-query.ts with the state filter alone.
+const RUN_STATE = /^EXISTS \(SELECT 1 FROM flow_run fr WHERE fr\.id = t\.flow_run_id AND fr\.state_type = (?:\$1::(text)|ANY\(\$1::(text)\[\]\))\)$/;
 
 /**
  * The count read from the tally (migration 1700000000090) when the whole WHERE is one
- * tallied column equal to one of given values: the sum of those values' counts, each
- * value once, only values naming an existing deployment or flow when the WHERE asks
- * that. Constant in the rows counted, where count(*) walks each of them (issue #18).
+ * tallied column equal to one of given values, or (1700000000100) a version's flow run
+ * in one of given state types: the sum of those values' counts, each value once, only
+ * values naming an existing deployment or flow when the WHERE asks that. Constant in
+ * the rows counted, where count(*) walks each of them (issue #18).
  */
 function tallied(table: ArtifactTable, counted: SqlStatement): SqlStatement | undefined {
   const where = counted.text.slice(counted.text.indexOf(' WHERE ') + ' WHERE '.length);
-  const match = ALONE.exec(where) ?? WITH_EXISTS.exec(where);
+  const byState = table === TALLIED_RUN_STATE.table ? RUN_STATE.exec(where) : null;
+  const match = byState ? [where, TALLIED_RUN_STATE.dimension, ...byState.slice(1)] : (ALONE.exec(where) ?? WITH_EXISTS.exec(where));
   if (!match) return undefined;
   const [, column, oneType, anyType, existing] = match;
   const type = (oneType ?? anyType) as string;
-  if (!(TALLIED_COLUMNS[table] as readonly string[]).includes(column as string) || !['text', 'uuid'].includes(type)) return undefined;
+  if (!byState && !(TALLIED_COLUMNS[table] as readonly string[]).includes(column as string)) return undefined;
+  if (!['text', 'uuid'].includes(type)) return undefined;
   const value = counted.values[0];
   const values = oneType ? [value] : value;
   const given = `$3::${type}[]`;

@@ -43,17 +43,18 @@ const branches = (Object.keys(TALLIED_COLUMNS) as TalliedTable[])
   )
   .join('\n');
 
+/** The four statement-level triggers `tg_<table>__<name>_*` of `fn` on `table`, with the transition tables `new_rows` and `old_rows` (also migration 100). */
+export const tallyTriggers = (table: string, name: string, fn: string) => `CREATE TRIGGER tg_${table}__${name}_insert AFTER INSERT ON ${table}
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+CREATE TRIGGER tg_${table}__${name}_update AFTER UPDATE ON ${table}
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+CREATE TRIGGER tg_${table}__${name}_delete AFTER DELETE ON ${table}
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();
+CREATE TRIGGER tg_${table}__${name}_truncate AFTER TRUNCATE ON ${table}
+  FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();`;
+
 const triggers = Object.keys(TALLIED_COLUMNS)
-  .map(
-    (table) => `CREATE TRIGGER tg_${table}__tally_insert AFTER INSERT ON ${table}
-  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION read_model_tally_add();
-CREATE TRIGGER tg_${table}__tally_update AFTER UPDATE ON ${table}
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION read_model_tally_add();
-CREATE TRIGGER tg_${table}__tally_delete AFTER DELETE ON ${table}
-  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION read_model_tally_add();
-CREATE TRIGGER tg_${table}__tally_truncate AFTER TRUNCATE ON ${table}
-  FOR EACH STATEMENT EXECUTE FUNCTION read_model_tally_add();`,
-  )
+  .map((table) => tallyTriggers(table, 'tally', 'read_model_tally_add'))
   .join('\n');
 
 const recounts = (Object.keys(TALLIED_COLUMNS) as TalliedTable[])
