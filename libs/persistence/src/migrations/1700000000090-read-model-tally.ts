@@ -21,8 +21,8 @@ const valuesOf = (table: TalliedTable, rows: string, sign: 1 | -1) =>
     .map((c) => `('${c}', r.${c}::text)`)
     .join(', ')}) v(dimension, value) WHERE v.value IS NOT NULL`;
 
-/** Adds the deltas of `deltas` (dimension, value, n) to the writer's slot, in key order so that writers lock rows in one order. */
-const addDeltas = (table: TalliedTable, deltas: string) => `INSERT INTO read_model_tally AS c (table_name, dimension, value, slot, n)
+/** Adds the deltas of `deltas` (dimension, value, n) to the writer's slot (`claimed`), in key order so that writers lock rows in one order (also migration 100). */
+export const addDeltas = (table: TalliedTable, deltas: string) => `INSERT INTO read_model_tally AS c (table_name, dimension, value, slot, n)
       SELECT '${table}', d.dimension, d.value, claimed, sum(d.n) FROM (${deltas}) d
       GROUP BY d.dimension, d.value HAVING sum(d.n) <> 0 ORDER BY d.dimension, d.value
       ON CONFLICT (table_name, dimension, value, slot) DO UPDATE SET n = c.n + excluded.n;`;

@@ -1,6 +1,6 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 import { TALLIED_RUN_STATE } from '../tally';
-import { tallyTriggers } from './1700000000090-read-model-tally';
+import { addDeltas, tallyTriggers } from './1700000000090-read-model-tally';
 
 // Issue #18: counting the versions whose flow run is in a state walked every such
 // version joined to its run (at 1M versions, 200k of them: 631 ms with 10 clients;
@@ -13,31 +13,25 @@ import { tallyTriggers } from './1700000000090-read-model-tally';
 // A version and its run may be written by two transactions at once, each missing the
 // other's uncommitted row: the ingest's writers of versions take the run lock shared,
 // its writers of flow runs exclusive (libs/projections/src/batch.ts), so one of the two
-// always sees the other's committed row. The slot and the upsert are migration 090's.
+// always sees the other's committed row. The slot and the upsert (addDeltas) are migration 090's.
 
 const { table, dimension } = TALLIED_RUN_STATE;
 
-/** Adds (state type, n) deltas to the writer's slot (`claimed`), in key order. */
-const addDeltas = (deltas: string) => `INSERT INTO read_model_tally AS c (table_name, dimension, value, slot, n)
-      SELECT '${table}', '${dimension}', d.value, claimed, sum(d.n) FROM (${deltas}) d
-      WHERE d.value IS NOT NULL GROUP BY d.value HAVING sum(d.n) <> 0 ORDER BY d.value
-      ON CONFLICT (table_name, dimension, value, slot) DO UPDATE SET n = c.n + excluded.n;`;
-
-/** (state type of its run, sign) of each version of `versions` that has a known run. */
+/** (dimension, state type of its run, sign) of each version of `versions` whose run is known and has a state type. */
 const versionsOf = (versions: string, sign: 1 | -1) =>
-  `SELECT fr.state_type AS value, ${sign} AS n FROM ${versions} r JOIN public.flow_run fr ON fr.id = r.flow_run_id`;
+  `SELECT '${dimension}' AS dimension, fr.state_type AS value, ${sign} AS n FROM ${versions} r JOIN public.flow_run fr ON fr.id = r.flow_run_id WHERE fr.state_type IS NOT NULL`;
 
-/** (state type of the run of `runs`, sign) of each version of these runs, the run's state type read from `runs`. */
+/** (dimension, state type of the run of `runs`, sign) of each version of these runs that have a state type, read from `runs`. */
 const runVersionsOf = (runs: string, sign: 1 | -1) =>
-  `SELECT r.state_type AS value, ${sign} AS n FROM ${runs} r JOIN public.artifact a ON a.flow_run_id = r.id`;
+  `SELECT '${dimension}' AS dimension, r.state_type AS value, ${sign} AS n FROM ${runs} r JOIN public.artifact a ON a.flow_run_id = r.id WHERE r.state_type IS NOT NULL`;
 
 /** The trigger's work for one table: `of` the inserted rows, of the deleted ones, and of the updated ones whose `changed` column changed (old rows out, new rows in). */
 const branches = (of: (rows: string, sign: 1 | -1) => string, changed: string) => `IF TG_OP = 'INSERT' THEN
-      ${addDeltas(of('new_rows', 1))}
+      ${addDeltas(table, of('new_rows', 1))}
     ELSIF TG_OP = 'DELETE' THEN
-      ${addDeltas(of('old_rows', -1))}
+      ${addDeltas(table, of('old_rows', -1))}
     ELSE
-      ${addDeltas(`${of(`(SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE o.${changed} IS DISTINCT FROM n.${changed})`, 1)}
+      ${addDeltas(table, `${of(`(SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE o.${changed} IS DISTINCT FROM n.${changed})`, 1)}
       UNION ALL ${of(`(SELECT o.* FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.${changed} IS DISTINCT FROM n.${changed})`, -1)}`)}
     END IF;`;
 
