@@ -10,6 +10,6 @@ export * from './sql/params';
 export * from './sql/artifact-filters';
 export * from './sql/run-filters';
 export * from './sql/artifact-query';
-export * from './sql/artifact-json';
+export * from '@app/persistence/artifact-json';
 export * from './sql/artifact-statements';
 export * from './sql/live-verdict';

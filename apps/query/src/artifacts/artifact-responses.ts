@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 // The response objects, for the OpenAPI document only: the answers themselves
-// are built as JSON text in SQL (libs/filters/src/sql/artifact-json.ts), with exactly these
+// are built as JSON text in SQL (libs/persistence/src/artifact-json.ts), with exactly these
 // members in this order (a unit test holds the two together).
 
 const id = (description: string) => z.string().meta({ format: 'uuid', description });

@@ -1,4 +1,4 @@
-import { artifactCollectionJson, artifactJson, artifactOrderBy, artifactWhere, asSqlFilter, planned, SqlParams } from '@app/filters';
+import { artifactJson, artifactOrderBy, artifactWhere, asSqlFilter, planned, SqlParams, storedCollectionJson } from '@app/filters';
 import type { SqlStatement } from '@app/persistence';
 import { QueryDatabase } from '../query-database';
 import type { UiListRequest } from './ui-requests';
@@ -101,7 +101,7 @@ export function latestPage(request: UiListRequest): SqlStatement {
   const order = artifactOrderBy('artifact_collection', request.sort, 't');
   // The page's ids first (see listStatement in artifact-read-model.ts), then its rows with their names.
   const page = `SELECT t.id FROM artifact_collection t WHERE ${where} ORDER BY ${order} LIMIT ${p.add(request.limit, 'bigint')} OFFSET ${p.add(request.offset, 'bigint')}`;
-  const row = rowJson('t', artifactCollectionJson('t'), 'true');
+  const row = rowJson('t', storedCollectionJson('t'), 'true');
   return planned(p.statement(`SELECT ${row} FROM artifact_collection t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${order}`), request.filters);
 }
 

@@ -1,7 +1,7 @@
 import type { SqlStatement } from '@app/persistence/statement';
 import { TALLIED_COLUMNS, TALLIED_RUN_STATE } from '@app/persistence/tally';
 import type { ArtifactSort } from '../schemas/bodies';
-import { artifactCollectionJson, artifactJson } from './artifact-json';
+import { artifactJson, storedCollectionJson } from '@app/persistence/artifact-json';
 import { ArtifactQueryFilters, ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
 import { SqlParams } from './params';
 
@@ -33,7 +33,7 @@ export function listRequest<T extends ArtifactTable>(
 
 const JSON_OF: Record<ArtifactTable, (t: string) => string> = {
   artifact: artifactJson,
-  artifact_collection: artifactCollectionJson,
+  artifact_collection: storedCollectionJson,
 };
 
 /**
@@ -132,7 +132,7 @@ function tallied(table: ArtifactTable, counted: SqlStatement): SqlStatement | un
 export function liveStatement(filters: ArtifactQueryFilters<'artifact_collection'>, sort: ArtifactSort): SqlStatement {
   const p = new SqlParams();
   const where = artifactWhere('artifact_collection', filters, p, 't');
-  const text = `SELECT t.key, ${artifactCollectionJson('t')} FROM artifact_collection t WHERE ${where} ORDER BY ${artifactOrderBy('artifact_collection', sort, 't')}`;
+  const text = `SELECT t.key, ${storedCollectionJson('t')} FROM artifact_collection t WHERE ${where} ORDER BY ${artifactOrderBy('artifact_collection', sort, 't')}`;
   return p.statement(text);
 }
 
@@ -157,7 +157,7 @@ const rowsOfKeys = (p: SqlParams, keys: readonly string[]) => `unnest(${p.add(ke
 export function liveRowsStatement(keys: readonly string[]): SqlStatement {
   const p = new SqlParams();
   const columns = 't.key, t.latest_id::text, t.type, t.flow_run_id::text, t.task_run_id::text';
-  return unprepared(p.statement(`SELECT ${columns}, ${artifactCollectionJson('t')} FROM ${rowsOfKeys(p, keys)}`));
+  return unprepared(p.statement(`SELECT ${columns}, ${storedCollectionJson('t')} FROM ${rowsOfKeys(p, keys)}`));
 }
 
 /** A subscription filter for the database to decide on changed rows, and (when the app decided the others) the only keys to decide. */
@@ -179,6 +179,6 @@ export function liveMatchesStatement(matches: readonly LiveMatch[], keys: readon
     const within = m.keys === undefined ? condition : `t.key = ANY(${p.add(m.keys, 'text[]')}) AND (${condition})`;
     return `COALESCE((${within}), false)::int`;
   });
-  const text = `SELECT t.key, ${artifactCollectionJson('t')}, array_to_string(ARRAY[${hits.join(', ')}], '') FROM ${from}`;
+  const text = `SELECT t.key, ${storedCollectionJson('t')}, array_to_string(ARRAY[${hits.join(', ')}], '') FROM ${from}`;
   return unprepared(p.statement(text));
 }
