@@ -12,16 +12,19 @@ import { artifactCollectionJson } from '../artifact-json';
 // A generated column takes immutable functions only. to_json of text, uuid and json
 // output and prefect_timestamp's to_char of a UTC timestamp with a fixed numeric
 // format depend on no setting, so the row's JSON is a function of its columns: the
-// wrapper says so (IMMUTABLE). Adding the column rewrites the table once, under an
-// exclusive lock (at 100k keys, seconds).
+// wrapper says so (IMMUTABLE). In PL/pgSQL: a SQL function declared IMMUTABLE over
+// stable calls is not inlined, and took 15-18 us a row against 6-7 us (100k rows).
+// Adding the column rewrites the table once, under an exclusive lock (at 100k keys, seconds).
 
 const COLUMNS = 'id uuid, created timestamptz, updated timestamptz, key text, latest_id uuid, type text, description text, data json, metadata_ json, flow_run_id uuid, task_run_id uuid';
 const ARGUMENTS = 'id, created, updated, key, latest_id, type, description, data, metadata_, flow_run_id, task_run_id';
 
 const up = `
 CREATE FUNCTION read_model_collection_json(${COLUMNS}) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-  SELECT ${artifactCollectionJson('')}
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+BEGIN
+  RETURN ${artifactCollectionJson('')};
+END
 $$;
 ALTER TABLE artifact_collection ADD COLUMN row_json text NOT NULL GENERATED ALWAYS AS (read_model_collection_json(${ARGUMENTS})) STORED;
 `;
