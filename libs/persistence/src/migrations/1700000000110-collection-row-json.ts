@@ -16,8 +16,11 @@ import { artifactCollectionJson } from '../artifact-json';
 // stable calls is not inlined, and took 15-18 us a row against 6-7 us (100k rows).
 // Adding the column rewrites the table once, under an exclusive lock (at 100k keys, seconds).
 
-const COLUMNS = 'id uuid, created timestamptz, updated timestamptz, key text, latest_id uuid, type text, description text, data json, metadata_ json, flow_run_id uuid, task_run_id uuid';
-const ARGUMENTS = 'id, created, updated, key, latest_id, type, description, data, metadata_, flow_run_id, task_run_id';
+// The row's columns the JSON reads: the function's parameters, and its arguments in the column's expression, in one order.
+const READ = [['id', 'uuid'], ['created', 'timestamptz'], ['updated', 'timestamptz'], ['key', 'text'], ['latest_id', 'uuid'], ['type', 'text'],
+  ['description', 'text'], ['data', 'json'], ['metadata_', 'json'], ['flow_run_id', 'uuid'], ['task_run_id', 'uuid']] as const;
+const COLUMNS = READ.map(([name, type]) => `${name} ${type}`).join(', ');
+const ARGUMENTS = READ.map(([name]) => name).join(', ');
 
 const up = `
 CREATE FUNCTION read_model_collection_json(${COLUMNS}) RETURNS text
