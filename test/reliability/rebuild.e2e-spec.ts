@@ -122,21 +122,24 @@ describe('reliability: rebuild from the topics with an atomic swap', () => {
     expect(v.checkpointProblems).toEqual([]);
     expect(v.appliedProblems).toEqual([]);
 
-    // The collection's copies of its run's flow, deployment and state type (migration
-    // 1700000000080) are not in the oracle's tables: the replay must have kept them, and the
-    // shadow tables their indexes; the run filters that read them (ID_DESC latest pages) must
-    // answer as the runs say.
+    // The collection's copies of its run's flow, deployment, state type and tags and of its
+    // flow's tags (migrations 1700000000080 and 120) are not in the oracle's tables: the replay
+    // must have kept them, and the shadow tables their indexes; the run filters that read them
+    // (ID_DESC latest pages) must answer as the runs say.
     const runIndexes = await world.infra.admin<{ indexname: string }>(
       "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'artifact_collection' AND indexname ~ '^ix_artifact_collection__run_' ORDER BY indexname",
     );
     expect(runIndexes.map((i) => i.indexname)).toEqual([
       'ix_artifact_collection__run_deployment_id_id',
       'ix_artifact_collection__run_flow_id_id',
+      'ix_artifact_collection__run_flow_tags',
       'ix_artifact_collection__run_state_type_id',
+      'ix_artifact_collection__run_tags',
     ]);
     const staleCopies = await world.infra.admin(
-      `SELECT c.key FROM artifact_collection c LEFT JOIN flow_run fr ON fr.id = c.flow_run_id
-       WHERE (c.run_flow_id, c.run_deployment_id, c.run_state_type) IS DISTINCT FROM (fr.flow_id, fr.deployment_id, fr.state_type)`,
+      `SELECT c.key FROM artifact_collection c LEFT JOIN flow_run fr ON fr.id = c.flow_run_id LEFT JOIN flow f ON f.id = fr.flow_id
+       WHERE (c.run_flow_id, c.run_deployment_id, c.run_state_type, c.run_tags, c.run_flow_tags)
+         IS DISTINCT FROM (fr.flow_id, fr.deployment_id, fr.state_type, fr.tags, f.tags)`,
     );
     expect(staleCopies).toEqual([]);
     if (query) await expectRunFiltersAnswer(world, query.url);
@@ -144,7 +147,7 @@ describe('reliability: rebuild from the topics with an atomic swap', () => {
 });
 
 /**
- * ID_DESC latest pages with a deployment, flow or state filter (the ones that read the run
+ * ID_DESC latest pages with a deployment, flow, state or tag filter (the ones that read the run
  * copies) against the same filters written over the runs themselves, for the values that
  * own the most collection rows.
  */
@@ -160,17 +163,30 @@ async function expectRunFiltersAnswer(world: World, url: string): Promise<void> 
   const deployment = await top('deployment_id', 'JOIN deployment d ON d.id = fr.deployment_id');
   const flow = await top('flow_id', 'JOIN flow f ON f.id = fr.flow_id');
   const state = await top('state_type');
+  // The tag that most collection rows' runs (or their runs' flows) carry.
+  const topTag = async (table: string, join: string) =>
+    (
+      await world.infra.admin<{ value: string }>(
+        `SELECT tag AS value FROM artifact_collection c JOIN flow_run fr ON fr.id = c.flow_run_id ${join}, unnest(${table}.tags) tag
+         GROUP BY tag ORDER BY count(*) DESC, tag LIMIT 1`,
+      )
+    )[0]!.value;
+  const runTag = await topTag('fr', '');
+  const flowTag = await topTag('f', 'JOIN flow f ON f.id = fr.flow_id');
   const cases = [
     [{ deployments: { id: { any_: [deployment] } } }, 'JOIN deployment d ON d.id = fr.deployment_id WHERE d.id = $1::uuid', deployment],
     [{ flow_runs: { deployment_id: { any_: [deployment] } } }, 'WHERE fr.deployment_id = $1::uuid', deployment],
     [{ flows: { id: { any_: [flow] } } }, 'JOIN flow f ON f.id = fr.flow_id WHERE f.id = $1::uuid', flow],
     [{ flow_runs: { state: { type: { any_: [state] } } } }, 'WHERE fr.state_type = $1', state],
+    [{ flow_runs: { tags: { all_: [runTag] } } }, 'WHERE fr.tags @> ARRAY[$1]::text[]', runTag],
+    [{ flow_runs: { operator: 'or_', tags: { all_: [runTag] }, state: { type: { any_: [state] } } } }, 'WHERE (fr.tags @> ARRAY[$1]::text[] OR fr.state_type = $3)', runTag, state],
+    [{ flows: { tags: { all_: [flowTag] } } }, 'JOIN flow f ON f.id = fr.flow_id WHERE f.tags @> ARRAY[$1]::text[]', flowTag],
   ] as const;
-  for (const [filter, runs, value] of cases) {
+  for (const [filter, runs, value, also] of cases as readonly (readonly [object, string, string, string?])[]) {
     for (const offset of [0, 10]) {
       const expected = await world.infra.admin<{ id: string }>(
         `SELECT c.id FROM artifact_collection c WHERE EXISTS (SELECT 1 FROM flow_run fr ${runs} AND fr.id = c.flow_run_id) ORDER BY c.id DESC LIMIT 10 OFFSET $2`,
-        [value, offset],
+        also === undefined ? [value, offset] : [value, offset, also],
       );
       if (offset === 0) expect(expected.length).toBeGreaterThan(0);
       const response = await fetch(`${url}/api/artifacts/latest/filter`, {

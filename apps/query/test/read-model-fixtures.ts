@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WirePayloads } from '@app/contracts';
-import { collectionRunSync } from '@app/projections';
+import { collectionFlowSync, collectionRunSync } from '@app/projections';
 
 // Rows written straight into the read model (what the ingest app would
 // write), for the query app's integration tests. JSON columns take the JSON
@@ -40,6 +40,8 @@ export class ReadModelFixtures {
   async flow(row: { id?: string; name: string; tags?: string[] }): Promise<string> {
     const id = row.id ?? randomUUID();
     await this.db.query('INSERT INTO flow (id, updated, name, tags) VALUES ($1, now(), $2, $3)', [id, row.name, row.tags ?? []]);
+    const sync = collectionFlowSync([id]);
+    await this.db.query(sync.text, sync.values);
     return id;
   }
 
@@ -134,7 +136,7 @@ export class ReadModelFixtures {
     await this.syncCollectionRun(collection.key, latest!.flow_run_id);
   }
 
-  /** The collection rows' copies of their flow run's columns (migration 080), by the ingest app's own statement. */
+  /** The collection rows' copies of their flow run's columns (migrations 080 and 120), by the ingest app's own statement. */
   private async syncRunColumns(flowRunIds: string[]): Promise<void> {
     const statement = collectionRunSync(flowRunIds);
     await this.db.query(statement.text, statement.values);
@@ -142,7 +144,7 @@ export class ReadModelFixtures {
 
   private async syncCollectionRun(key: string, flowRunId: string | null): Promise<void> {
     if (flowRunId !== null) return this.syncRunColumns([flowRunId]);
-    await this.db.query('UPDATE artifact_collection SET run_flow_id = NULL, run_deployment_id = NULL, run_state_type = NULL WHERE key = $1', [key]);
+    await this.db.query('UPDATE artifact_collection SET run_flow_id = NULL, run_deployment_id = NULL, run_state_type = NULL, run_tags = NULL, run_flow_tags = NULL WHERE key = $1', [key]);
   }
 
   async clear(): Promise<void> {

@@ -344,21 +344,24 @@ ON CONFLICT (entity, id) DO NOTHING`;
 
 const COLLECTION_DELETE = `DELETE FROM artifact_collection WHERE key = ANY($1::text[])`;
 
-// The collection also copies its run's flow, deployment and state type (migration
-// 1700000000080; NULL while the run is unknown), read here under the run lock (batch.ts).
+// The collection also copies its run's flow, deployment, state type and tags and its
+// run's flow's tags (migrations 1700000000080 and 120; NULL while the run or the flow
+// is unknown), read here under the run lock (batch.ts).
 const COLLECTION_UPSERT = `INSERT INTO artifact_collection AS c (id, created, updated, key, latest_id, type, description, data, metadata_, flow_run_id, task_run_id,
-  run_flow_id, run_deployment_id, run_state_type)
+  run_flow_id, run_deployment_id, run_state_type, run_tags, run_flow_tags)
 SELECT u.id, u.created, a.updated, u.key, a.id, a.type, a.description, a.data, a.metadata_, a.flow_run_id, a.task_run_id,
-  fr.flow_id, fr.deployment_id, fr.state_type
+  fr.flow_id, fr.deployment_id, fr.state_type, fr.tags, fl.tags
 FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::timestamptz[]) WITH ORDINALITY AS u(key, id, latest_id, created, n)
 JOIN artifact a ON a.id = u.latest_id
 LEFT JOIN flow_run fr ON fr.id = a.flow_run_id
+LEFT JOIN flow fl ON fl.id = fr.flow_id
 ORDER BY u.n
 ON CONFLICT (key) DO UPDATE SET
   created = excluded.created, updated = excluded.updated, latest_id = excluded.latest_id, type = excluded.type,
   description = excluded.description, data = excluded.data, metadata_ = excluded.metadata_,
   flow_run_id = excluded.flow_run_id, task_run_id = excluded.task_run_id,
-  run_flow_id = excluded.run_flow_id, run_deployment_id = excluded.run_deployment_id, run_state_type = excluded.run_state_type`;
+  run_flow_id = excluded.run_flow_id, run_deployment_id = excluded.run_deployment_id, run_state_type = excluded.run_state_type,
+  run_tags = excluded.run_tags, run_flow_tags = excluded.run_flow_tags`;
 
 function column<T, K extends keyof T>(rows: readonly T[], key: K): T[K][] {
   return rows.map((row) => row[key]);

@@ -1,6 +1,6 @@
 import type { DecodedEvent } from '@app/contracts';
 import { artifactLoadQueries, ArtifactLoadRequest, artifactLoadRequest, ArtifactLoadedRows, ArtifactWrites, planArtifacts } from './artifacts.projection';
-import { planRuns, RunWrites, writtenFlowRuns } from './runs.projection';
+import { planRuns, RunWrites, writtenFlowRuns, writtenFlows } from './runs.projection';
 import { Row, SqlExecutor, SqlStatement, withArrayLiterals } from './sql';
 import { BatchStats, mergeStats } from './stats';
 
@@ -48,8 +48,9 @@ export function planBatch(events: readonly DecodedEvent[], loaded: LoadedRows, r
 }
 
 // One transaction-level advisory lock between the writers of collection rows and
-// versions (shared: they read their runs' flow, deployment and state) and the
-// writers of flow runs (exclusive: they rewrite those copies), taken before either
+// versions (shared: they read their runs' flow, deployment, state and tags and the
+// flow's tags) and the writers of flow runs and flows (exclusive: they rewrite those
+// copies), taken before either
 // writes. Under READ COMMITTED, a collection written while a new run commits
 // elsewhere would otherwise keep NULL copies, and a version inserted or deleted
 // while its run changes state would be tallied under the wrong state (migration
@@ -58,7 +59,7 @@ export function planBatch(events: readonly DecodedEvent[], loaded: LoadedRows, r
 const RUN_LOCK_ID = 727_311_003;
 
 function runLock(artifacts: ArtifactWrites, runs: RunWrites): SqlStatement | null {
-  if (writtenFlowRuns(runs).length) return { text: 'SELECT pg_advisory_xact_lock($1::int8)', values: [RUN_LOCK_ID] };
+  if (writtenFlowRuns(runs).length || writtenFlows(runs).length) return { text: 'SELECT pg_advisory_xact_lock($1::int8)', values: [RUN_LOCK_ID] };
   if (artifacts.collectionUpserts.length || artifacts.inserts.length || artifacts.deletes.length) return { text: 'SELECT pg_advisory_xact_lock_shared($1::int8)', values: [RUN_LOCK_ID] };
   return null;
 }

@@ -6,7 +6,7 @@ import { loadQueries, planBatch, projectBatch } from './batch';
 import { readTables } from './dump';
 import { foldEvents, modelTables } from './model';
 import { arrayLiteral, SqlExecutor } from './sql';
-import { at, created, deleted, entityDeleted, flowRunUpserted, position, runPosition, updated, uuid } from './testing/fixtures';
+import { at, created, deleted, entityDeleted, flowRunUpserted, flowUpserted, position, runPosition, updated, uuid } from './testing/fixtures';
 import { historyArbitrary } from './testing/histories';
 
 // Runs the load and write statements against a real PostgreSQL, one
@@ -143,13 +143,15 @@ describe('projections against PostgreSQL', () => {
   });
 });
 
-describe("the collection's copies of its run's flow, deployment and state type (migration 1700000000080)", () => {
+describe("the collection's copies of its run's flow, deployment, state type and tags and of its flow's tags (migrations 1700000000080 and 120)", () => {
   beforeEach(reset);
 
   const [R1, R2, F1, F2, D1, D2] = [uuid(101), uuid(102), uuid(201), uuid(202), uuid(301), uuid(302)];
   const runColumns = async () =>
     (await db.dataSource.query('SELECT key, run_flow_id, run_deployment_id, run_state_type FROM artifact_collection ORDER BY key')) as Record<string, unknown>[];
+  const tagColumns = async () => (await db.dataSource.query('SELECT key, run_tags, run_flow_tags FROM artifact_collection ORDER BY key')) as Record<string, unknown>[];
   const copies = (flow: string | null, deployment: string | null, state: string | null) => ({ run_flow_id: flow, run_deployment_id: deployment, run_state_type: state });
+  const tags = (run: string[] | null, flow: string[] | null) => ({ run_tags: run, run_flow_tags: flow });
 
   it('follow the run whatever the order: unknown run, run arriving later, run changing, another version, run deleted', async () => {
     await applyBatches([[created({ id: uuid(1), key: 'k', created: at(1), flow_run_id: R1 }, position(0))]]);
@@ -174,6 +176,50 @@ describe("the collection's copies of its run's flow, deployment and state type (
     // The latest version deleted: the collection falls back to the first, whose run is known.
     await applyBatches([[deleted({ id: uuid(2), key: 'k' }, position(2), at(7))]]);
     expect(await runColumns()).toEqual([{ key: 'k', ...copies(F2, D2, 'COMPLETED') }]);
+  });
+
+  it("follow the run's tags and its flow's tags whatever the order: flow after the run, tags changing, the run moving to another flow, flow deleted", async () => {
+    await applyBatches([[created({ id: uuid(1), key: 'k', created: at(1), flow_run_id: R1 }, position(0)), created({ id: uuid(2), key: 'j', created: at(1) }, position(1))]]);
+    expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags(null, null) }]);
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(2), flow_id: F1, tags: ['nightly', 'b'] }, runPosition(0))]]);
+    expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags(['nightly', 'b'], null) }]);
+    // The flow arrives after its run, then its tags change; an older flow snapshot changes nothing.
+    await applyBatches([[flowUpserted({ id: F1, updated: at(3), tags: ['team-1'] }, runPosition(1))]]);
+    expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags(['nightly', 'b'], ['team-1']) }]);
+    await applyBatches([[flowUpserted({ id: F1, updated: at(4), tags: [] }, runPosition(2))]]);
+    await applyBatches([[flowUpserted({ id: F1, updated: at(3), tags: ['team-1'] }, runPosition(3))]]);
+    expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags(['nightly', 'b'], []) }]);
+    // The run moves to a flow not yet known, with other tags; that flow comes in the same batch as a new version.
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(5), flow_id: F2, tags: [] }, runPosition(4))]]);
+    expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags([], null) }]);
+    await applyBatches([[flowUpserted({ id: F2, updated: at(6), tags: ['team-2'] }, runPosition(5)), created({ id: uuid(3), key: 'k', created: at(7), flow_run_id: R1 }, position(2))]]);
+    expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags([], ['team-2']) }]);
+    await applyBatches([[entityDeleted('prefect.flow.deleted', { id: F2, updated: at(8) }, runPosition(6))]]);
+    expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags([], null) }]);
+    await applyBatches([[entityDeleted('prefect.flow-run.deleted', { id: R1, updated: at(9) }, runPosition(7))]]);
+    expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags(null, null) }]);
+  });
+
+  it('an artifact batch and a flow committed concurrently still meet: the flow batch waits for the collection writer', async () => {
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(1), flow_id: F1, tags: [] }, runPosition(0))]]);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const artifactWritten = new Promise<void>((resolve) => (written = resolve));
+    const artifactBatch = inTransaction(async (sql) => {
+      await projectBatch(sql, [created({ id: uuid(1), key: 'k', created: at(1), flow_run_id: R1 }, position(0))]);
+      written();
+      await held;
+    });
+    await artifactWritten;
+    const flowBatch = inTransaction((sql) => projectBatch(sql, [flowUpserted({ id: F1, updated: at(2), tags: ['team-1'] }, runPosition(1))]));
+    const waiting = async () => ((await db.dataSource.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)) as { n: number }[])[0]!.n;
+    let flowDone = false;
+    void flowBatch.finally(() => (flowDone = true)).catch(() => undefined);
+    while (!flowDone && (await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
+    await Promise.all([artifactBatch, flowBatch]);
+    expect(await tagColumns()).toEqual([{ key: 'k', ...tags([], ['team-1']) }]);
   });
 
   it('an artifact batch and a new run committed concurrently still meet: the run batch waits for the collection writer', async () => {

@@ -113,26 +113,47 @@ function columnValue(kind: ValueKind, value: unknown): unknown {
   return value;
 }
 
-// The collection rows of the written flow runs take their run's flow, deployment and
-// state type again (NULL once the run is deleted): migration 1700000000080.
+// The collection rows of the written flow runs take their run's flow, deployment,
+// state type and tags and their run's flow's tags again (NULL once the run, or the
+// flow, is deleted), and those of the written flows their flow's tags:
+// migrations 1700000000080 and 120.
 const COLLECTION_RUN_SYNC = `UPDATE artifact_collection AS c
-SET run_flow_id = fr.flow_id, run_deployment_id = fr.deployment_id, run_state_type = fr.state_type
-FROM unnest($1::uuid[]) AS u(id) LEFT JOIN flow_run fr ON fr.id = u.id
+SET run_flow_id = fr.flow_id, run_deployment_id = fr.deployment_id, run_state_type = fr.state_type, run_tags = fr.tags, run_flow_tags = fl.tags
+FROM unnest($1::uuid[]) AS u(id) LEFT JOIN flow_run fr ON fr.id = u.id LEFT JOIN flow fl ON fl.id = fr.flow_id
 WHERE c.flow_run_id = u.id
-  AND (c.run_flow_id, c.run_deployment_id, c.run_state_type) IS DISTINCT FROM (fr.flow_id, fr.deployment_id, fr.state_type)`;
+  AND (c.run_flow_id, c.run_deployment_id, c.run_state_type, c.run_tags, c.run_flow_tags)
+    IS DISTINCT FROM (fr.flow_id, fr.deployment_id, fr.state_type, fr.tags, fl.tags)`;
+
+const COLLECTION_FLOW_SYNC = `UPDATE artifact_collection AS c
+SET run_flow_tags = fl.tags
+FROM unnest($1::uuid[]) AS u(id) LEFT JOIN flow fl ON fl.id = u.id
+WHERE c.run_flow_id = u.id AND c.run_flow_tags IS DISTINCT FROM fl.tags`;
 
 /** Rewrites the run columns of the collection rows of these flow runs from the runs (NULL for a run that does not exist). */
 export function collectionRunSync(flowRunIds: readonly string[]): SqlStatement {
   return { text: COLLECTION_RUN_SYNC, values: [flowRunIds] };
 }
 
+/** Rewrites the flow tags of the collection rows whose run belongs to these flows (NULL for a flow that does not exist). */
+export function collectionFlowSync(flowIds: readonly string[]): SqlStatement {
+  return { text: COLLECTION_FLOW_SYNC, values: [flowIds] };
+}
+
 /** The flow runs a batch writes (upserts and deletes), sorted; their collections' run columns are rewritten. */
 export function writtenFlowRuns(writes: RunWrites): string[] {
-  const w = writes.flow_run;
+  return writtenIds(writes.flow_run);
+}
+
+/** The flows a batch writes (upserts and deletes), sorted; the collections of their runs take their tags again. */
+export function writtenFlows(writes: RunWrites): string[] {
+  return writtenIds(writes.flow);
+}
+
+function writtenIds(w: RunTableWrites<RunTable>): string[] {
   return [...new Set([...w.upserts.map((r) => r.id), ...w.deletes.map((d) => d.id)])].sort(compareText);
 }
 
-/** Per table: tombstones, then upserts, then deletes (one statement each, rows sorted by id); then the collections' copies of the written flow runs. */
+/** Per table: tombstones, then upserts, then deletes (one statement each, rows sorted by id); then the collections' copies of the written flow runs and flows. */
 export function runStatements(writes: RunWrites): SqlStatement[] {
   const out: SqlStatement[] = [];
   for (const table of RUN_TABLES) {
@@ -148,5 +169,7 @@ export function runStatements(writes: RunWrites): SqlStatement[] {
   }
   const runs = writtenFlowRuns(writes);
   if (runs.length) out.push(collectionRunSync(runs));
+  const flows = writtenFlows(writes);
+  if (flows.length) out.push(collectionFlowSync(flows));
   return out;
 }

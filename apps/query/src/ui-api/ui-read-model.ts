@@ -102,10 +102,10 @@ export function latestPage(request: UiListRequest): SqlStatement {
   // The page's ids first (see listStatement in artifact-read-model.ts), then its rows with their names.
   const page = `SELECT t.id FROM artifact_collection t WHERE ${where} ORDER BY ${order} LIMIT ${p.add(request.limit, 'bigint')} OFFSET ${p.add(request.offset, 'bigint')}`;
   const row = rowJson('t', storedCollectionJson('t'), 'true');
-  return planned(p.statement(`SELECT ${row} FROM artifact_collection t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${order}`), request.filters);
+  return planned('artifact_collection', p.statement(`SELECT ${row} FROM artifact_collection t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${order}`), request.filters);
 }
 
 export function latestCount(request: UiListRequest): SqlStatement {
   const p = new SqlParams();
-  return planned(p.statement(`SELECT count(*)::text FROM artifact_collection t WHERE ${latestWhere(request, p)}`), request.filters);
+  return planned('artifact_collection', p.statement(`SELECT count(*)::text FROM artifact_collection t WHERE ${latestWhere(request, p)}`), request.filters);
 }

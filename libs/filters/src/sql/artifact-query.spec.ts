@@ -160,14 +160,39 @@ describe("the collection's copies of its run's columns (migration 080)", () => {
       values: [U1, ['FAILED', 'CRASHED']],
     });
     expect(latest({ flow_runs: { state: { type: { any_: [] } } } }).text).toBe('FALSE');
+    expect(latest({ flow_runs: { operator: 'or_', deployment_id: { any_: [U1] }, state: { type: { any_: ['FAILED'] } } } })).toEqual({
+      text: '(t.run_deployment_id = $1::uuid OR t.run_state_type = $2::text)',
+      values: [U1, 'FAILED'],
+    });
+  });
+
+  it("say a run's tags and its flow's tags on the copies (migration 120), the run or the flow still required to exist", () => {
+    expect(latest({ flow_runs: { tags: { all_: ['a'] } } })).toEqual({ text: '(t.run_tags IS NOT NULL AND t.run_tags @> $1::text[])', values: [['a']] });
+    expect(latest({ flow_runs: { operator: 'or_', state: { type: { any_: ['FAILED'] } }, tags: { all_: ['a'] } } })).toEqual({
+      text: '(t.run_tags IS NOT NULL AND (t.run_state_type = $1::text OR t.run_tags @> $2::text[]))',
+      values: ['FAILED', ['a']],
+    });
+    expect(latest({ flow_runs: { tags: { operator: 'or_', any_: ['a'], is_null_: true } } })).toEqual({
+      text: "(t.run_tags IS NOT NULL AND (t.run_tags && $1::text[] OR t.run_tags = '{}'::text[]))",
+      values: [['a']],
+    });
+    // A tag filter that holds for any tags: the run exists.
+    expect(latest({ flow_runs: { tags: { all_: [] } } }).text).toBe('t.run_tags IS NOT NULL');
+    expect(latest({ flow_runs: { operator: 'or_', tags: {}, state: { type: { any_: ['FAILED'] } } } }).text).toBe('t.run_tags IS NOT NULL');
+    expect(latest({ flows: { tags: { all_: ['a', 'b'] } }, flow_runs: { tags: { all_: ['c'] } } })).toEqual({
+      text: '(t.run_flow_tags IS NOT NULL AND t.run_flow_tags @> $1::text[] AND t.run_tags IS NOT NULL AND t.run_tags @> $2::text[])',
+      values: [['a', 'b'], ['c']],
+    });
+    expect(latest({ flows: { operator: 'or_', tags: { all_: [] } } }).text).toBe('t.run_flow_tags IS NOT NULL');
   });
 
   it.each([
     ['another run condition', { flow_runs: { state: { type: { any_: ['FAILED'] } }, name: { any_: ['a'] } } }],
-    ['or_ between two run conditions', { flow_runs: { operator: 'or_', deployment_id: { any_: [U1] }, state: { type: { any_: ['FAILED'] } } } }],
+    ['or_ between a copied and another run condition', { flow_runs: { operator: 'or_', tags: { all_: ['a'] }, name: { any_: ['a'] } } }],
     ['a state name beside the type', { flow_runs: { state: { type: { any_: ['FAILED'] }, name: { any_: ['Failed'] } } } }],
     ['an empty related filter', { flow_runs: {} }],
-    ['a run tag beside a flow', { flows: { tags: { all_: ['a'] } }, flow_runs: { tags: { all_: ['b'] } } }],
+    ['a run tag beside its work queue', { flow_runs: { tags: { all_: ['b'] }, work_queue_name: { any_: ['q'] } } }],
+    ['a deployment_id that is null', { flow_runs: { deployment_id: { is_null_: true } } }],
   ])('leave the run EXISTS when the filter asks more: %s', (_, body) => {
     expect(latest(body).text).toContain('EXISTS (SELECT 1 FROM flow_run fr');
   });
@@ -180,9 +205,9 @@ describe("the collection's copies of its run's columns (migration 080)", () => {
     expect(latest({ deployments: { id: { any_: [U1] }, name: { any_: ['d'] } } }).text).toBe(
       't.run_deployment_id IN (SELECT d.id FROM deployment d WHERE (d.id = $1::uuid AND d.name = $2::text))',
     );
-    expect(latest({ flows: { tags: { all_: ['a', 'b'] } }, flow_runs: { state: { type: { any_: ['FAILED'] } } } })).toEqual({
-      text: '(t.run_flow_id IN (SELECT fl.id FROM flow fl WHERE fl.tags @> $1::text[]) AND t.run_state_type = $2::text)',
-      values: [['a', 'b'], 'FAILED'],
+    expect(latest({ flows: { tags: { all_: ['a', 'b'] }, name: { like_: 'f' } }, flow_runs: { state: { type: { any_: ['FAILED'] } } } })).toEqual({
+      text: "(t.run_flow_id IN (SELECT fl.id FROM flow fl WHERE (fl.name ILIKE $1::text AND fl.tags @> $2::text[])) AND t.run_state_type = $3::text)",
+      values: ['%f%', ['a', 'b'], 'FAILED'],
     });
     expect(latest({ deployments: {} }).text).toBe('t.run_deployment_id IN (SELECT d.id FROM deployment d)');
   });
@@ -229,7 +254,12 @@ describe('statements planned for each execution', () => {
     ]);
   });
 
-  it.each([{}, { artifacts: { type: { any_: ['table'] } } }, { task_runs: {} }, { flow_runs: { tags: { all_: ['a'] } } }, { flows: { tags: { all_: ['a'] } } }])('none without one: %j', (body) => {
+  // A tag of the run or of its flow: the latest versions' page and count (read from the copies' GIN index or in id order), not the versions'.
+  it.each([{ flow_runs: { tags: { all_: ['a'] } } }, { flows: { tags: { all_: ['a'] } } }])('with a tag filter %j, the latest versions only', (body) => {
+    expect(statements(body).map((s) => s.prepare)).toEqual([undefined, false, undefined, false]);
+  });
+
+  it.each([{}, { artifacts: { type: { any_: ['table'] } } }, { task_runs: {} }, { flow_runs: { name: { any_: ['a'] } } }])('none without one: %j', (body) => {
     expect(statements(body).map((s) => s.prepare)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });

@@ -67,21 +67,27 @@ export function artifactWhere<T extends ArtifactTable>(
 const only = (f: object, keys: readonly string[]) => Object.entries(f).every(([k, v]) => v == null || keys.includes(k));
 
 /**
- * The run EXISTS said on the collection's copies of its run's flow, deployment and
- * state type (migration 1700000000080), when the filters ask of the run only its
- * deployment or flow (any filter of theirs), or its deployment_id or state type among
- * given ones (the common filters: the UI's deployment and flow pages, a state filter,
- * a flow's tags); undefined otherwise. The ingest keeps the copies equal to the run's
- * columns in the transaction that writes either, NULL while the run is unknown, so a
- * copy equal to a value says the run exists and has that value; the deployment or
- * flow must exist as well, as the EXISTS joins it. The planner then sees from the
- * copies' statistics how many rows a value owns, and counts or pages from one index
- * instead of per run (issue #18: 1/2 of the runs cost 490 ms to count that way at 1M
- * versions).
+ * The run EXISTS said on the collection's copies of its run's flow, deployment, state
+ * type and tags and of its flow's tags (migrations 1700000000080 and 120), when the
+ * filters ask of the run only its deployment_id among given ones, its state type among
+ * given ones or its tags, of its deployment or flow only their id among given ones
+ * (or anything, from their own table), of its flow only its tags (the common filters:
+ * the UI's deployment and flow pages, a state filter, a run's or a flow's tags);
+ * undefined otherwise. The ingest keeps the copies equal to the run's and the flow's
+ * columns in the transaction that writes either, NULL while the run (or the flow) is
+ * unknown, so a copy equal to a value says the run exists and has that value; a run's
+ * tags are never NULL, so `run_tags IS NOT NULL` says the run exists, `run_flow_tags
+ * IS NOT NULL` that its flow does (where a tag filter may hold for no tag at all, as
+ * `all_: []`). The deployment or flow of a given id must exist as well, as the EXISTS
+ * joins it. The planner then sees from the copies' statistics how many rows a value
+ * owns, and counts or pages from one index instead of per run (issue #18: 1/2 of the
+ * runs cost 490 ms to count that way at 1M versions; a page of a tag half the runs
+ * carry read 400 runs).
  */
 function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>, p: SqlParams, t: string): string[] | undefined {
   const { flow_runs: fr, flows, deployments } = filters;
   if (!fr && !flows && !deployments) return undefined;
+  if (fr && !runCopiesHold(fr)) return undefined;
   const c = new Criteria(p);
   for (const [f, column, table, alias, filter] of [
     [deployments, 'run_deployment_id', 'deployment', 'd', () => deploymentFilter(deployments!, p)],
@@ -90,26 +96,40 @@ function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>,
     if (!f) continue;
     if (only(f, ['operator', 'id']) && f.id && only(f.id, ['any_']) && f.id.any_ != null) {
       c.any(`${t}.${column}`, f.id.any_, 'uuid').push(`EXISTS (SELECT 1 FROM ${table} x WHERE x.id = ${t}.${column})`);
+    } else if (table === 'flow' && flows!.tags && only(flows!, ['operator', 'tags'])) {
+      c.push(`${t}.run_flow_tags IS NOT NULL`).push(asSqlFilter(new Criteria(p).tags(`${t}.run_flow_tags`, flows!.tags).out, flows!.tags.operator));
     } else {
-      // Any other filter of the deployment or flow: the copy is one of the rows it matches (a
-      // flow's tags: a hash of the tagged flows, probed in the page's order; issue #18).
+      // Any other filter of the deployment or flow: the copy is one of the rows it matches.
       const own = filter();
       c.push(`${t}.${column} IN (SELECT ${alias}.id FROM ${table} ${alias}${own === 'TRUE' ? '' : ` WHERE ${own}`})`);
     }
   }
   if (fr) {
-    const { deployment_id: d, state } = fr;
-    if (!only(fr, ['operator', 'deployment_id', 'state']) || (!d && !state) || (d && state && fr.operator === 'or_')) return undefined;
-    if (d) {
-      if (!only(d, ['operator', 'any_']) || d.any_ == null) return undefined;
-      c.any(`${t}.run_deployment_id`, d.any_, 'uuid');
+    // As flowRunFilter says them, on the copies: each member's conditions joined by its own operator, the members by the run filter's.
+    const members: string[] = [];
+    if (fr.deployment_id) members.push(asSqlFilter(new Criteria(p).any(`${t}.run_deployment_id`, fr.deployment_id.any_, 'uuid').out, fr.deployment_id.operator));
+    if (fr.state) members.push(asSqlFilter(new Criteria(p).any(`${t}.run_state_type`, fr.state.type!.any_, 'text').out));
+    if (fr.tags) {
+      c.push(`${t}.run_tags IS NOT NULL`);
+      members.push(asSqlFilter(new Criteria(p).tags(`${t}.run_tags`, fr.tags).out, fr.tags.operator));
     }
-    if (state) {
-      if (!only(state, ['operator', 'type']) || !state.type || !only(state.type, ['any_']) || state.type.any_ == null) return undefined;
-      c.any(`${t}.run_state_type`, state.type.any_, 'text');
-    }
+    const all = asSqlFilter(members, fr.operator);
+    for (const condition of fr.operator === 'or_' ? [all] : members) c.push(condition);
   }
-  return c.out;
+  return c.out.filter((condition) => condition !== 'TRUE');
+}
+
+/**
+ * Whether a flow-run filter asks only what the collection's copies hold: its tags,
+ * its deployment_id among given ones, its state type among given ones (stateFilter's
+ * `type` with `any_` alone, and no `name`), at least one of them.
+ */
+function runCopiesHold(fr: NonNullable<ArtifactQueryFilters<'artifact_collection'>['flow_runs']>): boolean {
+  const { deployment_id: d, state, tags } = fr;
+  if (!only(fr, ['operator', 'deployment_id', 'state', 'tags']) || (!d && !state && !tags)) return false;
+  if (d && (!only(d, ['operator', 'any_']) || d.any_ == null)) return false;
+  if (state && (!only(state, ['operator', 'type']) || !state.type || !only(state.type, ['any_']) || state.type.any_ == null)) return false;
+  return true;
 }
 
 /**

@@ -43,14 +43,17 @@ const JSON_OF: Record<ArtifactTable, (t: string) => string> = {
  * prepared statement switches to after five executions assumes a few (issue #18,
  * at 1M versions with 10 clients: a count of 1/2 of the runs' collection rows
  * took 334 ms, its CREATED_DESC page at offset 2,000 1.16 s, a versions page of
- * 1/5 2.6 s, against 66 ms, 49 ms and 115 ms planned with the values). Other
+ * 1/5 2.6 s, against 66 ms, 49 ms and 115 ms planned with the values). So does a
+ * run's or a flow's tag on the latest versions: a common one pages best in id order,
+ * a rare one from the copies' GIN index (migration 1700000000120). Other
  * filters stay prepared: planning the JSON-building text costs a few milliseconds
  * (a flow tag filter's page went from 111 to 169 ms when it was planned each time).
  */
-export function planned(statement: SqlStatement, filters: ArtifactQueryFilters<ArtifactTable>): SqlStatement {
+export function planned(table: ArtifactTable, statement: SqlStatement, filters: ArtifactQueryFilters<ArtifactTable>): SqlStatement {
   const { flow_runs: fr, flows, deployments } = filters;
   const byShare = deployments != null || flows?.id != null || fr?.deployment_id != null || fr?.state != null;
-  return byShare ? unprepared(statement) : statement;
+  const byTag = table === 'artifact_collection' && (flows?.tags != null || fr?.tags != null);
+  return byShare || byTag ? unprepared(statement) : statement;
 }
 
 /** The statement planned for each execution's values, never kept as a prepared statement. */
@@ -77,7 +80,7 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   const offset = request.offset === 0 ? '' : ` OFFSET ${p.add(request.offset, 'bigint')}`;
   const page = `SELECT t.id FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}${offset}`;
   const text = `SELECT ${json} FROM ${table} t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${artifactOrderBy(table, request.sort, 't')}`;
-  return planned(p.statement(text), request.filters);
+  return planned(table, p.statement(text), request.filters);
 }
 
 export function countStatement<T extends ArtifactTable>(table: T, filters: ArtifactQueryFilters<T>): SqlStatement {
@@ -88,7 +91,7 @@ export function countStatement<T extends ArtifactTable>(table: T, filters: Artif
     return { text: `SELECT coalesce(sum(n), 0)::text FROM read_model_row_count WHERE table_name = $1::text`, values: [table] };
   }
   const statement = p.statement(`SELECT count(*)::text FROM ${table} t WHERE ${where}`);
-  return tallied(table, statement) ?? planned(statement, filters);
+  return tallied(table, statement) ?? planned(table, statement, filters);
 }
 
 // A WHERE that is one column equal to one of given values (Criteria.any), alone or with the
