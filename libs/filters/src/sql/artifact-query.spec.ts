@@ -399,3 +399,21 @@ describe('strings PostgreSQL cannot store (U+0000)', () => {
     expect(versions({ flow_runs: { tags: { all_: ['\u0000'], any_: ['\u0000', 'x'] } } }).values).toEqual([['x']]);
   });
 });
+
+describe('a page of the latest versions', () => {
+  const page = (body: object) => listStatement('artifact_collection', listRequest(ReadLatestArtifactsBody.parse(body), 200)).text;
+
+  it.each([{ flow_runs: { tags: { all_: ['a'] } } }, { flows: { tags: { all_: ['a'] } } }, { flow_runs: { operator: 'or_', tags: { all_: ['a'] }, state: { type: { any_: ['FAILED'] } } } }])(
+    'with run filters said on the copies alone %j, reads its rows in one pass',
+    (body) => {
+      expect(page(body)).toMatch(/^SELECT t\.row_json FROM artifact_collection t WHERE \(t\.run_(flow_)?tags IS NOT NULL AND .* ORDER BY t\.id DESC LIMIT \$\d::bigint$/);
+    },
+  );
+
+  it.each([{ deployments: { id: { any_: [U1] } } }, { flows: { name: { any_: ['f'] } } }, { flow_runs: { name: { any_: ['r'] } } }, { flow_runs: { tags: { all_: ['a'] } }, offset: 10 }])(
+    'with a run subquery or an offset %j, picks its ids first',
+    (body) => {
+      expect(page(body)).toContain('WHERE t.id = ANY(ARRAY(SELECT t.id FROM artifact_collection t WHERE ');
+    },
+  );
+});

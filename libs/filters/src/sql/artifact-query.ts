@@ -120,6 +120,17 @@ function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>,
 }
 
 /**
+ * Whether the flow-run, flow and deployment filters of a query of the latest versions
+ * are said on the row's copies alone, without a subquery (runCopyConditions): a page
+ * of it is then read in one pass, in its order, like an unfiltered one.
+ */
+export function runFiltersOnCopies(table: ArtifactTable, filters: ArtifactQueryFilters<ArtifactTable>): boolean {
+  if (table !== 'artifact_collection') return false;
+  const copies = runCopyConditions(filters, new SqlParams(), 't');
+  return copies !== undefined && copies.every((condition) => !condition.includes('SELECT'));
+}
+
+/**
  * Whether a flow-run filter asks only what the collection's copies hold: its tags,
  * its deployment_id among given ones, its state type among given ones (stateFilter's
  * `type` with `any_` alone, and no `name`), at least one of them.

@@ -2,7 +2,7 @@ import type { SqlStatement } from '@app/persistence/statement';
 import { TALLIED_COLUMNS, TALLIED_RUN_STATE } from '@app/persistence/tally';
 import type { ArtifactSort } from '../schemas/bodies';
 import { artifactJson, storedCollectionJson } from '@app/persistence/artifact-json';
-import { ArtifactQueryFilters, ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
+import { ArtifactQueryFilters, ArtifactTable, artifactOrderBy, artifactWhere, runFiltersOnCopies } from './artifact-query';
 import { SqlParams } from './params';
 
 // The statements of the artifact read endpoints (E1, E2, E4, E5), from a validated
@@ -66,9 +66,11 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   const limit = p.add(request.limit, 'bigint');
   const json = JSON_OF[table]('t');
   const { flow_runs, flows, deployments } = request.filters;
-  if (request.offset === 0 && !(flow_runs || flows || deployments)) {
+  // A first page without related filters, or with run filters said on the collection's
+  // copies alone (a state type, a run's or a flow's tags): its rows in one pass, in order.
+  if (request.offset === 0 && (!(flow_runs || flows || deployments) || runFiltersOnCopies(table, request.filters))) {
     const text = `SELECT ${json} FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}`;
-    return p.statement(text);
+    return planned(table, p.statement(text), request.filters);
   }
   // With an OFFSET, pick the page's ids first: the skipped rows are then never
   // fetched nor turned into JSON (index-only where the order's index allows).
