@@ -200,8 +200,12 @@ describe("the collection's copies of its run's flow, deployment, state type and 
     expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags(null, null) }]);
   });
 
-  it('an artifact batch and a flow committed concurrently still meet: the flow batch waits for the collection writer', async () => {
-    await applyBatches([[flowRunUpserted({ id: R1, updated: at(1), flow_id: F1, tags: [] }, runPosition(0))]]);
+  /**
+   * Writes the artifact batch in a transaction held open, then starts `other` (its snapshot
+   * cannot see that collection row) and lets the first commit once `other` waits for the
+   * run lock; without the lock `other` would commit first and miss the row.
+   */
+  async function besideAnOpenArtifactBatch(other: DecodedEvent[]): Promise<void> {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let written!: () => void;
@@ -212,36 +216,23 @@ describe("the collection's copies of its run's flow, deployment, state type and 
       await held;
     });
     await artifactWritten;
-    const flowBatch = inTransaction((sql) => projectBatch(sql, [flowUpserted({ id: F1, updated: at(2), tags: ['team-1'] }, runPosition(1))]));
+    const otherBatch = inTransaction((sql) => projectBatch(sql, other));
     const waiting = async () => ((await db.dataSource.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)) as { n: number }[])[0]!.n;
-    let flowDone = false;
-    void flowBatch.finally(() => (flowDone = true)).catch(() => undefined);
-    while (!flowDone && (await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    let otherDone = false;
+    void otherBatch.finally(() => (otherDone = true)).catch(() => undefined);
+    while (!otherDone && (await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     release();
-    await Promise.all([artifactBatch, flowBatch]);
+    await Promise.all([artifactBatch, otherBatch]);
+  }
+
+  it('an artifact batch and a flow committed concurrently still meet: the flow batch waits for the collection writer', async () => {
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(1), flow_id: F1, tags: [] }, runPosition(0))]]);
+    await besideAnOpenArtifactBatch([flowUpserted({ id: F1, updated: at(2), tags: ['team-1'] }, runPosition(1))]);
     expect(await tagColumns()).toEqual([{ key: 'k', ...tags([], ['team-1']) }]);
   });
 
   it('an artifact batch and a new run committed concurrently still meet: the run batch waits for the collection writer', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let written!: () => void;
-    const artifactWritten = new Promise<void>((resolve) => (written = resolve));
-    const artifactBatch = inTransaction(async (sql) => {
-      await projectBatch(sql, [created({ id: uuid(1), key: 'k', created: at(1), flow_run_id: R1 }, position(0))]);
-      written();
-      await held;
-    });
-    await artifactWritten;
-    // The run's transaction starts while the artifact's is open: its snapshot cannot see that collection row.
-    const runBatch = inTransaction((sql) => projectBatch(sql, [flowRunUpserted({ id: R1, updated: at(2), flow_id: F1, deployment_id: D1, state_type: 'COMPLETED', state_name: 'Completed' }, runPosition(0))]));
-    // Released once the run batch waits for the lock (without the lock it would commit first and miss the row).
-    const waiting = async () => ((await db.dataSource.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)) as { n: number }[])[0]!.n;
-    let runDone = false;
-    void runBatch.finally(() => (runDone = true)).catch(() => undefined);
-    while (!runDone && (await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-    release();
-    await Promise.all([artifactBatch, runBatch]);
+    await besideAnOpenArtifactBatch([flowRunUpserted({ id: R1, updated: at(2), flow_id: F1, deployment_id: D1, state_type: 'COMPLETED', state_name: 'Completed' }, runPosition(0))]);
     expect(await runColumns()).toEqual([{ key: 'k', ...copies(F1, D1, 'COMPLETED') }]);
   });
 });
