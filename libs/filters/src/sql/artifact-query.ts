@@ -89,15 +89,16 @@ function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>,
   if (!fr && !flows && !deployments) return undefined;
   if (fr && !runCopiesHold(fr)) return undefined;
   const c = new Criteria(p);
-  for (const [f, column, table, alias, filter] of [
-    [deployments, 'run_deployment_id', 'deployment', 'd', () => deploymentFilter(deployments!, p)],
-    [flows, 'run_flow_id', 'flow', 'fl', () => flowFilter(flows!, p)],
+  // Each with the copy of its id and, for the flow, the copy of its tags.
+  for (const [f, column, tagsColumn, table, alias, filter] of [
+    [deployments, 'run_deployment_id', undefined, 'deployment', 'd', () => deploymentFilter(deployments!, p)],
+    [flows, 'run_flow_id', 'run_flow_tags', 'flow', 'fl', () => flowFilter(flows!, p)],
   ] as const) {
     if (!f) continue;
     if (only(f, ['operator', 'id']) && f.id && only(f.id, ['any_']) && f.id.any_ != null) {
       c.any(`${t}.${column}`, f.id.any_, 'uuid').push(`EXISTS (SELECT 1 FROM ${table} x WHERE x.id = ${t}.${column})`);
-    } else if (table === 'flow' && flows!.tags && only(flows!, ['operator', 'tags'])) {
-      c.push(`${t}.run_flow_tags IS NOT NULL`).push(asSqlFilter(new Criteria(p).tags(`${t}.run_flow_tags`, flows!.tags).out, flows!.tags.operator));
+    } else if (tagsColumn && f.tags && only(f, ['operator', 'tags'])) {
+      c.push(`${t}.${tagsColumn} IS NOT NULL`).push(asSqlFilter(new Criteria(p).tags(`${t}.${tagsColumn}`, f.tags).out, f.tags.operator));
     } else {
       // Any other filter of the deployment or flow: the copy is one of the rows it matches.
       const own = filter();
