@@ -25,7 +25,18 @@ describe('reliability: the query app on hot standbys', () => {
 
   const pools = async (): Promise<ReadPool[]> => ((await (await fetch(`${query.url}/api/ready`)).json()) as { read_pools: ReadPool[] }).read_pools;
   const poolOf = async (port: number): Promise<ReadPool> => (await pools()).find((p) => p.name.startsWith(`127.0.0.1:${port}/`))!;
-  const waitState = (port: number, state: string): Promise<ReadPool> => waitFor(`pool ${port} ${state}`, async () => ((await poolOf(port)).state === state ? poolOf(port) : undefined), 60_000, 100);
+  /** Waits for the pool's state; on timeout the error shows the pool as last seen. */
+  const waitState = (port: number, state: string): Promise<ReadPool> =>
+    waitFor(
+      `pool ${port} ${state}`,
+      async () => {
+        const pool = await poolOf(port);
+        if (pool.state !== state) throw new Error(`last seen ${JSON.stringify(pool)}`);
+        return pool;
+      },
+      60_000,
+      100,
+    );
   const count = async (): Promise<number> => {
     const response = await fetch(`${query.url}/api/artifacts/count`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     if (response.status !== 200) throw new Error(`count answered ${response.status}: ${await response.text()}`);

@@ -163,6 +163,15 @@ describe('lossless JSON: what it refuses', () => {
     expect(() => parseJson(text)).toThrow(JsonSyntaxError);
   });
 
+  it.each([
+    ['"unterminated', /^unterminated string at position 13$/],
+    ['"after \\n an escape', /^unterminated string at position 19$/],
+    ['"raw \n newline"', /^invalid control character in string at position 5$/],
+    ['"\\t then raw \t tab"', /^invalid control character in string at position 13$/],
+  ])('names what is wrong in a string: %j', (text, message) => {
+    expect(() => parseJson(text)).toThrow(message);
+  });
+
   it(`accepts ${MAX_JSON_DEPTH} levels of nesting and refuses one more`, () => {
     const nested = (n: number) => '['.repeat(n) + ']'.repeat(n);
     expect(() => parseJson(nested(MAX_JSON_DEPTH))).not.toThrow();

@@ -162,8 +162,8 @@ class Parser {
       const c = s.charCodeAt(this.pos);
       if (c === 0x22) return s.slice(start, this.pos++);
       if (c === 0x5c) return this.escapedString(start);
-      if (c < 0x20) this.fail('invalid control character in string');
-      if (Number.isNaN(c)) this.fail('unterminated string');
+      // One comparison per character for both: past the end charCodeAt gives NaN, which fails `>=` too.
+      if (!(c >= 0x20)) this.fail(c < 0x20 ? 'invalid control character in string' : 'unterminated string');
       this.pos++;
     }
   }
@@ -184,8 +184,8 @@ class Parser {
         chunk = this.pos;
         continue;
       }
-      if (c < 0x20) this.fail('invalid control character in string');
-      if (Number.isNaN(c)) this.fail('unterminated string');
+      // One comparison per character for both: past the end charCodeAt gives NaN, which fails `>=` too.
+      if (!(c >= 0x20)) this.fail(c < 0x20 ? 'invalid control character in string' : 'unterminated string');
       this.pos++;
     }
   }

@@ -222,18 +222,28 @@ export class World {
     return readAll(this.kafka, await this.admin(), topic);
   }
 
-  /** Waits on the consumer's own progress: every stored checkpoint at its partition's high-water mark. */
+  /**
+   * Waits on the consumer's own progress: every stored checkpoint at its partition's high-water mark.
+   * On timeout the error names the partitions behind and what each running ingest app shows.
+   */
   async waitDrained(timeoutMs = 120_000): Promise<void> {
-    await waitFor(
-      'checkpoints at the high-water marks',
-      async () => {
-        const [highs, checkpoints] = await Promise.all([this.highs(), this.checkpoints()]);
-        for (const [key, high] of highs) if (high > 0n && checkpoints.get(key)?.next !== high) return undefined;
-        return true;
-      },
-      timeoutMs,
-      250,
-    );
+    let behind: string[] = [];
+    try {
+      await waitFor(
+        'checkpoints at the high-water marks',
+        async () => {
+          const [highs, checkpoints] = await Promise.all([this.highs(), this.checkpoints()]);
+          behind = [...highs].filter(([key, high]) => high > 0n && checkpoints.get(key)?.next !== high).map(([key, high]) => `${key} at ${checkpoints.get(key)?.next ?? 'none'} of ${high}`);
+          return behind.length === 0 ? true : undefined;
+        },
+        timeoutMs,
+        250,
+      );
+    } catch (error) {
+      const running = this.apps.filter((app) => app.child.exitCode === null && app.child.signalCode === null);
+      const apps = await Promise.all(running.map((app) => describeIngest(app)));
+      throw new Error(`${(error as Error).message}; behind: ${behind.join(', ')}\n${apps.join('\n\n')}`);
+    }
   }
 
   /**
@@ -344,15 +354,15 @@ export async function countTotal(app: AppProcess, name: keyof IngestCounts): Pro
 }
 
 /** What an ingest app and a load show now (its /ready and /status answers, its recent output), for the message of a failed wait. */
-export async function describeIngest(app: AppProcess, load: Load): Promise<string> {
+export async function describeIngest(app: AppProcess, load?: Load): Promise<string> {
   const get = (path: string): Promise<string> =>
     fetch(app.url + path, { signal: AbortSignal.timeout(10_000) }).then(
       async (response) => `${response.status} ${await response.text()}`,
       (error: Error) => `no answer: ${error.message}`,
     );
   return [
-    `load: ${load.produced} produced, ${load.failures} failed sends`,
-    `ingest exit: ${app.child.exitCode ?? app.child.signalCode ?? 'running'}`,
+    ...(load ? [`load: ${load.produced} produced, ${load.failures} failed sends`] : []),
+    `ingest ${app.url} exit: ${app.child.exitCode ?? app.child.signalCode ?? 'running'}`,
     `GET /ready: ${await get('/ready')}`,
     `GET /status: ${await get('/status')}`,
     `ingest output (last 6000 characters):\n${app.output().slice(-6000)}`,
