@@ -58,9 +58,14 @@ function retryable(error: unknown): boolean {
   return /Connection terminated|timeout exceeded when trying to connect|connection error/i.test((error as Error).message ?? '');
 }
 
+// The lag is the WAL received and not yet replayed. A restarted standby's receive position is
+// the start of the segment its WAL receiver streams from, behind its replay position, until
+// streaming resumes (seconds): nothing waits to be replayed then, so the lag is 0, not negative
+// bytes and the age of the last replayed transaction (which held it 'lagging' while the
+// primary wrote nothing).
 const LAG_SQL = `SELECT pg_is_in_recovery() AS standby,
-  coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0)::float8 AS bytes,
-  CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+  greatest(coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0), 0)::float8 AS bytes,
+  CASE WHEN pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
        ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END::float8 AS seconds`;
 
 /**
