@@ -3,7 +3,7 @@
 // order by file size; after a run, its cached timings order the rest.
 const Sequencer = require('@jest/test-sequencer').default;
 
-const LONGEST_FIRST = ['bench.e2e-spec', 'cluster-standbys', 'parity.e2e-spec', 'cluster-broker-kill', 'http-fuzz', 'cluster-primary-failover', 'cluster-instance-churn', 'crash-loop', 'cluster-infra', 'rebalance-churn', 'prefect-client', 'web.e2e-spec', 'crash.e2e-spec'];
+const LONGEST_FIRST = ['bench.e2e-spec', 'cluster-standbys', 'parity.e2e-spec', 'cluster-broker-kill', 'http-fuzz', 'cluster-primary-failover', 'cluster-instance-churn', 'crash-loop', 'cluster-infra', 'rebalance-churn', 'broker-restart', 'stack-cluster', 'prefect-client', 'web.e2e-spec', 'crash.e2e-spec'];
 
 class LongestFirst extends Sequencer {
   async sort(tests) {
