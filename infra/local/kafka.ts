@@ -168,15 +168,16 @@ function javaIdentity(): string | undefined {
 }
 
 /**
- * JVM options for class-data sharing (AppCDS): a broker start loads and verifies some 9,000
+ * JVM options for class-data sharing (AppCDS). A broker start loads and verifies some 9,000
  * classes, about half of its start-up CPU (2.0 -> 1.1 CPU s to ready, measured 2026-12-05), and
  * the tests start dozens of brokers. The archive is made once per Kafka version and JVM, in the
  * jar cache: a broker started while there is none writes one when it exits by SIGTERM
  * (`-XX:ArchiveClassesAtExit`), one broker at a time (a lock file), and stopKafka moves it into
- * place. The JVM checks an archive against its classpath and itself and runs without it when
- * they differ. KAFKA_OPTS naming -Xshare or an archive of its own turns this off.
+ * place. A tool's JVM (`mayWrite` false: StorageTool) only uses it. The JVM checks an archive
+ * against its classpath and itself and runs without it when they differ. KAFKA_OPTS naming
+ * -Xshare or an archive of its own turns this off.
  */
-function classDataSharing(version: string, libs: string): { args: string[]; dump?: KafkaRecord['archiveDump'] } {
+function classDataSharing(version: string, libs: string, mayWrite = true): { args: string[]; dump?: KafkaRecord['archiveDump'] } {
   const opts = process.env.KAFKA_OPTS ?? '';
   const java = javaIdentity();
   if (!java || /-Xshare|SharedArchiveFile|ArchiveClassesAtExit/.test(opts)) return { args: [] };
@@ -184,6 +185,7 @@ function classDataSharing(version: string, libs: string): { args: string[]; dump
   const dir = path.join(cacheDir(version), 'cds');
   const archive = path.join(dir, `broker-${key}.jsa`);
   if (fs.existsSync(archive)) return { args: [`-XX:SharedArchiveFile=${archive}`] };
+  if (!mayWrite) return { args: [] };
   fs.mkdirSync(dir, { recursive: true });
   const lock = `${archive}.lock`;
   const holder = Number.parseInt(readText(lock) ?? '', 10);
@@ -330,7 +332,7 @@ export async function startKafka(opts: KafkaStartOptions): Promise<KafkaHandle> 
   // Format once. A formatted dir is left alone: 4.x StorageTool fails even with
   // --ignore-formatted when -t differs from the stored cluster.id, and it costs a JVM start.
   if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
-    await run('java', ['-Xmx256m', ...base, 'kafka.tools.StorageTool', 'format', '-t', cluster.clusterId, '-c', propsFile, '--ignore-formatted', ...(opts.scramCredentials ?? []).flatMap((c) => ['--add-scram', c])], `formatting Kafka ${version} storage in ${logDir}`);
+    await run('java', ['-Xmx256m', ...classDataSharing(version, libs, false).args, ...base, 'kafka.tools.StorageTool', 'format', '-t', cluster.clusterId, '-c', propsFile, '--ignore-formatted', ...(opts.scramCredentials ?? []).flatMap((c) => ['--add-scram', c])], `formatting Kafka ${version} storage in ${logDir}`);
   }
 
   fs.appendFileSync(logFile, `\n===== ${new Date().toISOString()} starting Kafka ${version} on ${HOST}:${port} =====\n`);
