@@ -18,6 +18,8 @@ export interface Scale {
   /** Where the growth comparison takes its first measurement. */
   checkpoint: number;
   queryDurationSeconds: number;
+  /** --quick: each of our HTTP windows is this many requests instead of queryDurationSeconds (under load a window of 0.1 s can end before any answer). */
+  queryRequests?: number;
   /** Before each measuring window. */
   warmupSeconds: number;
   /** Prefect's windows (--peer): longer, since a window shorter than its slower answers under 10 connections counts none of them. */

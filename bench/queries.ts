@@ -120,28 +120,32 @@ async function selectivity(url: string, c: QueryCase): Promise<Selectivity> {
   return { matched: matched!, of: of!, share: round(matched! / Math.max(1, of!), 4) };
 }
 
-/** autocannon, 10 connections, after a warm-up: exact response times (its own histogram has whole-millisecond resolution). */
-export async function http(url: string, c: QueryCase, seconds: number, warmupSeconds: number): Promise<QueryFigures['http'] & { rows: number }> {
+/**
+ * autocannon, 10 connections, after a warm-up: exact response times (its own histogram has whole-millisecond resolution).
+ * With `requests` the window is that many requests instead of `seconds`.
+ */
+export async function http(url: string, c: QueryCase, seconds: number, warmupSeconds: number, requests?: number): Promise<QueryFigures['http'] & { rows: number }> {
   const body = JSON.stringify(c.body);
   const answer: unknown = JSON.parse((await post(url, c.path, c.body)).text);
   const rows = Array.isArray(answer) ? answer.length : Number(answer);
-  const run = async (duration: number) => {
+  const run = async (duration: number, amount?: number) => {
     const latencies: number[] = [];
     // autocannon looks at its clock once a sample (1 s by default): a shorter window (--quick) samples at its own length.
     const sampleInt = Math.min(1000, duration * 1000);
-    const instance = autocannon({ url: url + c.path, method: 'POST', connections: 10, duration, sampleInt, body, headers: { 'content-type': 'application/json' } });
+    const window = amount === undefined ? { duration } : { amount };
+    const instance = autocannon({ url: url + c.path, method: 'POST', connections: 10, ...window, sampleInt, body, headers: { 'content-type': 'application/json' } });
     (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
     const result = await instance;
     return { result, latencies: latencies.sort((a, b) => a - b) };
   };
   if (warmupSeconds > 0) await run(warmupSeconds);
-  const { result, latencies } = await run(seconds);
+  const { result, latencies } = await run(seconds, requests);
   return {
     rows,
     p50_ms: round(percentile(latencies, 50)),
     p99_ms: round(percentile(latencies, 99)),
-    // Over the time it ran (a sample or two past the window's end).
-    rps: round(latencies.length / Math.max(result.duration, seconds), 1),
+    // Over the time it ran (a sample or two past the window's end; autocannon counts in hundredths of a second).
+    rps: round(latencies.length / Math.max(result.duration, requests === undefined ? seconds : 0.01), 1),
     errors: result.errors + result.non2xx,
   };
 }
@@ -194,7 +198,7 @@ export async function measureQueries(url: string, databaseUrl: string, scale: Sc
   const out: QueryFigures[] = [];
   try {
     for (const [i, c] of queryMix(scale, size).entries()) {
-      const h = await http(url, c, scale.queryDurationSeconds, scale.warmupSeconds);
+      const h = await http(url, c, scale.queryDurationSeconds, scale.warmupSeconds, scale.queryRequests);
       const d = await database(pool, statementFor(c), `bench_${i}`, scale.queryDurationSeconds, scale.warmupSeconds);
       const { rows, ...httpFigures } = h;
       const share = await selectivity(url, c);

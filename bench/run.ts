@@ -280,7 +280,7 @@ async function main(): Promise<void> {
   if (peer !== '' && chosen.name === 'large') throw new Error('--peer prefect runs at small and full scale');
   // --quick: windows of a fraction of a second and no warm-up, for the test that proves the bench still runs
   // (its figures mean nothing).
-  const quick: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 0.1, warmupSeconds: 0, peerDurationSeconds: 0.3, freshnessSeconds: 2 } : chosen;
+  const quick: Scale = process.argv.includes('--quick') ? { ...chosen, queryDurationSeconds: 0.1, queryRequests: 30, warmupSeconds: 0, peerDurationSeconds: 0.3, freshnessSeconds: 2 } : chosen;
   // --freshness-seconds N: a longer (or shorter) freshness and read-your-writes probe at any scale.
   const freshnessSeconds = Number(option('freshness-seconds', String(quick.freshnessSeconds)));
   if (!Number.isInteger(freshnessSeconds) || freshnessSeconds < 1) throw new Error('--freshness-seconds must be a whole number of seconds, at least 1');

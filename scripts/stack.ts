@@ -6,7 +6,7 @@
 // (the second query app on QUERY_PORT + 10, the second ingest on INGEST_PORT + 1).
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseKafkaSecurity } from '@app/contracts';
 import { downCluster, readClusterState, readState, stopKafka, stopPostgres, up, upCluster } from '../infra/local';
@@ -54,6 +54,10 @@ function buildIfStale(): void {
   console.error('building the apps (npm run build)...');
   const result = spawnSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('npm run build failed');
+  // webpack leaves an unchanged output file alone (a change to comments or types only): mark the
+  // entries built now, or every start would build again.
+  const now = new Date();
+  for (const entry of entries) utimesSync(entry, now, now);
 }
 
 function startApp(name: string, env: NodeJS.ProcessEnv, app = name): ChildProcess {
