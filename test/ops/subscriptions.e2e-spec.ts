@@ -83,6 +83,7 @@ describe('subscriptions: /api/artifacts/latest/subscribe', () => {
     clients.push(client);
     expect(client.response.status).toBe(200);
     expect(client.response.headers.get('content-type')).toBe('text/event-stream');
+    expect(client.response.headers.get('cache-control')).toBe('no-store');
     return client;
   };
   const settlesTo = (client: SseClient, expected: Map<string, Row>, events = () => client.events) =>

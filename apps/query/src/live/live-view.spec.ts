@@ -1,4 +1,4 @@
-import { ChangedRows, formatPosition, lastPerKey, LiveView, parsePosition, sseFrame } from './live-view';
+import { ChangedRows, formatPosition, lastPerKey, LiveView, parsePosition, sseFrame, sseHeaders } from './live-view';
 
 const at = (xid: number, id: number) => ({ xid: BigInt(xid), id: BigInt(id) });
 
@@ -15,6 +15,12 @@ describe('sseFrame', () => {
   it('writes one data line per line of the payload and ends with a blank line', () => {
     expect(sseFrame({ event: 'upsert', id: '1-2', data: '{\n"a":1}' })).toBe('event: upsert\nid: 1-2\ndata: {\ndata: "a":1}\n\n');
     expect(sseFrame({ comment: 'heartbeat', id: '3-4' })).toBe(': heartbeat\nid: 3-4\n\n');
+  });
+});
+
+describe('sseHeaders', () => {
+  test('an event stream is neither cached nor buffered by a proxy, and names its request', () => {
+    expect(sseHeaders('req-7')).toEqual({ 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-request-id': 'req-7' });
   });
 });
 

@@ -35,6 +35,11 @@ export function sseFrame(frame: SseFrame): string {
   return `${text}\n`;
 }
 
+/** The response head of an event stream: never cached nor buffered by a proxy, tagged with the request's id. */
+export function sseHeaders(requestId: string): Record<string, string> {
+  return { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no', 'x-request-id': requestId };
+}
+
 /** Why a snapshot is sent: a new subscription, a resume position no longer retained (or unknown), or a rebuild. */
 export type SnapshotReason = 'new' | 'expired' | 'reset';
 

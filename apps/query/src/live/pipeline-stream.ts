@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ChangeFeed } from './change-feed';
-import { sseFrame } from './live-view';
+import { sseFrame, sseHeaders } from './live-view';
 
 // GET /ui/pipeline-status/subscribe: the web page's pipeline panel, pushed instead of
 // polled (issue #15, point 3). One broadcaster per query process: it hears commits
@@ -101,13 +101,7 @@ export function registerPipelineStream(fastify: FastifyInstance, broadcast: Pipe
     }
     reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-      'x-request-id': String(request.id),
-    });
+    raw.writeHead(200, sseHeaders(String(request.id)));
     let remove: (() => void) | undefined;
     let gone = false;
     const end = () => {

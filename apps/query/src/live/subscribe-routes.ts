@@ -7,7 +7,7 @@ import { sendPrefectError } from '../http/prefect-exception.filter';
 import { ReadAfter } from '../http/read-after';
 import { decodeBody, DecodedBody } from '../http/request-body';
 import { ChangeFeed, LiveFilter } from './change-feed';
-import { parsePosition, sseFrame } from './live-view';
+import { parsePosition, sseFrame, sseHeaders } from './live-view';
 
 // POST /api/artifacts/latest/subscribe (the latest/filter body) and
 // GET /api/artifacts/latest/subscribe?filter=<that body, URL-encoded> for EventSource:
@@ -83,13 +83,7 @@ async function stream(request: FastifyRequest, reply: FastifyReply, filter: Live
     if (gone) return false;
     if (!raw.headersSent) {
       reply.hijack();
-      raw.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-        'x-request-id': String(request.id),
-      });
+      raw.writeHead(200, sseHeaders(String(request.id)));
       raw.write(sseFrame({ comment: `changes are kept for resuming for ${options.retentionSeconds} s` }));
     }
     if (text !== '') raw.write(text);
