@@ -142,14 +142,19 @@ describe('reliability: rebuild from the topics with an atomic swap', () => {
          IS DISTINCT FROM (fr.flow_id, fr.deployment_id, fr.state_type, fr.tags, f.tags)`,
     );
     expect(staleCopies).toEqual([]);
+    // And each version's copy of its run's deployment (migration 1700000000130).
+    const staleVersionCopies = await world.infra.admin(
+      'SELECT a.id FROM artifact a LEFT JOIN flow_run fr ON fr.id = a.flow_run_id WHERE a.run_deployment_id IS DISTINCT FROM fr.deployment_id',
+    );
+    expect(staleVersionCopies).toEqual([]);
     if (query) await expectRunFiltersAnswer(world, query.url);
   });
 });
 
 /**
  * ID_DESC latest pages with a deployment, flow, state or tag filter (the ones that read the run
- * copies) against the same filters written over the runs themselves, for the values that
- * own the most collection rows.
+ * copies), and CREATED_DESC pages of every version with a deployment filter, against the same
+ * filters written over the runs themselves, for the values that own the most collection rows.
  */
 async function expectRunFiltersAnswer(world: World, url: string): Promise<void> {
   // The value of a run column that owns the most collection rows whose run (and its flow or deployment) exists.
@@ -198,5 +203,21 @@ async function expectRunFiltersAnswer(world: World, url: string): Promise<void> 
       const page = (await response.json()) as { id: string }[];
       expect({ filter, offset, ids: page.map((r) => r.id) }).toEqual({ filter, offset, ids: expected.map((r) => r.id) });
     }
+  }
+  // A page of every version of the deployment, which tests the versions' copy (migration 130).
+  for (const offset of [0, 10]) {
+    const expected = await world.infra.admin<{ id: string }>(
+      `SELECT a.id FROM artifact a WHERE EXISTS (SELECT 1 FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id WHERE d.id = $1::uuid AND fr.id = a.flow_run_id)
+       ORDER BY a.created DESC, a.id DESC LIMIT 10 OFFSET $2`,
+      [deployment, offset],
+    );
+    if (offset === 0) expect(expected.length).toBeGreaterThan(0);
+    const response = await fetch(`${url}/api/artifacts/filter`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ deployments: { id: { any_: [deployment] } }, sort: 'CREATED_DESC', limit: 10, offset }),
+    });
+    expect(response.status).toBe(200);
+    expect({ offset, ids: ((await response.json()) as { id: string }[]).map((r) => r.id) }).toEqual({ offset, ids: expected.map((r) => r.id) });
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WirePayloads } from '@app/contracts';
-import { collectionFlowSync, collectionRunSync } from '@app/projections';
+import { collectionFlowSync, runCopiesSync } from '@app/projections';
 
 // Rows written straight into the read model (what the ingest app would
 // write), for the query app's integration tests. JSON columns take the JSON
@@ -100,6 +100,8 @@ export class ReadModelFixtures {
         [randomUUID(), row.created, updated, row.key, id, ...values.slice(1)],
       );
       await this.syncCollectionRun(row.key, row.flow_run_id ?? null);
+    } else if (row.flow_run_id != null) {
+      await this.syncRunColumns([row.flow_run_id]);
     }
     return id;
   }
@@ -136,9 +138,9 @@ export class ReadModelFixtures {
     await this.syncCollectionRun(collection.key, latest!.flow_run_id);
   }
 
-  /** The collection rows' copies of their flow run's columns (migrations 080 and 120), by the ingest app's own statement. */
+  /** The versions' and collection rows' copies of their flow run's columns (migrations 080, 120 and 130), by the ingest app's own statement. */
   private async syncRunColumns(flowRunIds: string[]): Promise<void> {
-    const statement = collectionRunSync(flowRunIds);
+    const statement = runCopiesSync(flowRunIds);
     await this.db.query(statement.text, statement.values);
   }
 

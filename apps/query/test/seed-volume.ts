@@ -5,7 +5,7 @@
 // the filter on one is the query whose generic plan went wrong, issue #18); the
 // other 180 own none.
 
-import { collectionRunSync } from '@app/projections';
+import { runCopiesSync } from '@app/projections';
 import type { SqlStatement } from '@app/persistence';
 
 export interface VolumeOptions {
@@ -48,8 +48,8 @@ export function volumeSql({ versions, flowRuns: runs }: VolumeOptions): SeedStat
      SELECT gen_random_uuid(), first_created, created, key, id, type, description, data, metadata_, flow_run_id, task_run_id
      FROM (SELECT DISTINCT ON (key) a.*, min(created) OVER (PARTITION BY key) AS first_created
            FROM artifact a WHERE key IS NOT NULL ORDER BY key, created DESC, src_offset DESC) latest`,
-    // the collections' copies of their run's columns, by the ingest app's own statement
-    collectionRunSync(Array.from({ length: flowRuns }, (_, i) => `00000000-0000-4000-8300-${(i + 1).toString(16).padStart(12, '0')}`)),
+    // the versions' and the collections' copies of their run's columns, by the ingest app's own statement
+    runCopiesSync(Array.from({ length: flowRuns }, (_, i) => `00000000-0000-4000-8300-${(i + 1).toString(16).padStart(12, '0')}`)),
     'VACUUM ANALYZE artifact',
     'VACUUM ANALYZE artifact_collection',
     'VACUUM ANALYZE flow_run',

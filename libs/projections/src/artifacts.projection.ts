@@ -323,8 +323,12 @@ const INSERT_COLUMNS: readonly (readonly [keyof ArtifactRow, string])[] = [
   ['src_offset', 'int8[]'],
 ];
 
-const INSERT = `INSERT INTO artifact (${INSERT_COLUMNS.map(([name]) => name).join(', ')})
-SELECT * FROM unnest(${INSERT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}`).join(', ')})
+// A version also copies its run's deployment (migration 1700000000130; NULL while the
+// run is unknown), read here under the run lock (batch.ts).
+const INSERT_NAMES = INSERT_COLUMNS.map(([name]) => name).join(', ');
+const INSERT = `INSERT INTO artifact (${INSERT_NAMES}, run_deployment_id)
+SELECT u.*, fr.deployment_id FROM unnest(${INSERT_COLUMNS.map(([, type], i) => `$${i + 1}::${type}`).join(', ')}) AS u(${INSERT_NAMES})
+LEFT JOIN flow_run fr ON fr.id = u.flow_run_id
 ON CONFLICT (id) DO NOTHING`;
 
 const PATCH = `UPDATE artifact AS a SET

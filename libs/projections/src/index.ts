@@ -9,7 +9,7 @@ export type { BatchPlan, LoadName, LoadQueries, LoadedRows } from './batch';
 export { artifactLoadQueries, artifactLoadRequest, artifactStatements, isArtifactEvent, planArtifacts } from './artifacts.projection';
 export type { ArtifactEvent, ArtifactLoadedRows, ArtifactLoadQueries, ArtifactLoadRequest, ArtifactPatch, ArtifactPlan, ArtifactWrites } from './artifacts.projection';
 
-export { collectionFlowSync, collectionRunSync, isRunEvent, planRuns, runStatements } from './runs.projection';
+export { collectionFlowSync, runCopiesSync, isRunEvent, planRuns, runStatements } from './runs.projection';
 export type { RunEvent, RunPlan, RunTableWrites, RunWrites } from './runs.projection';
 export { RUN_COLUMNS, RUN_EVENT_TARGET, RUN_TABLES } from './run-tables';
 export type { DeploymentRow, FlowRow, FlowRunRow, RunRow, RunRows, RunTable, TaskRunRow } from './run-tables';

@@ -178,6 +178,24 @@ describe("the collection's copies of its run's flow, deployment, state type and 
     expect(await runColumns()).toEqual([{ key: 'k', ...copies(F2, D2, 'COMPLETED') }]);
   });
 
+  it("a version's copy of its run's deployment (migration 130) follows the run whatever the order: unknown run, keyless versions, run changing, run deleted", async () => {
+    const versionCopies = async () => (await db.dataSource.query('SELECT id, run_deployment_id FROM artifact ORDER BY id')) as Record<string, unknown>[];
+    const of = (...pairs: [number, string | null][]) => pairs.map(([n, deployment]) => ({ id: uuid(n), run_deployment_id: deployment }));
+    await applyBatches([[created({ id: uuid(1), key: 'k', created: at(1), flow_run_id: R1 }, position(0)), created({ id: uuid(2), created: at(1), flow_run_id: R1 }, position(1)), created({ id: uuid(3), created: at(1) }, position(2))]]);
+    expect(await versionCopies()).toEqual(of([1, null], [2, null], [3, null]));
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(2), flow_id: F1, deployment_id: D1 }, runPosition(0))]]);
+    expect(await versionCopies()).toEqual(of([1, D1], [2, D1], [3, null]));
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(3), flow_id: F1, deployment_id: D2 }, runPosition(1))]]);
+    // An older snapshot changes nothing; a new version of a known run copies its deployment as it is inserted.
+    await applyBatches([[flowRunUpserted({ id: R1, updated: at(2), flow_id: F1, deployment_id: D1 }, runPosition(2))]]);
+    await applyBatches([[created({ id: uuid(4), created: at(4), flow_run_id: R1 }, position(3))]]);
+    expect(await versionCopies()).toEqual(of([1, D2], [2, D2], [3, null], [4, D2]));
+    // A run and its version in one batch, then the first run deleted.
+    await applyBatches([[flowRunUpserted({ id: R2, updated: at(5), flow_id: F1, deployment_id: D1 }, runPosition(3)), created({ id: uuid(5), created: at(5), flow_run_id: R2 }, position(4))]]);
+    await applyBatches([[entityDeleted('prefect.flow-run.deleted', { id: R1, updated: at(6) }, runPosition(4))]]);
+    expect(await versionCopies()).toEqual(of([1, null], [2, null], [3, null], [4, null], [5, D1]));
+  });
+
   it("follow the run's tags and its flow's tags whatever the order: flow after the run, tags changing, the run moving to another flow, flow deleted", async () => {
     await applyBatches([[created({ id: uuid(1), key: 'k', created: at(1), flow_run_id: R1 }, position(0)), created({ id: uuid(2), key: 'j', created: at(1) }, position(1))]]);
     expect(await tagColumns()).toEqual([{ key: 'j', ...tags(null, null) }, { key: 'k', ...tags(null, null) }]);
@@ -234,5 +252,6 @@ describe("the collection's copies of its run's flow, deployment, state type and 
   it('an artifact batch and a new run committed concurrently still meet: the run batch waits for the collection writer', async () => {
     await besideAnOpenArtifactBatch([flowRunUpserted({ id: R1, updated: at(2), flow_id: F1, deployment_id: D1, state_type: 'COMPLETED', state_name: 'Completed' }, runPosition(0))]);
     expect(await runColumns()).toEqual([{ key: 'k', ...copies(F1, D1, 'COMPLETED') }]);
+    expect(await db.dataSource.query('SELECT run_deployment_id FROM artifact')).toEqual([{ run_deployment_id: D1 }]);
   });
 });

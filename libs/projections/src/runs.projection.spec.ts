@@ -76,12 +76,12 @@ describe('run projection: deletes and tombstones', () => {
     const { tables, plan } = given().when(snapshot, del, flowRunUpserted({ id: R, updated: at(30), name: 'again' }, runPosition(2)));
     expect(tables.flow_run).toEqual([expect.objectContaining({ name: 'again' })]);
     expect(tables.tombstone).toEqual([{ entity: 'flow_run', id: R, updated: at(20) }]);
-    // Under the run lock; then the collections' copies of the run's columns are rewritten.
+    // Under the run lock; then the versions' and the collections' copies of the run's columns are rewritten.
     expect(plan.statements.map((s) => s.text.split(/\s+/).slice(0, 3).join(' '))).toEqual([
       'SELECT pg_advisory_xact_lock($1::int8)',
       'INSERT INTO tombstone',
       'INSERT INTO flow_run',
-      'UPDATE artifact_collection AS',
+      'WITH versions AS',
     ]);
   });
 
@@ -96,7 +96,7 @@ describe('run projection: statements', () => {
     const { statements } = planRuns([flowRunUpserted({ id: R, updated: at(1), tags: ['a,b', '"q"'], created_by: { id: null, type: 'USER', display_value: null } }, runPosition(0))]);
     expect(statements).toHaveLength(2);
     const [statement, sync] = statements;
-    expect(sync?.text).toMatch(/^UPDATE artifact_collection AS c/);
+    expect(sync?.text).toMatch(/^WITH versions AS \(\s+UPDATE artifact AS a .*\)\s+UPDATE artifact_collection AS c/s);
     expect(sync?.values).toEqual([[R]]);
     expect(statement?.values).toHaveLength(18);
     expect(statement?.values).toContainEqual(['["a,b","\\"q\\""]']);

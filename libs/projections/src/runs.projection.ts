@@ -113,11 +113,16 @@ function columnValue(kind: ValueKind, value: unknown): unknown {
   return value;
 }
 
-// The collection rows of the written flow runs take their run's flow, deployment,
-// state type and tags and their run's flow's tags again (NULL once the run, or the
-// flow, is deleted), and those of the written flows their flow's tags:
-// migrations 1700000000080 and 120.
-const COLLECTION_RUN_SYNC = `UPDATE artifact_collection AS c
+// The versions and collection rows of the written flow runs take their run's copies
+// again (NULL once the run, or the flow, is deleted): the versions the run's deployment
+// (migration 1700000000130), the collection rows its flow, deployment, state type and
+// tags and its flow's tags (080 and 120); those of the written flows their flow's tags.
+const RUN_COPIES_SYNC = `WITH versions AS (
+  UPDATE artifact AS a SET run_deployment_id = fr.deployment_id
+  FROM unnest($1::uuid[]) AS u(id) LEFT JOIN flow_run fr ON fr.id = u.id
+  WHERE a.flow_run_id = u.id AND a.run_deployment_id IS DISTINCT FROM fr.deployment_id
+)
+UPDATE artifact_collection AS c
 SET run_flow_id = fr.flow_id, run_deployment_id = fr.deployment_id, run_state_type = fr.state_type, run_tags = fr.tags, run_flow_tags = fl.tags
 FROM unnest($1::uuid[]) AS u(id) LEFT JOIN flow_run fr ON fr.id = u.id LEFT JOIN flow fl ON fl.id = fr.flow_id
 WHERE c.flow_run_id = u.id
@@ -129,9 +134,9 @@ SET run_flow_tags = fl.tags
 FROM unnest($1::uuid[]) AS u(id) LEFT JOIN flow fl ON fl.id = u.id
 WHERE c.run_flow_id = u.id AND c.run_flow_tags IS DISTINCT FROM fl.tags`;
 
-/** Rewrites the run columns of the collection rows of these flow runs from the runs (NULL for a run that does not exist). */
-export function collectionRunSync(flowRunIds: readonly string[]): SqlStatement {
-  return { text: COLLECTION_RUN_SYNC, values: [flowRunIds] };
+/** Rewrites the copies of these flow runs' columns on their versions and collection rows from the runs (NULL for a run that does not exist). */
+export function runCopiesSync(flowRunIds: readonly string[]): SqlStatement {
+  return { text: RUN_COPIES_SYNC, values: [flowRunIds] };
 }
 
 /** Rewrites the flow tags of the collection rows whose run belongs to these flows (NULL for a flow that does not exist). */
@@ -139,7 +144,7 @@ export function collectionFlowSync(flowIds: readonly string[]): SqlStatement {
   return { text: COLLECTION_FLOW_SYNC, values: [flowIds] };
 }
 
-/** The flow runs a batch writes (upserts and deletes), sorted; their collections' run columns are rewritten. */
+/** The flow runs a batch writes (upserts and deletes), sorted; the copies of their columns are rewritten. */
 export function writtenFlowRuns(writes: RunWrites): string[] {
   return writtenIds(writes.flow_run);
 }
@@ -153,7 +158,7 @@ function writtenIds(w: RunTableWrites<RunTable>): string[] {
   return [...new Set([...w.upserts.map((r) => r.id), ...w.deletes.map((d) => d.id)])].sort(compareText);
 }
 
-/** Per table: tombstones, then upserts, then deletes (one statement each, rows sorted by id); then the collections' copies of the written flow runs and flows. */
+/** Per table: tombstones, then upserts, then deletes (one statement each, rows sorted by id); then the copies of the written flow runs' and flows' columns. */
 export function runStatements(writes: RunWrites): SqlStatement[] {
   const out: SqlStatement[] = [];
   for (const table of RUN_TABLES) {
@@ -168,7 +173,7 @@ export function runStatements(writes: RunWrites): SqlStatement[] {
     if (w.deletes.length) out.push({ text: SQL[table].delete, values: [w.deletes.map((d) => d.id), w.deletes.map((d) => d.updated)] });
   }
   const runs = writtenFlowRuns(writes);
-  if (runs.length) out.push(collectionRunSync(runs));
+  if (runs.length) out.push(runCopiesSync(runs));
   const flows = writtenFlows(writes);
   if (flows.length) out.push(collectionFlowSync(flows));
   return out;

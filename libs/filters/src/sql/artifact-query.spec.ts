@@ -417,3 +417,36 @@ describe('a page of the latest versions', () => {
     },
   );
 });
+
+describe("a page of every version: the copy of its run's deployment (migration 130)", () => {
+  const page = (body: object) => listStatement('artifact', listRequest(ReadArtifactsBody.parse(body), 200));
+  const DEPLOYMENT_RUN = 'EXISTS (SELECT 1 FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id WHERE fr.id = t.flow_run_id AND d.id = $1::uuid)';
+
+  it.each([
+    [{ deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC' }, `(t.run_deployment_id = $1::uuid AND ${DEPLOYMENT_RUN.replace('$1', '$2')})`],
+    [{ flow_runs: { deployment_id: { any_: [U1] } } }, '(t.run_deployment_id = $1::uuid AND EXISTS (SELECT 1 FROM flow_run fr WHERE fr.id = t.flow_run_id AND fr.deployment_id = $2::uuid))'],
+  ])('is tested before the run EXISTS, which still decides, in any order: %j', (body, where) => {
+    const { text, values } = page(body);
+    expect(text).toContain(` FROM artifact t WHERE ${where} ORDER BY`);
+    expect(values.slice(0, 2)).toEqual([U1, U1]);
+  });
+
+  it('a first page reads its rows in one pass, a later one picks its ids first', () => {
+    const body = { deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC' };
+    expect(page(body).text).toMatch(/^SELECT '\{"id":' .* FROM artifact t WHERE \(t\.run_deployment_id = .* ORDER BY t\.created DESC, t\.id DESC LIMIT \$3::bigint$/);
+    expect(page({ ...body, offset: 10 }).text).toContain('WHERE t.id = ANY(ARRAY(SELECT t.id FROM artifact t WHERE (t.run_deployment_id = $1::uuid AND ');
+  });
+
+  it.each([
+    { deployments: { operator: 'or_', id: { any_: [U1] }, name: { any_: ['d'] } } },
+    { deployments: { name: { any_: ['d'] } } },
+    { flows: { id: { any_: [U1] } } },
+    { flow_runs: { state: { type: { any_: ['FAILED'] } } } },
+  ])('not for what the copy does not say: %j', (body) => {
+    expect(page(body).text).not.toContain('run_deployment_id');
+  });
+
+  it('nor in a count, which reads every match', () => {
+    expect(countStatement('artifact', CountArtifactsBody.parse({ deployments: { id: { any_: [U1] } } })).text).not.toContain('run_deployment_id');
+  });
+});

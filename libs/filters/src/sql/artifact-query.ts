@@ -35,12 +35,15 @@ export function artifactWhere<T extends ArtifactTable>(
   const { flow_runs, flows, deployments, task_runs } = filters;
   const copies = table === 'artifact_collection' ? runCopyConditions(filters, p, t) : undefined;
   if (copies) conditions.push(...copies);
-  // A page of the latest versions in id order (not a count, nor a live view, which
-  // read every match; nor another order, whose index does not hold the run columns):
-  // the run columns' (column, id) index gives the rows in page order, and the EXISTS is
+  // A page (not a count, nor a live view, which read every match). Of the latest
+  // versions in id order (another order's index does not hold the run columns): the
+  // run columns' (column, id) index gives the rows in page order, and the EXISTS is
   // checked per row (OFFSET 0 keeps it a subplan: as a join, a generic plan drove it
-  // from the runs and intersected each run's rows with the whole index range).
-  const implied = !copies && options.page && table === 'artifact_collection' ? impliedRunConditions(filters, p, t) : [];
+  // from the runs and intersected each run's rows with the whole index range). Of
+  // every version in any order: the copy of the run's deployment is tested first, so
+  // only the matching versions look up their run (there is no index on the copy: a
+  // deployment owning few versions is still best found from its runs, by the join).
+  const implied = !copies && options.page ? impliedRunConditions(table, filters, p, t) : [];
   conditions.push(...implied);
   if (!copies && (flow_runs || flows || deployments)) {
     let from = 'flow_run fr';
@@ -54,7 +57,8 @@ export function artifactWhere<T extends ArtifactTable>(
       from += ' JOIN deployment d ON d.id = fr.deployment_id';
       where.push(deploymentFilter(deployments, p));
     }
-    conditions.push(`EXISTS (SELECT 1 FROM ${from} WHERE ${where.filter((w) => w !== 'TRUE').join(' AND ')}${implied.length ? ' OFFSET 0' : ''})`);
+    const subplan = implied.length && table === 'artifact_collection';
+    conditions.push(`EXISTS (SELECT 1 FROM ${from} WHERE ${where.filter((w) => w !== 'TRUE').join(' AND ')}${subplan ? ' OFFSET 0' : ''})`);
   }
   if (task_runs) {
     const own = taskRunFilter(task_runs, p);
@@ -145,21 +149,25 @@ function runCopiesHold(fr: NonNullable<ArtifactQueryFilters<'artifact_collection
 }
 
 /**
- * Conditions on the collection's copies of its run's columns (migration
- * 1700000000080) that the run EXISTS implies: a deployment, flow or state type
- * the filter requires as a whole (no `or_` above it). They let a page be read
- * from one index range in id order whatever share of the runs the value owns;
- * the EXISTS still decides, so a copy cannot add a row.
+ * Conditions on the row's copies of its run's columns that the run EXISTS implies: a
+ * deployment, flow or state type the filter requires as a whole (no `or_` above it);
+ * on a version only the deployment (migration 1700000000130), on the collection all
+ * three (080). On the collection they let a page be read from one index range in id
+ * order whatever share of the runs the value owns; on the versions they spare the
+ * run lookups of the rows they exclude. The EXISTS still decides, so a copy cannot
+ * add a row.
  */
-function impliedRunConditions(filters: ArtifactQueryFilters<'artifact_collection'>, p: SqlParams, t: string): string[] {
+function impliedRunConditions(table: ArtifactTable, filters: ArtifactQueryFilters<ArtifactTable>, p: SqlParams, t: string): string[] {
   const c = new Criteria(p);
   const { flow_runs: fr, flows, deployments } = filters;
   const and = (f: { operator?: string | null } | null | undefined) => f != null && f.operator !== 'or_';
+  const collection = table === 'artifact_collection';
   if (and(deployments) && deployments!.id?.any_ != null) c.any(`${t}.run_deployment_id`, deployments!.id.any_, 'uuid');
-  if (and(flows) && flows!.id?.any_ != null) c.any(`${t}.run_flow_id`, flows!.id.any_, 'uuid');
+  if (collection && and(flows) && flows!.id?.any_ != null) c.any(`${t}.run_flow_id`, flows!.id.any_, 'uuid');
   if (and(fr)) {
     const d = fr!.deployment_id;
     if (and(d) && d!.any_ != null) c.any(`${t}.run_deployment_id`, d!.any_, 'uuid');
+    if (!collection) return c.out;
     const state = fr!.state;
     // stateFilter keeps a `type` or `name` object only when it yields exactly one condition.
     const single = (o: { any_?: readonly string[] | null; not_any_?: readonly string[] | null } | null | undefined) =>

@@ -62,14 +62,19 @@ const unprepared = (statement: SqlStatement): SqlStatement => ({ ...statement, p
 
 export function listStatement<T extends ArtifactTable>(table: T, request: ListRequest<T>): SqlStatement {
   const p = new SqlParams();
-  // In id order, a deployment, flow or state filter reads its page from the run columns' index (artifact-query.ts).
-  const where = artifactWhere(table, request.filters, p, 't', { page: request.sort === 'ID_DESC' });
+  // In id order, a deployment, flow or state filter reads its page of the latest versions from the run
+  // columns' index; a page of every version tests the copy of its run's deployment first (artifact-query.ts).
+  const where = artifactWhere(table, request.filters, p, 't', { page: table === 'artifact' || request.sort === 'ID_DESC' });
   const limit = p.add(request.limit, 'bigint');
   const json = JSON_OF[table]('t');
   const { flow_runs, flows, deployments } = request.filters;
-  // A first page without related filters, or with run filters said on the collection's
-  // copies alone (a state type, a run's or a flow's tags): its rows in one pass, in order.
-  if (request.offset === 0 && (!(flow_runs || flows || deployments) || runFiltersOnCopies(table, request.filters))) {
+  // A first page of every version, or of the latest versions without related filters or with
+  // run filters said on the collection's copies alone (a state type, a run's or a flow's tags):
+  // its rows in one pass, in order. A plan that sorts builds the JSON after the sort, of the
+  // page's rows alone (PostgreSQL postpones an expensive output past a sort under a LIMIT);
+  // picking the ids first would look each row up again (issue #18: a versions page of a
+  // deployment owning 1/5 of the runs, 2.8 against 2.3 ms).
+  if (request.offset === 0 && (table === 'artifact' || !(flow_runs || flows || deployments) || runFiltersOnCopies(table, request.filters))) {
     const text = `SELECT ${json} FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}`;
     return planned(table, p.statement(text), request.filters);
   }
