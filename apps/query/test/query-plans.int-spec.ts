@@ -167,6 +167,26 @@ describe(`query plans on ${VERSIONS} artifact versions`, () => {
     expect(readsRuns(await planAfterRepetition(route, body))).toEqual([]);
   });
 
+  // A CREATED_DESC page at an offset whose run filter is said on the copies picks its ids
+  // from the (created, id) index alone, which carries the copies (migration 140).
+  it.each([
+    [{ sort: 'CREATED_DESC', offset: 100, limit: 200, flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }],
+    [{ sort: 'CREATED_DESC', offset: 100, limit: 200, flow_runs: { deployment_id: { any_: [deployment(1), deployment(2), deployment(3), deployment(4)] } } }],
+  ])('latest/filter %j picks its ids index-only', async (body) => {
+    const plan = await planAfterRepetition('latest/filter', body);
+    const top = plan[0]!;
+    const picking = nodes(top).filter((n) => isInitPlanChild(top, n) && n['Relation Name'] === 'artifact_collection');
+    expect(picking.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Only Scan', 'ix_artifact_collection__created_id']]);
+  });
+
+  // A versions page of a deployment tests each version's copy of its run's deployment
+  // (migration 130) before looking up its run.
+  it('filter of a deployment tests the versions\' copy before the run', async () => {
+    const plan = await planAfterRepetition('filter', { sort: 'CREATED_DESC', limit: 200, deployments: { id: { any_: [deployment(1)] } } });
+    const scans = plan.filter((n) => n['Relation Name'] === 'artifact');
+    expect(scans.map((n) => n.Filter ?? '')).toEqual([expect.stringContaining('run_deployment_id')]);
+  });
+
   it('answers the unfiltered counts from the row-count table', async () => {
     const count = await plan('latest/count', { artifacts: exists });
     expect(count.map((n) => n['Relation Name']).filter(Boolean)).toEqual(['read_model_row_count']);
