@@ -5,9 +5,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 // the (created, id) index and read each row from the heap to test its copy: at 1M
 // versions, the page at offset 2,000 of a deployment owning half the runs read 4,400
 // rows for its 200 ids. The index now carries the three copies, so the walk that picks
-// the page's ids is index-only where the rows are all-visible (pgbench, one connection:
-// 2.59 -> 1.26 ms; a state type's page at 2,000 the same; the unfiltered page at
-// 10,000, 1.40 -> 1.46 ms, the index being wider). Same name, same order: the copies are
+// the page's ids is index-only where the rows are all-visible (pgbench, one connection,
+// 1M versions: 2.97 -> 1.48 ms; COMPLETED's page at 2,000, 3.01 -> 1.33 ms; the
+// unfiltered page at 10,000, 1.62 -> 1.80 ms, the index being wider). Same name, same order: the copies are
 // key columns after the unique (created, id), not INCLUDE columns, because a B-tree with
 // INCLUDE columns is never deduplicated: each rewrite of a collection row (a new latest
 // version, not a HOT update) leaves an entry of the same key, which deduplication folds
