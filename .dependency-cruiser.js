@@ -41,9 +41,9 @@ module.exports = {
     {
       name: 'pure-libs-name-only-the-statement-type',
       severity: 'error',
-      comment: 'Projections and filters build SQL statements (and read which columns the tally counts, which tags have collection entries and how a row is stored as JSON); running them (and TypeORM) stays in persistence.',
+      comment: 'Projections and filters build SQL statements (and read which columns the tally counts and how a row is stored as JSON); running them (and TypeORM) stays in persistence.',
       from: { path: '^libs/(projections|filters)/', pathNot: TEST_CODE },
-      to: { path: '^libs/persistence/', pathNot: '^libs/persistence/src/(statement|tally|collection-tags|artifact-json)\\.ts$' },
+      to: { path: '^libs/persistence/', pathNot: '^libs/persistence/src/(statement|tally|artifact-json)\\.ts$' },
     },
     {
       name: 'only-persistence-imports-typeorm',

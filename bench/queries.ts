@@ -8,8 +8,6 @@ import {
   CountLatestArtifactsBody,
   listRequest,
   listStatement,
-  TAG_SHARES,
-  tagSharesOf,
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
 } from '@app/filters';
@@ -86,10 +84,10 @@ const BODIES = {
 } as const;
 
 /** The SQL the query app runs for a case: the same body schemas and statements (the bodies here are valid). */
-export function statementFor(c: QueryCase, maxLimit = 200, tagShares?: ReadonlyMap<string, number>): SqlStatement {
+export function statementFor(c: QueryCase, maxLimit = 200): SqlStatement {
   const table: ArtifactTable = c.path.includes('/latest/') ? 'artifact_collection' : 'artifact';
   if (c.path.endsWith('/count')) return countStatement(table, BODIES[table].count.parse(c.body) as ArtifactQueryFilters<typeof table>);
-  return listStatement(table, { ...listRequest(BODIES[table].list.parse(c.body) as ArtifactQueryFilters<typeof table>, maxLimit), tagShares });
+  return listStatement(table, listRequest(BODIES[table].list.parse(c.body) as ArtifactQueryFilters<typeof table>, maxLimit));
 }
 
 export interface Selectivity {
@@ -199,14 +197,12 @@ export async function measureQueries(url: string, databaseUrl: string, scale: Sc
   const pool = new Pool({ connectionString: databaseUrl, max: 10, options: '-c timezone=UTC' });
   const out: QueryFigures[] = [];
   try {
-    // The tags' shares the query app reads (ArtifactReadModel), so both run the same statement.
-    const tagShares = tagSharesOf((await pool.query({ text: TAG_SHARES.text, rowMode: 'array' })).rows);
     for (const [i, c] of queryMix(scale, size).entries()) {
       const h = await http(url, c, scale.queryDurationSeconds, scale.warmupSeconds, scale.queryRequests);
-      const d = await database(pool, statementFor(c, 200, tagShares), `bench_${i}`, scale.queryDurationSeconds, scale.warmupSeconds);
+      const d = await database(pool, statementFor(c), `bench_${i}`, scale.queryDurationSeconds, scale.warmupSeconds);
       const { rows, ...httpFigures } = h;
       const share = await selectivity(url, c);
-      const repeated = await prepared(databaseUrl, statementFor(c, 200, tagShares));
+      const repeated = await prepared(databaseUrl, statementFor(c));
       const figures = { name: c.name, indexed: c.indexed, rows, selectivity: share, http: httpFigures, db: d, http_p50_over_db_p50: round(h.p50_ms / Math.max(d.p50_ms, 0.001)), prepared: repeated };
       out.push(figures);
       log(

@@ -179,23 +179,6 @@ describe(`query plans on ${VERSIONS} artifact versions`, () => {
     expect(picking.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Only Scan', 'ix_artifact_collection__created_id']]);
   });
 
-  // A page of a tag of less than a quarter of the rows reads its ids in id order from the
-  // tag's entries (migration 150) and looks up just the rows it returns.
-  it.each([[{ flows: { tags: { all_: ['team-2'] } } }], [{ flow_runs: { tags: { all_: ['tag-3'] } } }], [{ flow_runs: { tags: { all_: ['tag-3'] } }, offset: 400 }]])(
-    'latest/filter %j reads its ids from the tag entries',
-    async (body) => {
-      const plan = await planAfterRepetition('latest/filter', { limit: 200, ...body });
-      expect(seqScans(plan)).toEqual([]);
-      // In id order already: no sort above the entries (the page's 200 rows may be sorted once picked).
-      const sorts = (n: PlanNode): boolean =>
-        (n['Node Type'] === 'Sort' && readsEntries(n)) || (n.Plans ?? []).some(sorts);
-      const readsEntries = (n: PlanNode): boolean =>
-        n['Relation Name'] === 'artifact_collection_tag' || (n.Plans ?? []).some((c) => c['Parent Relationship'] !== 'InitPlan' && readsEntries(c));
-      expect(sorts(plan[0]!)).toBe(false);
-      expect(plan.filter((n) => n['Relation Name'] === 'artifact_collection_tag').map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Only Scan', 'artifact_collection_tag_pkey']]);
-    },
-  );
-
   // A versions page of a deployment tests each version's copy of its run's deployment
   // (migration 130) before looking up its run.
   it('filter of a deployment tests the versions\' copy before the run', async () => {

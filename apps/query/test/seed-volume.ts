@@ -52,7 +52,6 @@ export function volumeSql({ versions, flowRuns: runs }: VolumeOptions): SeedStat
     runCopiesSync(Array.from({ length: flowRuns }, (_, i) => `00000000-0000-4000-8300-${(i + 1).toString(16).padStart(12, '0')}`)),
     'VACUUM ANALYZE artifact',
     'VACUUM ANALYZE artifact_collection',
-    'VACUUM ANALYZE artifact_collection_tag',
     'VACUUM ANALYZE flow_run',
     'VACUUM ANALYZE task_run',
     'VACUUM ANALYZE flow',

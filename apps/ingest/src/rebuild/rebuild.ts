@@ -227,10 +227,6 @@ async function swapIn(
     if ((await q(sql, "SELECT to_regprocedure('public.read_model_tally_recount(text)') IS NOT NULL AS present")).rows[0]?.present) {
       for (const table of Object.keys(TALLIED_COLUMNS)) await q(sql, 'SELECT public.read_model_tally_recount($1)', [table]);
     }
-    // The collection's tag entries (migration 1700000000150), likewise filled afresh.
-    if ((await q(sql, "SELECT to_regprocedure('public.artifact_collection_tag_refill()') IS NOT NULL AS present")).rows[0]?.present) {
-      await q(sql, 'SELECT public.artifact_collection_tag_refill()');
-    }
     // Live subscriptions cannot follow a swap key by key: they are sent a new snapshot.
     if ((await q(sql, "SELECT to_regclass('public.collection_change') IS NOT NULL AS present")).rows[0]?.present) await noteEverythingChanged(sql);
     await q(sql, 'DELETE FROM consumer_checkpoint WHERE group_id = $1', [liveGroup]);

@@ -1,39 +1,14 @@
-import { artifactJson, ArtifactQueryFilters, ArtifactTable, countStatement, ListRequest, listStatement, TAG_SHARES, tagSharesOf } from '@app/filters';
+import { artifactJson, ArtifactQueryFilters, ArtifactTable, countStatement, ListRequest, listStatement } from '@app/filters';
 import { QueryDatabase } from '../query-database';
-
-/** How long the tags' shares are used before they are read again. */
-export const TAG_SHARES_MAX_AGE_MS = 60_000;
 
 /** The artifact read queries; every answer is ready-made JSON text. */
 export class ArtifactReadModel {
-  private tagShares: ReadonlyMap<string, number> = new Map();
-  private tagSharesRead = -Infinity;
-
   constructor(private readonly db: QueryDatabase) {}
 
   /** E1 / E4: a JSON array of ArtifactCollection / Artifact objects. */
   async list<T extends ArtifactTable>(table: T, request: ListRequest<T>): Promise<string> {
-    const { flows, flow_runs } = request.filters;
-    const tagged = table === 'artifact_collection' && (flows?.tags != null || flow_runs?.tags != null);
-    const rows = await this.db.texts(listStatement(table, tagged ? { ...request, tagShares: this.currentTagShares() } : request));
+    const rows = await this.db.texts(listStatement(table, request));
     return `[${rows.join(',')}]`;
-  }
-
-  /**
-   * The tags' shares as last read, read again in the background when older than
-   * TAG_SHARES_MAX_AGE_MS (a request never waits for them; until the first read, or
-   * while they cannot be read, every tag is taken as rare, which only costs time).
-   */
-  private currentTagShares(): ReadonlyMap<string, number> {
-    const now = Date.now();
-    if (now - this.tagSharesRead >= TAG_SHARES_MAX_AGE_MS) {
-      this.tagSharesRead = now;
-      this.db.rows(TAG_SHARES).then(
-        (rows) => (this.tagShares = tagSharesOf(rows)),
-        () => (this.tagSharesRead = now - TAG_SHARES_MAX_AGE_MS + 5_000),
-      );
-    }
-    return this.tagShares;
   }
 
   /** E2 / E5: a bare JSON integer. */

@@ -1,5 +1,5 @@
 import { CountArtifactsBody, CountLatestArtifactsBody, ReadArtifactsBody, ReadLatestArtifactsBody } from '../schemas/bodies';
-import { ArtifactTable, artifactOrderBy, artifactWhere, TAG_ENTRIES_BELOW_SHARE, tagEntries } from './artifact-query';
+import { ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
 import { SqlParams } from './params';
 import { countStatement, listRequest, listStatement } from './artifact-statements';
 
@@ -401,81 +401,52 @@ describe('strings PostgreSQL cannot store (U+0000)', () => {
 });
 
 describe('a page of the latest versions', () => {
-  const statement = (body: object, table: ArtifactTable = 'artifact_collection') =>
-    listStatement(table, listRequest((table === 'artifact' ? ReadArtifactsBody : ReadLatestArtifactsBody).parse(body), 200));
-  const page = (body: object) => statement(body).text;
+  const page = (body: object) => listStatement('artifact_collection', listRequest(ReadLatestArtifactsBody.parse(body), 200)).text;
 
-  it('with run filters said on the copies alone, reads its rows in one pass', () => {
-    expect(page({ flow_runs: { operator: 'or_', tags: { all_: ['a'] }, state: { type: { any_: ['FAILED'] } } } })).toMatch(
-      /^SELECT t\.row_json FROM artifact_collection t WHERE \(t\.run_tags IS NOT NULL AND .* ORDER BY t\.id DESC LIMIT \$\d::bigint$/,
-    );
-  });
+  it.each([{ flow_runs: { tags: { all_: ['a'] } } }, { flows: { tags: { all_: ['a'] } } }, { flow_runs: { operator: 'or_', tags: { all_: ['a'] }, state: { type: { any_: ['FAILED'] } } } }])(
+    'with run filters said on the copies alone %j, reads its rows in one pass',
+    (body) => {
+      expect(page(body)).toMatch(/^SELECT t\.row_json FROM artifact_collection t WHERE \(t\.run_(flow_)?tags IS NOT NULL AND .* ORDER BY t\.id DESC LIMIT \$\d::bigint$/);
+    },
+  );
 
-  it.each([
-    [{ flows: { tags: { all_: ['a', 'b'] } } }, "(g.source = 'flow' AND g.tag = $1::text AND (t.run_flow_tags IS NOT NULL AND t.run_flow_tags @> $2::text[]))", ['a', ['a', 'b'], 200]],
-    [{ flow_runs: { tags: { all_: ['a'] } } }, "g.source = 'run' AND g.tag = $1::text", ['a', 200]],
-    [{ flows: { tags: { all_: ['a', 'a'] } } }, "g.source = 'flow' AND g.tag = $1::text", ['a', 200]],
-    [
-      { flow_runs: { tags: { all_: ['a'] }, state: { type: { any_: ['FAILED'] } } } },
-      "(g.source = 'run' AND g.tag = $1::text AND t.run_state_type = $2::text)",
-      ['a', 'FAILED', 200],
-    ],
-  ] as const)('with a tag of %j, in one pass from the tag entries in id order, which decide a lone tag alone', (body, where, values) => {
-    expect(statement(body)).toEqual({
-      text: `SELECT t.row_json FROM artifact_collection_tag g JOIN artifact_collection t ON t.id = g.id WHERE ${where} ORDER BY t.id DESC LIMIT $${values.length}::bigint`,
-      values,
-      prepare: false,
-    });
-  });
-
-  it.each([{ deployments: { id: { any_: [U1] } } }, { flows: { name: { any_: ['f'] } } }, { flow_runs: { name: { any_: ['r'] } } }, { flow_runs: { state: { type: { any_: ['FAILED'] } } }, offset: 10 }])(
+  it.each([{ deployments: { id: { any_: [U1] } } }, { flows: { name: { any_: ['f'] } } }, { flow_runs: { name: { any_: ['r'] } } }, { flow_runs: { tags: { all_: ['a'] } }, offset: 10 }])(
     'with a run subquery or an offset %j, picks its ids first',
     (body) => {
       expect(page(body)).toContain('WHERE t.id = ANY(ARRAY(SELECT t.id FROM artifact_collection t WHERE ');
     },
   );
+});
 
-  it('with a tag and an offset, picks its ids from the tag entries', () => {
-    expect(page({ flow_runs: { tags: { all_: ['a'] } }, offset: 10 })).toContain(
-      "WHERE t.id = ANY(ARRAY(SELECT t.id FROM artifact_collection_tag g JOIN artifact_collection t ON t.id = g.id WHERE g.source = 'run' AND g.tag = $1::text ORDER BY t.id DESC LIMIT $2::bigint OFFSET $3::bigint))",
-    );
-  });
+describe("a page of every version: the copy of its run's deployment (migration 130)", () => {
+  const page = (body: object) => listStatement('artifact', listRequest(ReadArtifactsBody.parse(body), 200));
+  const DEPLOYMENT_RUN = 'EXISTS (SELECT 1 FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id WHERE fr.id = t.flow_run_id AND d.id = $1::uuid)';
 
-  const entries = (body: object, shares: Record<string, number> = {}) => tagEntries(ReadLatestArtifactsBody.parse(body), new Map(Object.entries(shares)));
   it.each([
-    [{ flows: { tags: { all_: ['a'] } }, flow_runs: { tags: { all_: ['b'] } } }, {}, { source: 'flow', tag: 'a', whole: true }],
-    [{ flows: { operator: 'or_', tags: { all_: ['a'] } }, flow_runs: { tags: { all_: ['b'] } } }, {}, { source: 'flow', tag: 'a', whole: true }],
-    [{ flows: { operator: 'or_', tags: { all_: ['a'] }, name: { any_: ['f'] } }, flow_runs: { tags: { all_: ['b'] } } }, {}, { source: 'run', tag: 'b', whole: true }],
-    [{ flow_runs: { tags: { all_: ['a'.repeat(1024)] } } }, {}, { source: 'run', tag: 'a'.repeat(1024), whole: true }],
-    [{ flow_runs: { tags: { all_: ['a', 'b'] } } }, { 'run:a': 0.1, 'run:b': 0.05 }, { source: 'run', tag: 'b', whole: false }],
-    [{ flows: { tags: { all_: ['a'] } }, flow_runs: { tags: { all_: ['b'] } } }, { 'flow:a': TAG_ENTRIES_BELOW_SHARE }, { source: 'run', tag: 'b', whole: true }],
-    [{ flows: { tags: { all_: ['a'], is_null_: false } } }, {}, { source: 'flow', tag: 'a', whole: false }],
-  ])('the tag entries of %j (shares %j) are those of the rarest tag the filter requires', (body, shares, expected) => {
-    expect(entries(body, shares)).toEqual(expected);
+    [{ deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC' }, `(t.run_deployment_id = $1::uuid AND ${DEPLOYMENT_RUN.replace('$1', '$2')})`],
+    [{ flow_runs: { deployment_id: { any_: [U1] } } }, '(t.run_deployment_id = $1::uuid AND EXISTS (SELECT 1 FROM flow_run fr WHERE fr.id = t.flow_run_id AND fr.deployment_id = $2::uuid))'],
+  ])('is tested before the run EXISTS, which still decides, in any order: %j', (body, where) => {
+    const { text, values } = page(body);
+    expect(text).toContain(` FROM artifact t WHERE ${where} ORDER BY`);
+    expect(values.slice(0, 2)).toEqual([U1, U1]);
   });
 
-  it('a common tag walks the collection in id order', () => {
-    const body = { flows: { tags: { all_: ['a'] } } };
-    expect(entries(body, { 'flow:a': 0.5 })).toBeUndefined();
-    expect(listStatement('artifact_collection', { ...listRequest(ReadLatestArtifactsBody.parse(body), 200), tagShares: new Map([['flow:a', 0.5]]) }).text).toMatch(
-      /^SELECT t\.row_json FROM artifact_collection t WHERE \(t\.run_flow_tags IS NOT NULL AND t\.run_flow_tags @> \$1::text\[\]\) ORDER BY t\.id DESC/,
-    );
+  it('a first page reads its rows in one pass, a later one picks its ids first', () => {
+    const body = { deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC' };
+    expect(page(body).text).toMatch(/^SELECT '\{"id":' .* FROM artifact t WHERE \(t\.run_deployment_id = .* ORDER BY t\.created DESC, t\.id DESC LIMIT \$3::bigint$/);
+    expect(page({ ...body, offset: 10 }).text).toContain('WHERE t.id = ANY(ARRAY(SELECT t.id FROM artifact t WHERE (t.run_deployment_id = $1::uuid AND ');
   });
 
   it.each([
-    { flows: { tags: { all_: [] } } },
-    { flows: { tags: { is_null_: false } } },
-    { flows: { tags: { operator: 'or_', all_: ['a'], is_null_: true } } },
-    { flow_runs: { operator: 'or_', tags: { all_: ['a'] }, state: { type: { any_: ['FAILED'] } } } },
-    { flow_runs: { tags: { all_: ['a', '\u0000'] } } },
-    { flow_runs: { tags: { all_: ['\u00e9'.repeat(513)] } } },
-    { task_runs: { tags: { all_: ['a'] } } },
-  ])('a filter that requires no tag with entries, %j, reads no tag entries', (body) => {
-    expect(entries(body)).toBeUndefined();
+    { deployments: { operator: 'or_', id: { any_: [U1] }, name: { any_: ['d'] } } },
+    { deployments: { name: { any_: ['d'] } } },
+    { flows: { id: { any_: [U1] } } },
+    { flow_runs: { state: { type: { any_: ['FAILED'] } } } },
+  ])('not for what the copy does not say: %j', (body) => {
+    expect(page(body).text).not.toContain('run_deployment_id');
   });
 
-  it('only an id-ordered page of the latest versions reads the tag entries', () => {
-    expect(page({ flows: { tags: { all_: ['a'] } }, sort: 'CREATED_DESC' })).not.toContain('artifact_collection_tag');
-    expect(statement({ flows: { tags: { all_: ['a'] } } }, 'artifact').text).not.toContain('artifact_collection_tag');
+  it('nor in a count, which reads every match', () => {
+    expect(countStatement('artifact', CountArtifactsBody.parse({ deployments: { id: { any_: [U1] } } })).text).not.toContain('run_deployment_id');
   });
 });

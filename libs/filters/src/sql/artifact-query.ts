@@ -1,8 +1,7 @@
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/artifact-filters';
 import type { ArtifactSort, RelatedFilters } from '../schemas/bodies';
 import { artifactCollectionFilter, artifactFilter } from './artifact-filters';
-import { CollectionTagSource, MAX_INDEXED_TAG_BYTES } from '@app/persistence/collection-tags';
-import { asSqlFilter, Criteria, SqlParams, storable } from './params';
+import { asSqlFilter, Criteria, SqlParams } from './params';
 import { deploymentFilter, flowFilter, flowRunFilter, taskRunFilter } from './run-filters';
 
 /** `artifact` (E4/E5, every version) or `artifact_collection` (E1/E2, the latest version of each key). */
@@ -23,7 +22,7 @@ export function artifactWhere<T extends ArtifactTable>(
   filters: ArtifactQueryFilters<T>,
   p: SqlParams,
   t: string,
-  options: { page?: boolean; entries?: TagEntries } = {},
+  options: { page?: boolean } = {},
 ): string {
   const conditions: string[] = [];
   if (filters.artifacts) {
@@ -34,7 +33,7 @@ export function artifactWhere<T extends ArtifactTable>(
     );
   }
   const { flow_runs, flows, deployments, task_runs } = filters;
-  const copies = table === 'artifact_collection' ? runCopyConditions(filters, p, t, options.entries) : undefined;
+  const copies = table === 'artifact_collection' ? runCopyConditions(filters, p, t) : undefined;
   if (copies) conditions.push(...copies);
   // A page (not a count, nor a live view, which read every match). Of the latest
   // versions in id order (another order's index does not hold the run columns): the
@@ -89,7 +88,7 @@ const only = (f: object, keys: readonly string[]) => Object.entries(f).every(([k
  * runs cost 490 ms to count that way at 1M versions; a page of a tag half the runs
  * carry read 400 runs).
  */
-function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>, p: SqlParams, t: string, entries?: TagEntries): string[] | undefined {
+function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>, p: SqlParams, t: string): string[] | undefined {
   const { flow_runs: fr, flows, deployments } = filters;
   if (!fr && !flows && !deployments) return undefined;
   if (fr && !runCopiesHold(fr)) return undefined;
@@ -103,8 +102,6 @@ function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>,
     if (only(f, ['operator', 'id']) && f.id && only(f.id, ['any_']) && f.id.any_ != null) {
       c.any(`${t}.${column}`, f.id.any_, 'uuid').push(`EXISTS (SELECT 1 FROM ${table} x WHERE x.id = ${t}.${column})`);
     } else if (tagsColumn && f.tags && only(f, ['operator', 'tags'])) {
-      // A tag whose entries the page reads its ids from says it all (the entries are of copies that are not NULL).
-      if (entries?.whole && entries.source === 'flow') continue;
       c.push(`${t}.${tagsColumn} IS NOT NULL`).push(asSqlFilter(new Criteria(p).tags(`${t}.${tagsColumn}`, f.tags).out, f.tags.operator));
     } else {
       // Any other filter of the deployment or flow: the copy is one of the rows it matches.
@@ -117,7 +114,7 @@ function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>,
     const members: string[] = [];
     if (fr.deployment_id) members.push(asSqlFilter(new Criteria(p).any(`${t}.run_deployment_id`, fr.deployment_id.any_, 'uuid').out, fr.deployment_id.operator));
     if (fr.state) members.push(asSqlFilter(new Criteria(p).any(`${t}.run_state_type`, fr.state.type!.any_, 'text').out));
-    if (fr.tags && !(entries?.whole && entries.source === 'run')) {
+    if (fr.tags) {
       c.push(`${t}.run_tags IS NOT NULL`);
       members.push(asSqlFilter(new Criteria(p).tags(`${t}.run_tags`, fr.tags).out, fr.tags.operator));
     }
@@ -149,51 +146,6 @@ function runCopiesHold(fr: NonNullable<ArtifactQueryFilters<'artifact_collection
   if (d && (!only(d, ['operator', 'any_']) || d.any_ == null)) return false;
   if (state && (!only(state, ['operator', 'type']) || !state.type || !only(state.type, ['any_']) || state.type.any_ == null)) return false;
   return true;
-}
-
-/** Whether filter object `f` requires its member `key` to hold: joined by AND, or its only member. */
-const requires = (f: { operator?: string | null }, key: string) => f.operator !== 'or_' || only(f, ['operator', key]);
-
-/** A tag whose entries (migration 1700000000150) a page reads its ids from. */
-export interface TagEntries {
-  source: CollectionTagSource;
-  tag: string;
-  /** Whether the tag is the filter's only one, which the entries then decide alone. */
-  whole: boolean;
-}
-
-/**
- * Above this share of the collection rows, a tag's page walks the collection in id order
- * (it reads 1/share rows per row it returns, each from the same index leaf), below it reads
- * the tag's entries and looks each row up by id (four pages each). Measured at 1M versions
- * with 10 clients (issue #18): on 7.5% of the rows 335-375 -> 653-672 requests/s, on
- * 50% 991-1,157 -> 587-720.
- */
-export const TAG_ENTRIES_BELOW_SHARE = 0.25;
-
-/**
- * The tag entries a page of the latest versions in id order reads its ids from: of the
- * tags of an `all_` the filter requires of the run's flow's tags or of the run's tags,
- * the one with the smallest share of the rows (`shares`, keyed `source:tag`; a tag
- * missing there is taken as rare), if that share is below TAG_ENTRIES_BELOW_SHARE and
- * the tag has entries; undefined otherwise. The entries name every row the filter can
- * keep; the filter's other conditions still decide.
- */
-export function tagEntries(filters: ArtifactQueryFilters<'artifact_collection'>, shares: ReadonlyMap<string, number> = new Map()): TagEntries | undefined {
-  let best: (TagEntries & { share: number }) | undefined;
-  for (const [source, f] of [
-    ['flow', filters.flows],
-    ['run', filters.flow_runs],
-  ] as const) {
-    const tags = f?.tags;
-    if (!f || !tags || !requires(f, 'tags') || !requires(tags, 'all_') || !tags.all_?.length || !tags.all_.every(storable)) continue;
-    for (const tag of tags.all_) {
-      const share = shares.get(`${source}:${tag}`) ?? 0;
-      if (share >= TAG_ENTRIES_BELOW_SHARE || Buffer.byteLength(tag) > MAX_INDEXED_TAG_BYTES || (best && best.share <= share)) continue;
-      best = { source, tag, whole: only(tags, ['operator', 'all_']) && new Set(tags.all_).size === 1, share };
-    }
-  }
-  return best && { source: best.source, tag: best.tag, whole: best.whole };
 }
 
 /**

@@ -2,8 +2,8 @@ import type { SqlStatement } from '@app/persistence/statement';
 import { TALLIED_COLUMNS, TALLIED_RUN_STATE } from '@app/persistence/tally';
 import type { ArtifactSort } from '../schemas/bodies';
 import { artifactJson, storedCollectionJson } from '@app/persistence/artifact-json';
-import { ArtifactQueryFilters, ArtifactTable, artifactOrderBy, artifactWhere, runFiltersOnCopies, tagEntries } from './artifact-query';
-import { asSqlFilter, SqlParams } from './params';
+import { ArtifactQueryFilters, ArtifactTable, artifactOrderBy, artifactWhere, runFiltersOnCopies } from './artifact-query';
+import { SqlParams } from './params';
 
 // The statements of the artifact read endpoints (E1, E2, E4, E5), from a validated
 // request body; the query app runs them, the bench and the plan tests read them.
@@ -13,8 +13,6 @@ export interface ListRequest<T extends ArtifactTable> {
   sort: ArtifactSort;
   limit: number;
   offset: number;
-  /** How common the collection copies' tags are, keyed `source:tag` (tagEntries); none known: every tag is taken as rare. */
-  tagShares?: ReadonlyMap<string, number>;
 }
 
 // PostgreSQL's OFFSET is a bigint; Prefect fails beyond it (Q30), we answer [].
@@ -66,13 +64,7 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   const p = new SqlParams();
   // In id order, a deployment, flow or state filter reads its page of the latest versions from the run
   // columns' index; a page of every version tests the copy of its run's deployment first (artifact-query.ts).
-  // In id order, a flow's or a run's tag of less than a quarter of the rows reads the page's ids from
-  // the tag's entries (migration 1700000000150), and then only the rows it returns (issue #18: a flow tag
-  // on 7.5% of the rows walked 2,700 rows for 200); `t.id = g.id` lets the entries' key give the order.
-  const entries = table === 'artifact_collection' && request.sort === 'ID_DESC' ? tagEntries(request.filters, request.tagShares) : undefined;
-  const filtered = artifactWhere(table, request.filters, p, 't', { page: table === 'artifact' || request.sort === 'ID_DESC', entries });
-  const from = entries ? `artifact_collection_tag g JOIN ${table} t ON t.id = g.id` : `${table} t`;
-  const where = entries ? asSqlFilter([`g.source = '${entries.source}' AND g.tag = ${p.add(entries.tag, 'text')}`, filtered]) : filtered;
+  const where = artifactWhere(table, request.filters, p, 't', { page: table === 'artifact' || request.sort === 'ID_DESC' });
   const limit = p.add(request.limit, 'bigint');
   const json = JSON_OF[table]('t');
   const { flow_runs, flows, deployments } = request.filters;
@@ -83,7 +75,7 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   // picking the ids first would look each row up again (issue #18: a versions page of a
   // deployment owning 1/5 of the runs, 2.8 against 2.3 ms).
   if (request.offset === 0 && (table === 'artifact' || !(flow_runs || flows || deployments) || runFiltersOnCopies(table, request.filters))) {
-    const text = `SELECT ${json} FROM ${from} WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}`;
+    const text = `SELECT ${json} FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}`;
     return planned(table, p.statement(text), request.filters);
   }
   // With an OFFSET, pick the page's ids first: the skipped rows are then never
@@ -94,25 +86,10 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   // `= ANY(ARRAY(...))` keeps the page an InitPlan looked up by primary key,
   // where a semi-join could hash a scan of the whole table.
   const offset = request.offset === 0 ? '' : ` OFFSET ${p.add(request.offset, 'bigint')}`;
-  const page = `SELECT t.id FROM ${from} WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}${offset}`;
+  const page = `SELECT t.id FROM ${table} t WHERE ${where} ORDER BY ${artifactOrderBy(table, request.sort, 't')} LIMIT ${limit}${offset}`;
   const text = `SELECT ${json} FROM ${table} t WHERE t.id = ANY(ARRAY(${page})) ORDER BY ${artifactOrderBy(table, request.sort, 't')}`;
   return planned(table, p.statement(text), request.filters);
 }
-
-/**
- * The collection copies' most common tags with their share of the rows, as rows of
- * (`source:tag`, share), from PostgreSQL's statistics of the copies (ANALYZE keeps them):
- * a page of a common tag walks the collection, of a rare one reads the tag's entries
- * (ListRequest.tagShares).
- */
-export const TAG_SHARES: SqlStatement = {
-  text: `SELECT CASE s.attname WHEN 'run_flow_tags' THEN 'flow' ELSE 'run' END || ':' || e.tag, (e.share * (1 - s.null_frac))::text
-FROM pg_stats s CROSS JOIN LATERAL unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS e(tag, share)
-WHERE s.schemaname = current_schema() AND s.tablename = 'artifact_collection' AND s.attname IN ('run_tags', 'run_flow_tags') AND e.tag IS NOT NULL`,
-  values: [],
-};
-
-export const tagSharesOf = (rows: readonly (readonly unknown[])[]): ReadonlyMap<string, number> => new Map(rows.map(([key, share]) => [String(key), Number(share)]));
 
 export function countStatement<T extends ArtifactTable>(table: T, filters: ArtifactQueryFilters<T>): SqlStatement {
   const p = new SqlParams();
