@@ -90,13 +90,16 @@ async function compare(prefectUrl: string, ourUrl: string, c: QueryCase): Promis
   return out;
 }
 
-/** Prefect's write path: POST /api/artifacts/ with 10 connections, each a new key's first version of a run's artifact. */
-async function prefectWrites(url: string, scale: Scale, seconds: number): Promise<{ artifacts_per_second: number; p50_ms: number; errors: number }> {
+/**
+ * Prefect's write path: POST /api/artifacts/ with 10 connections, each a new key's first version of a run's artifact.
+ * With `requests` (--quick) the window is that many requests, so it cannot end before one is answered.
+ */
+async function prefectWrites(url: string, scale: Scale, seconds: number, requests?: number): Promise<{ artifacts_per_second: number; p50_ms: number; errors: number }> {
   let n = 0;
   const instance = autocannon({
     url: `${url}/api/artifacts/`,
     connections: 10,
-    duration: seconds,
+    ...(requests === undefined ? { duration: seconds } : { amount: requests }),
     requests: [
       {
         method: 'POST',
@@ -110,7 +113,8 @@ async function prefectWrites(url: string, scale: Scale, seconds: number): Promis
     ],
   });
   const result = await instance;
-  return { artifacts_per_second: round(result['2xx'] / seconds, 1), p50_ms: result.latency.p50, errors: result.errors + result.non2xx };
+  // autocannon counts its duration in hundredths of a second.
+  return { artifacts_per_second: round(result['2xx'] / Math.max(result.duration, 0.01), 1), p50_ms: result.latency.p50, errors: result.errors + result.non2xx };
 }
 
 export interface PeerFigures {
@@ -160,8 +164,7 @@ export async function comparePeer(options: { serverUrl: string; ourDatabaseUrl: 
       });
       log(`  ${c.name.padEnd(26)} Prefect ${p.rps} rps p50 ${p.p50_ms} ms p99 ${p.p99_ms} ms | ours ${ours.http.rps} rps p50 ${ours.http.p50_ms} ms | ${queries[i]!.rps_ratio ?? '-'}x`);
     }
-    // At least 3 s: Prefect's first writes take a while, and a --quick window could end before one is answered.
-    const writes = await prefectWrites(prefect.url, scale, Math.max(3, seconds));
+    const writes = await prefectWrites(prefect.url, scale, seconds, scale.queryRequests);
     log(`Prefect POST /api/artifacts/: ${writes.artifacts_per_second} artifacts/s (p50 ${writes.p50_ms} ms, errors ${writes.errors})`);
     return {
       name: 'prefect',
