@@ -10,6 +10,9 @@ import {
   listStatement,
   ReadArtifactsBody,
   ReadLatestArtifactsBody,
+  TAG_STATISTICS,
+  TagStatistics,
+  tagStatisticsOf,
 } from '@app/filters';
 import type { SqlStatement } from '@app/persistence';
 import { id, keyOf, Scale } from './dataset';
@@ -57,6 +60,8 @@ export function queryMix(scale: Scale, size: number): QueryCase[] {
     { name: 'state_1_2_count', path: LATEST_COUNT, body: { flow_runs: { state: { type: { any_: ['COMPLETED'] } } } }, indexed: true },
     latest('flow_run_tag', { flow_runs: { tags: { all_: ['nightly'] } }, limit: 200 }),
     latest('flow_tag', { flows: { tags: { all_: ['team-2'] } }, limit: 200 }),
+    // A flow tag on 2.5% of the keys: read from the copies' GIN index while its matches are fewer than the rows a walk in id order reads.
+    latest('flow_tag_rare', { flows: { tags: { all_: ['team-9'] } }, limit: 200 }),
     latest('or_state_tag', { flow_runs: { operator: 'or_', state: { type: { any_: ['FAILED'] } }, tags: { all_: ['nightly'] } }, limit: 200 }),
     latest('or_type_key', { artifacts: { operator: 'or_', type: { any_: ['table'] }, key: { like_: '0001' } }, limit: 200 }),
     latest('updated_desc', { sort: 'UPDATED_DESC', limit: 200 }),
@@ -83,11 +88,14 @@ const BODIES = {
   artifact_collection: { list: ReadLatestArtifactsBody, count: CountLatestArtifactsBody },
 } as const;
 
-/** The SQL the query app runs for a case: the same body schemas and statements (the bodies here are valid). */
-export function statementFor(c: QueryCase, maxLimit = 200): SqlStatement {
+/**
+ * The SQL the query app runs for a case: the same body schemas and statements (the bodies here are valid);
+ * with the statistics of the collection's tag copies the app reads (ArtifactReadModel).
+ */
+export function statementFor(c: QueryCase, maxLimit = 200, tagStatistics?: TagStatistics): SqlStatement {
   const table: ArtifactTable = c.path.includes('/latest/') ? 'artifact_collection' : 'artifact';
   if (c.path.endsWith('/count')) return countStatement(table, BODIES[table].count.parse(c.body) as ArtifactQueryFilters<typeof table>);
-  return listStatement(table, listRequest(BODIES[table].list.parse(c.body) as ArtifactQueryFilters<typeof table>, maxLimit));
+  return listStatement(table, { ...listRequest(BODIES[table].list.parse(c.body) as ArtifactQueryFilters<typeof table>, maxLimit), tagStatistics });
 }
 
 export interface Selectivity {
@@ -197,12 +205,14 @@ export async function measureQueries(url: string, databaseUrl: string, scale: Sc
   const pool = new Pool({ connectionString: databaseUrl, max: 10, options: '-c timezone=UTC' });
   const out: QueryFigures[] = [];
   try {
+    const tagStatistics = tagStatisticsOf((await pool.query<string[]>({ text: TAG_STATISTICS.text, rowMode: 'array' })).rows);
     for (const [i, c] of queryMix(scale, size).entries()) {
       const h = await http(url, c, scale.queryDurationSeconds, scale.warmupSeconds, scale.queryRequests);
-      const d = await database(pool, statementFor(c), `bench_${i}`, scale.queryDurationSeconds, scale.warmupSeconds);
+      const statement = statementFor(c, 200, tagStatistics);
+      const d = await database(pool, statement, `bench_${i}`, scale.queryDurationSeconds, scale.warmupSeconds);
       const { rows, ...httpFigures } = h;
       const share = await selectivity(url, c);
-      const repeated = await prepared(databaseUrl, statementFor(c));
+      const repeated = await prepared(databaseUrl, statement);
       const figures = { name: c.name, indexed: c.indexed, rows, selectivity: share, http: httpFigures, db: d, http_p50_over_db_p50: round(h.p50_ms / Math.max(d.p50_ms, 0.001)), prepared: repeated };
       out.push(figures);
       log(

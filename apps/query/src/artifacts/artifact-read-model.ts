@@ -1,14 +1,40 @@
-import { artifactJson, ArtifactQueryFilters, ArtifactTable, countStatement, ListRequest, listStatement } from '@app/filters';
+import { artifactJson, ArtifactQueryFilters, ArtifactTable, countStatement, ListRequest, listStatement, TAG_STATISTICS, TagStatistics, tagStatisticsOf } from '@app/filters';
 import { QueryDatabase } from '../query-database';
+
+/** How long the statistics of the collection's tag copies are used before they are read again. */
+export const TAG_STATISTICS_MAX_AGE_MS = 60_000;
 
 /** The artifact read queries; every answer is ready-made JSON text. */
 export class ArtifactReadModel {
+  private tagStatistics?: TagStatistics;
+  private tagStatisticsRead = -Infinity;
+
   constructor(private readonly db: QueryDatabase) {}
 
   /** E1 / E4: a JSON array of ArtifactCollection / Artifact objects. */
   async list<T extends ArtifactTable>(table: T, request: ListRequest<T>): Promise<string> {
-    const rows = await this.db.texts(listStatement(table, request));
+    const { flows, flow_runs } = request.filters;
+    const tagged = table === 'artifact_collection' && (flows?.tags != null || flow_runs?.tags != null);
+    const rows = await this.db.texts(listStatement(table, tagged ? { ...request, tagStatistics: this.currentTagStatistics() } : request));
     return `[${rows.join(',')}]`;
+  }
+
+  /**
+   * The statistics of the collection's tag copies as last read, read again in the
+   * background once older than TAG_STATISTICS_MAX_AGE_MS: a request never waits for
+   * them; until they are read (or while they cannot be), PostgreSQL alone plans a tag's page.
+   */
+  private currentTagStatistics(): TagStatistics | undefined {
+    const now = Date.now();
+    if (now - this.tagStatisticsRead >= TAG_STATISTICS_MAX_AGE_MS) {
+      this.tagStatisticsRead = now;
+      this.db.rows(TAG_STATISTICS).then(
+        (rows) => (this.tagStatistics = tagStatisticsOf(rows)),
+        // Tried again in 5 s.
+        () => (this.tagStatisticsRead = now - TAG_STATISTICS_MAX_AGE_MS + 5_000),
+      );
+    }
+    return this.tagStatistics;
   }
 
   /** E2 / E5: a bare JSON integer. */

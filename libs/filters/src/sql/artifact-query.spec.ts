@@ -1,7 +1,7 @@
 import { CountArtifactsBody, CountLatestArtifactsBody, ReadArtifactsBody, ReadLatestArtifactsBody } from '../schemas/bodies';
-import { ArtifactTable, artifactOrderBy, artifactWhere } from './artifact-query';
+import { ArtifactTable, artifactOrderBy, artifactWhere, requiredTagShare, TagStatistics } from './artifact-query';
 import { SqlParams } from './params';
-import { countStatement, listRequest, listStatement } from './artifact-statements';
+import { countStatement, listRequest, listStatement, tagStatisticsOf } from './artifact-statements';
 
 // The compiler's output for each criterion family and quirk (docs/api.md §7,
 // §8, Q4-Q13, Q23-Q27). Semantics are checked against PostgreSQL in the
@@ -416,6 +416,67 @@ describe('a page of the latest versions', () => {
       expect(page(body)).toContain('WHERE t.id = ANY(ARRAY(SELECT t.id FROM artifact_collection t WHERE ');
     },
   );
+});
+
+describe("a page of a rare tag: from the copies' GIN index", () => {
+  // 100k collection rows; the flows' tags team-0 on 50%, team-2 on 7.5%, team-9 on 2.5%; the runs' tag nightly on 50%.
+  const statistics: TagStatistics = tagStatisticsOf([
+    ['run_flow_tags', 'team-0', '0.5', '100000'],
+    ['run_flow_tags', 'team-2', '0.075', '100000'],
+    ['run_flow_tags', 'team-9', '0.025', '100000'],
+    ['run_flow_tags', null, '0.025', '100000'],
+    ['run_tags', 'nightly', '0.5', '100000'],
+  ]);
+  const share = (body: object) => requiredTagShare(ReadLatestArtifactsBody.parse(body), statistics);
+  const page = (body: object, tagStatistics: TagStatistics | null = statistics) =>
+    listStatement('artifact_collection', { ...listRequest(ReadLatestArtifactsBody.parse(body), 200), tagStatistics: tagStatistics ?? undefined }).text;
+  const FENCED = /FROM \(SELECT \* FROM artifact_collection t WHERE .* OFFSET 0\) t ORDER BY/;
+
+  it('reads the statistics, skipping the figures of no tag', () => {
+    expect(statistics.rows).toBe(100_000);
+    expect([...statistics.copies.get('run_flow_tags')!.keys()]).toEqual(['team-0', 'team-2', 'team-9']);
+    expect(tagStatisticsOf([['run_tags', null, null, '10']]).copies.get('run_tags')!.size).toBe(0);
+  });
+
+  it.each([
+    [{ flows: { tags: { all_: ['team-9'] } } }, 0.025],
+    [{ flows: { tags: { all_: ['team-0', 'team-2'] } } }, 0.075],
+    // Unlisted: on fewer rows than the least common listed tag.
+    [{ flows: { tags: { all_: ['team-77'] } } }, 0.025],
+    [{ flows: { tags: { all_: ['team-0'] } }, flow_runs: { tags: { all_: ['nightly'] } } }, 0.5],
+    [{ flows: { operator: 'or_', tags: { all_: ['team-9'] } } }, 0.025],
+    [{ flows: { tags: { all_: ['team-9'] } }, artifacts: { type: { any_: ['table'] } } }, 0.025],
+  ])('%j keeps at most a share of %d', (body, expected) => {
+    expect(share(body)).toBe(expected);
+  });
+
+  it.each([
+    [{}],
+    [{ flows: { tags: { all_: [] } } }],
+    [{ flows: { tags: { operator: 'or_', all_: ['team-9'], is_null_: false } } }],
+    [{ flows: { operator: 'or_', tags: { all_: ['team-9'] }, name: { any_: ['f'] } } }],
+    // The flow filter is then a subquery, not said on the copy.
+    [{ flows: { tags: { all_: ['team-9'] }, name: { any_: ['f'] } } }],
+    [{ flow_runs: { tags: { any_: ['nightly'] } } }],
+    [{ flow_runs: { tags: { all_: ['nightly'] }, name: { any_: ['r'] } } }],
+  ])('%j requires no tag of a copy', (body) => {
+    expect(share(body)).toBeUndefined();
+  });
+
+  it('a copy without statistics tells nothing', () => {
+    expect(requiredTagShare(ReadLatestArtifactsBody.parse({ flow_runs: { tags: { all_: ['nightly'] } } }), { rows: 100_000, copies: new Map() })).toBeUndefined();
+  });
+
+  it('pages a tag whose matches are fewer than the walk would read from the index, any other in its order', () => {
+    // team-9: 2,500 matches against 8,000 rows walked; team-2: 7,500 against 2,667.
+    expect(page({ flows: { tags: { all_: ['team-9'] } } })).toMatch(FENCED);
+    expect(page({ flows: { tags: { all_: ['team-9'] } }, sort: 'KEY_ASC' })).toMatch(FENCED);
+    expect(page({ flows: { tags: { all_: ['team-2'] } } })).toMatch(/^SELECT t\.row_json FROM artifact_collection t WHERE /);
+    // A deep page would walk (limit + offset) / share rows: 10,200 / 0.075 = 136,000 against 7,500.
+    expect(page({ flows: { tags: { all_: ['team-2'] } }, offset: 10_000 })).toContain('ANY(ARRAY(SELECT t.id FROM (SELECT * FROM artifact_collection t WHERE ');
+    expect(page({ flows: { tags: { all_: ['team-9'] } } }, null)).not.toMatch(FENCED);
+    expect(page({ flows: { tags: { all_: ['team-9'] } }, limit: 10 })).not.toMatch(FENCED);
+  });
 });
 
 describe("a page of every version: the copy of its run's deployment (migration 130)", () => {

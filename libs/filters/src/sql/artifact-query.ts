@@ -148,6 +148,48 @@ function runCopiesHold(fr: NonNullable<ArtifactQueryFilters<'artifact_collection
   return true;
 }
 
+/** The collection's copies of its run's tags and of its run's flow's tags (migration 1700000000120). */
+export type TagCopy = 'run_tags' | 'run_flow_tags';
+
+/**
+ * PostgreSQL's statistics of the collection's tag copies (TAG_STATISTICS, kept by
+ * ANALYZE): how many rows the collection holds, and for each copy that has statistics
+ * the share of the rows each of its most common tags is on.
+ */
+export interface TagStatistics {
+  rows: number;
+  copies: ReadonlyMap<TagCopy, ReadonlyMap<string, number>>;
+}
+
+/**
+ * The largest share of the collection rows a filter of the latest versions can keep,
+ * as far as its tags tell: the smallest share, in `statistics`, of the tags it requires
+ * (an `all_` no `or_` above it loosens) of the copy of the run's flow's tags or of the
+ * run's tags, where the filter is said on the copies (runCopyConditions). A tag the
+ * copy's statistics do not list is on fewer rows than any they list. Undefined when
+ * the filter requires no such tag or its copy has no statistics.
+ */
+export function requiredTagShare(filters: ArtifactQueryFilters<'artifact_collection'>, statistics: TagStatistics): number | undefined {
+  if (!runCopyConditions(filters, new SqlParams(), 't')) return undefined;
+  let smallest: number | undefined;
+  for (const [copy, f] of [
+    ['run_flow_tags', filters.flows],
+    ['run_tags', filters.flow_runs],
+  ] as const) {
+    const tags = f?.tags;
+    const shares = statistics.copies.get(copy);
+    // A flow filter is said on the copy only as tags alone (runCopyConditions).
+    if (!f || !tags || !shares || !requires(f, 'tags') || !requires(tags, 'all_') || !tags.all_?.length) continue;
+    if (copy === 'run_flow_tags' && !only(f, ['operator', 'tags'])) continue;
+    const floor = Math.min(...shares.values());
+    for (const tag of tags.all_) smallest = Math.min(smallest ?? 1, shares.get(tag) ?? (Number.isFinite(floor) ? floor : 0));
+  }
+  return smallest;
+}
+
+/** Whether filter object `f` requires its member `key` to hold: joined by AND, or its only member. */
+const requires = (f: { operator?: string | null }, key: string) => f.operator !== 'or_' || only(f, ['operator', key]);
+
 /**
  * Conditions on the row's copies of its run's columns that the run EXISTS implies: a
  * deployment, flow or state type the filter requires as a whole (no `or_` above it);
