@@ -6,6 +6,7 @@
 //   --prof: a V8 CPU profile in /tmp/perf/prof; --log: every statement with its duration in the PostgreSQL log
 //   --full-mix: the full bench scale's runs (20k flow runs, 100k task runs) instead of versions/50 and versions/10;
 //   at 100k versions 160k of its 260k events are run events, the mix `npm run bench -- --scale full` ingests first
+//   --large-mix: the large bench scale's runs (200k flow runs, 1M task runs), the mix of `npm run bench -- --scale large`'s first 1M versions
 //   --sql FILE: SQL run on the migrated database before the ingest starts (a lever's upper bound, e.g. indexes dropped)
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -29,15 +30,15 @@ async function main() {
   mkdirSync(dir, { recursive: true });
   const infra = await up({ dir, persistent: true, kafkaPartitions: 6, postgresSettings: BENCH_POSTGRES_SETTINGS });
   const kafka = new Kafka({ clientId: 'prof', brokers: infra.KAFKA_BROKERS.split(','), logLevel: logLevel.NOTHING });
-  const fullMix = process.argv.includes('--full-mix');
-  const prefix = fullMix ? 'profmix' : 'prof';
+  const mix = process.argv.includes('--large-mix') ? SCALES.large : process.argv.includes('--full-mix') ? SCALES.full : undefined;
+  const prefix = mix ? `prof${mix.name === 'full' ? 'mix' : mix.name}` : 'prof';
   const topics = { artifacts: `${prefix}-${versions}.artifacts`, runs: `${prefix}-${versions}.runs` };
   const admin = kafka.admin();
   await admin.connect();
   const existing = await admin.listTopics();
   if (!existing.includes(topics.artifacts)) {
     await createTopicsSettled(admin, [topics.artifacts, topics.runs, `${topics.artifacts}.dlq`, `${topics.runs}.dlq`].map((topic) => ({ topic, numPartitions: 6 })));
-    const scale: Scale = { name: 'small', versions, block: versions, runs: fullMix ? SCALES.full.runs : versions / 50, taskRuns: fullMix ? SCALES.full.taskRuns : versions / 10, checkpoint: 0, queryDurationSeconds: 0, warmupSeconds: 0, peerDurationSeconds: 0, freshnessSeconds: 0 };
+    const scale: Scale = { name: 'small', versions, block: versions, runs: mix?.runs ?? versions / 50, taskRuns: mix?.taskRuns ?? versions / 10, checkpoint: 0, queryDurationSeconds: 0, warmupSeconds: 0, peerDurationSeconds: 0, freshnessSeconds: 0 };
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const all: Produced[] = [...runEvents(scale, topics), ...artifactEvents(scale, topics, 0, versions)];

@@ -25,18 +25,27 @@ const versionsOf = (versions: string, sign: 1 | -1) =>
 const runVersionsOf = (runs: string, sign: 1 | -1) =>
   `SELECT '${dimension}' AS dimension, r.state_type AS value, ${sign} AS n FROM ${runs} r JOIN public.artifact a ON a.flow_run_id = r.id WHERE r.state_type IS NOT NULL`;
 
-/** The trigger's work for one table: `of` the inserted rows, of the deleted ones, and of the updated ones whose `changed` column changed (old rows out, new rows in). */
-const branches = (of: (rows: string, sign: 1 | -1) => string, changed: string) => `IF TG_OP = 'INSERT' THEN
-      ${addDeltas(table, of('new_rows', 1))}
+/**
+ * The trigger's work for one table: `of` the inserted rows, of the deleted ones, and of the updated ones whose
+ * `changed` column changed (old rows out, new rows in); each upsert as `statement` makes it (migration 150 plans each per call).
+ */
+export const branches = (of: (rows: string, sign: 1 | -1) => string, changed: string, statement: (sql: string) => string = (sql) => sql) => `IF TG_OP = 'INSERT' THEN
+      ${statement(addDeltas(table, of('new_rows', 1)))}
     ELSIF TG_OP = 'DELETE' THEN
-      ${addDeltas(table, of('old_rows', -1))}
+      ${statement(addDeltas(table, of('old_rows', -1)))}
     ELSE
-      ${addDeltas(table, `${of(`(SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE o.${changed} IS DISTINCT FROM n.${changed})`, 1)}
-      UNION ALL ${of(`(SELECT o.* FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.${changed} IS DISTINCT FROM n.${changed})`, -1)}`)}
+      ${statement(
+        addDeltas(
+          table,
+          `${of(`(SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE o.${changed} IS DISTINCT FROM n.${changed})`, 1)}
+      UNION ALL ${of(`(SELECT o.* FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE o.${changed} IS DISTINCT FROM n.${changed})`, -1)}`,
+        ),
+      )}
     END IF;`;
 
-const up = `
-CREATE FUNCTION read_model_tally_run_state() RETURNS trigger
+/** The trigger function: `statement` makes each of its upserts (migration 150 plans each per call). */
+export const runStateFunction = (statement?: (sql: string) => string) => `
+CREATE OR REPLACE FUNCTION read_model_tally_run_state() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
   claimed integer;
@@ -47,13 +56,17 @@ BEGIN
   END IF;
   claimed := read_model_tally_slot();
   IF TG_TABLE_NAME = 'artifact' THEN
-    ${branches(versionsOf, 'flow_run_id')}
+    ${branches(versionsOf, 'flow_run_id', statement)}
   ELSE
-    ${branches(runVersionsOf, 'state_type')}
+    ${branches(runVersionsOf, 'state_type', statement)}
   END IF;
   RETURN NULL;
 END
 $$;
+`;
+
+const up = `
+${runStateFunction()}
 
 ${tallyTriggers('artifact', 'tally_run_state', 'read_model_tally_run_state')}
 ${tallyTriggers('flow_run', 'tally_run_state', 'read_model_tally_run_state')}
