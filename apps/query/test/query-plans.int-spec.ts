@@ -181,12 +181,20 @@ describe(`query plans on ${VERSIONS} artifact versions`, () => {
     expect(picking.map((n) => [n['Node Type'], n['Index Name']])).toEqual([['Index Only Scan', 'ix_artifact_collection__created_id']]);
   });
 
-  // A versions page of a deployment tests each version's copy of its run's deployment
-  // (migration 130) before looking up its run.
-  it('filter of a deployment tests the versions\' copy before the run', async () => {
-    const plan = await planAfterRepetition('filter', { sort: 'CREATED_DESC', limit: 200, deployments: { id: { any_: [deployment(1)] } } });
-    const scans = plan.filter((n) => n['Relation Name'] === 'artifact');
-    expect(scans.map((n) => n.Filter ?? '')).toEqual([expect.stringContaining('run_deployment_id')]);
+  // A versions page of a deployment reads one range of the index led by the versions' copy of
+  // their run's deployment (migrations 130 and 160), in page order, and no flow run: the page's
+  // 200 entries, not the versions walked in created order until 200 of them match.
+  it.each([
+    [{ sort: 'CREATED_DESC', limit: 200, deployments: { id: { any_: [deployment(1)] } } }],
+    [{ sort: 'CREATED_DESC', limit: 200, flow_runs: { deployment_id: { any_: [deployment(2)] } } }],
+    [{ sort: 'CREATED_DESC', offset: 100, limit: 200, deployments: { id: { any_: [deployment(1)] } } }],
+  ])("filter %j reads the versions' deployment index and no flow run", async (body) => {
+    const plan = await planAfterRepetition('filter', body);
+    // At an offset the page's ids are picked from that index, then its rows read by primary key.
+    const read = plan.filter((n) => n['Relation Name'] === 'artifact' || n['Index Name']?.startsWith('ix_artifact_')).map((n) => n['Index Name'] ?? n['Node Type']);
+    expect(read).toContain('ix_artifact__run_deployment_id_created_id');
+    expect(read.filter((name) => !['ix_artifact__run_deployment_id_created_id', 'artifact_pkey', 'Bitmap Heap Scan'].includes(name))).toEqual([]);
+    expect(readsRuns(plan)).toEqual([]);
   });
 
   // A flow tag on a share of the collection rows whose page is read fastest from the copies'

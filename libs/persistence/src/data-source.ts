@@ -15,13 +15,14 @@ import { CollectionRunTags1700000000120 } from './migrations/1700000000120-colle
 import { VersionRunDeployment1700000000130 } from './migrations/1700000000130-version-run-deployment';
 import { CollectionCreatedRuns1700000000140 } from './migrations/1700000000140-collection-created-runs';
 import { TallyRunStatePerCall1700000000150 } from './migrations/1700000000150-tally-run-state-per-call';
+import { VersionDeploymentIndex1700000000160 } from './migrations/1700000000160-version-deployment-index';
 import { pgConnectionString } from './connection-url';
 import { failoverClient, failoverDriver } from './failover';
 
 // The apps hold connections by this type; TypeORM itself stays behind this library.
 export type { DataSource };
 
-export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010, CheckpointCounters1700000000020, FewerCollectionIndexes1700000000030, KeySortNullsPostgres1700000000040, PydanticFloatText1700000000050, CollectionRunIdIndex1700000000060, CollectionChange1700000000070, CollectionRunColumns1700000000080, ReadModelTally1700000000090, VersionsByRunState1700000000100, CollectionRowJson1700000000110, CollectionRunTags1700000000120, VersionRunDeployment1700000000130, CollectionCreatedRuns1700000000140, TallyRunStatePerCall1700000000150];
+export const MIGRATIONS = [InitialSchema1700000000001, QueryReadSide1700000000010, CheckpointCounters1700000000020, FewerCollectionIndexes1700000000030, KeySortNullsPostgres1700000000040, PydanticFloatText1700000000050, CollectionRunIdIndex1700000000060, CollectionChange1700000000070, CollectionRunColumns1700000000080, ReadModelTally1700000000090, VersionsByRunState1700000000100, CollectionRowJson1700000000110, CollectionRunTags1700000000120, VersionRunDeployment1700000000130, CollectionCreatedRuns1700000000140, TallyRunStatePerCall1700000000150, VersionDeploymentIndex1700000000160];
 
 // One arbitrary constant shared by every app and instance: whoever holds it runs
 // the migrations, the others wait and then find nothing left to do.

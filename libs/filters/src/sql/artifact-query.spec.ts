@@ -120,9 +120,8 @@ describe('cross-entity filters (§8)', () => {
     expect(versions({ flow_runs: {} }).text).toBe('EXISTS (SELECT 1 FROM flow_run fr WHERE fr.id = t.flow_run_id)');
     expect(versions({ task_runs: { flow_run_id: { is_null_: null } } }).text).toBe('EXISTS (SELECT 1 FROM task_run tr WHERE tr.id = t.task_run_id)');
     expect(versions({ flows: {} }).text).toBe('EXISTS (SELECT 1 FROM flow_run fr JOIN flow fl ON fl.id = fr.flow_id WHERE fr.id = t.flow_run_id)');
-    expect(versions({ deployments: {} }).text).toBe(
-      'EXISTS (SELECT 1 FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id WHERE fr.id = t.flow_run_id)',
-    );
+    // On the version's copy of its run's deployment (migration 130; NULL while the run is unknown), the deployment required to exist.
+    expect(versions({ deployments: {} }).text).toBe('t.run_deployment_id IN (SELECT d.id FROM deployment d)');
   });
 
   it('checks flow run, flow and deployment on the same run, the task run separately', () => {
@@ -212,8 +211,22 @@ describe("the collection's copies of its run's columns (migration 080)", () => {
     expect(latest({ deployments: {} }).text).toBe('t.run_deployment_id IN (SELECT d.id FROM deployment d)');
   });
 
-  it('are a collection\'s only: versions keep the run EXISTS', () => {
-    expect(versions({ deployments: { id: { any_: [U1] } } }).text).toContain('FROM flow_run fr JOIN deployment d');
+  it("on a version only its run's deployment (migration 130): any other run or flow filter keeps the run EXISTS", () => {
+    expect(versions({ deployments: { id: { any_: [U1] } } })).toEqual({
+      text: '(t.run_deployment_id = $1::uuid AND EXISTS (SELECT 1 FROM deployment x WHERE x.id = t.run_deployment_id))',
+      values: [U1],
+    });
+    expect(versions({ flow_runs: { deployment_id: { any_: [U1] } } })).toEqual({ text: 't.run_deployment_id = $1::uuid', values: [U1] });
+    expect(versions({ deployments: { name: { any_: ['d'] } } }).text).toBe('t.run_deployment_id IN (SELECT d.id FROM deployment d WHERE d.name = $1::text)');
+    for (const body of [
+      { flows: { id: { any_: [U1] } } },
+      { deployments: { id: { any_: [U1] } }, flows: {} },
+      { flow_runs: { state: { type: { any_: ['FAILED'] } } } },
+      { flow_runs: { deployment_id: { any_: [U1] }, tags: { all_: ['a'] } } },
+    ]) {
+      expect(versions(body).text).toContain('FROM flow_run fr');
+      expect(versions(body).text).not.toContain('run_flow_id');
+    }
   });
 });
 
@@ -349,8 +362,8 @@ describe('TaskRunFilter', () => {
 
 describe('FlowFilter and DeploymentFilter', () => {
   const FLOW = (c: string) => `EXISTS (SELECT 1 FROM flow_run fr JOIN flow fl ON fl.id = fr.flow_id WHERE fr.id = t.flow_run_id AND ${c})`;
-  const DEPLOYMENT = (c: string) =>
-    `EXISTS (SELECT 1 FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id WHERE fr.id = t.flow_run_id${c === 'TRUE' ? '' : ` AND ${c}`})`;
+  // A deployment filter alone is said on the version's copy of its run's deployment (migration 130).
+  const DEPLOYMENT = (c: string) => `t.run_deployment_id IN (SELECT d.id FROM deployment d${c === 'TRUE' ? '' : ` WHERE ${c}`})`;
 
   it('flows.deployment.is_null_ is about any deployment of the flow', () => {
     expect(versions({ flows: { deployment: { is_null_: true } } }).text).toBe(FLOW('NOT EXISTS (SELECT 1 FROM deployment fd WHERE fd.flow_id = fl.id)'));
@@ -479,35 +492,47 @@ describe("a page of a rare tag: from the copies' GIN index", () => {
   });
 });
 
-describe("a page of every version: the copy of its run's deployment (migration 130)", () => {
+describe("a page of every version: the copy of its run's deployment (migrations 130 and 160)", () => {
   const page = (body: object) => listStatement('artifact', listRequest(ReadArtifactsBody.parse(body), 200));
-  const DEPLOYMENT_RUN = 'EXISTS (SELECT 1 FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id WHERE fr.id = t.flow_run_id AND d.id = $1::uuid)';
+  const DEPLOYMENT_RUN = 'EXISTS (SELECT 1 FROM flow_run fr JOIN deployment d ON d.id = fr.deployment_id WHERE fr.id = t.flow_run_id AND d.id = $2::uuid)';
 
-  it.each([
-    [{ deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC' }, `(t.run_deployment_id = $1::uuid AND ${DEPLOYMENT_RUN.replace('$1', '$2')})`],
-    [{ flow_runs: { deployment_id: { any_: [U1] } } }, '(t.run_deployment_id = $1::uuid AND EXISTS (SELECT 1 FROM flow_run fr WHERE fr.id = t.flow_run_id AND fr.deployment_id = $2::uuid))'],
-  ])('is tested before the run EXISTS, which still decides, in any order: %j', (body, where) => {
-    const { text, values } = page(body);
-    expect(text).toContain(` FROM artifact t WHERE ${where} ORDER BY`);
-    expect(values.slice(0, 2)).toEqual([U1, U1]);
+  it('a deployment filter alone is said on the copy, read in one pass on a first page, ids first on a later one', () => {
+    const body = { deployments: { id: { any_: [U1] } }, sort: 'UPDATED_DESC' };
+    expect(page(body)).toMatchObject({ values: [U1, 200] });
+    expect(page(body).text).toMatch(
+      /^SELECT '\{"id":' .* FROM artifact t WHERE \(t\.run_deployment_id = \$1::uuid AND EXISTS \(SELECT 1 FROM deployment x WHERE x\.id = t\.run_deployment_id\)\) ORDER BY t\.updated DESC, t\.id DESC LIMIT \$2::bigint$/,
+    );
+    expect(page({ ...body, offset: 10 }).text).toContain('WHERE t.id = ANY(ARRAY(SELECT t.id FROM artifact t WHERE (t.run_deployment_id = $1::uuid AND EXISTS (SELECT 1 FROM deployment x ');
   });
 
-  it('a first page reads its rows in one pass, a later one picks its ids first', () => {
-    const body = { deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC' };
-    expect(page(body).text).toMatch(/^SELECT '\{"id":' .* FROM artifact t WHERE \(t\.run_deployment_id = .* ORDER BY t\.created DESC, t\.id DESC LIMIT \$3::bigint$/);
-    expect(page({ ...body, offset: 10 }).text).toContain('WHERE t.id = ANY(ARRAY(SELECT t.id FROM artifact t WHERE (t.run_deployment_id = $1::uuid AND ');
+  it("in CREATED_DESC order, one deployment's value is hidden from the planner, which then reads the deployment's index range", () => {
+    const hidden = '(t.run_deployment_id = (SELECT $1::uuid) AND EXISTS (SELECT 1 FROM deployment x WHERE x.id = t.run_deployment_id))';
+    expect(page({ deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC' }).text).toContain(` FROM artifact t WHERE ${hidden} ORDER BY t.created DESC, t.id DESC LIMIT $2::bigint`);
+    expect(page({ deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC', offset: 10 }).text).toContain(`(SELECT t.id FROM artifact t WHERE ${hidden} ORDER BY`);
+    expect(page({ flow_runs: { deployment_id: { any_: [U1] } }, sort: 'CREATED_DESC' }).text).toContain(' WHERE t.run_deployment_id = (SELECT $1::uuid) ORDER BY');
+    // Several deployments, another order, a count: the planner sees the values.
+    expect(page({ deployments: { id: { any_: [U1, U1] } }, sort: 'CREATED_DESC' }).text).toContain('t.run_deployment_id = ANY($1::uuid[])');
+    expect(page({ deployments: { id: { any_: [U1] } } }).text).toContain('t.run_deployment_id = $1::uuid');
+    expect(countStatement('artifact', CountArtifactsBody.parse({ deployments: { id: { any_: [U1] } } })).text).toContain('t.run_deployment_id = $1::uuid');
+  });
+
+  it('with a flow filter beside it, the copy is tested before the run EXISTS, which still decides', () => {
+    const { text, values } = page({ deployments: { id: { any_: [U1] } }, flows: { name: { any_: ['f'] } } });
+    expect(text).toContain(` FROM artifact t WHERE (t.run_deployment_id = $1::uuid AND ${DEPLOYMENT_RUN.replace('JOIN deployment d', 'JOIN flow fl ON fl.id = fr.flow_id JOIN deployment d').replace('AND d.id = $2::uuid', 'AND fl.name = $2::text AND d.id = $3::uuid')}) ORDER BY`);
+    expect(values.slice(0, 3)).toEqual([U1, 'f', U1]);
   });
 
   it.each([
-    { deployments: { operator: 'or_', id: { any_: [U1] }, name: { any_: ['d'] } } },
-    { deployments: { name: { any_: ['d'] } } },
     { flows: { id: { any_: [U1] } } },
     { flow_runs: { state: { type: { any_: ['FAILED'] } } } },
+    { deployments: { operator: 'or_', id: { any_: [U1] } }, flows: { operator: 'or_', id: { any_: [U1] } } },
   ])('not for what the copy does not say: %j', (body) => {
     expect(page(body).text).not.toContain('run_deployment_id');
   });
 
-  it('nor in a count, which reads every match', () => {
-    expect(countStatement('artifact', CountArtifactsBody.parse({ deployments: { id: { any_: [U1] } } })).text).not.toContain('run_deployment_id');
+  it('a count of a deployment reads the copy too', () => {
+    expect(countStatement('artifact', CountArtifactsBody.parse({ deployments: { id: { any_: [U1] } } })).text).toBe(
+      'SELECT count(*)::text FROM artifact t WHERE (t.run_deployment_id = $1::uuid AND EXISTS (SELECT 1 FROM deployment x WHERE x.id = t.run_deployment_id))',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import type { ArtifactCollectionFilter, ArtifactFilter } from '../schemas/artifact-filters';
 import type { ArtifactSort, RelatedFilters } from '../schemas/bodies';
 import { artifactCollectionFilter, artifactFilter } from './artifact-filters';
-import { asSqlFilter, Criteria, SqlParams } from './params';
+import { asSqlFilter, Criteria, List, SqlParams, storable } from './params';
 import { deploymentFilter, flowFilter, flowRunFilter, taskRunFilter } from './run-filters';
 
 /** `artifact` (E4/E5, every version) or `artifact_collection` (E1/E2, the latest version of each key). */
@@ -22,7 +22,17 @@ export function artifactWhere<T extends ArtifactTable>(
   filters: ArtifactQueryFilters<T>,
   p: SqlParams,
   t: string,
-  options: { page?: boolean } = {},
+  options: {
+    page?: boolean;
+    /**
+     * A page of versions in CREATED_DESC order: one deployment said on the versions' copy is
+     * compared with a sub-select, whose value the planner does not see, so it reads the
+     * deployment's range of migration 160's index, in page order, whatever its share. Seeing
+     * the value, it priced that range's scattered heap rows above a walk of the created index
+     * for a deployment owning 1/5 of the runs, and walked 1,000 versions for 200 (issue #18).
+     */
+    deploymentOrder?: boolean;
+  } = {},
 ): string {
   const conditions: string[] = [];
   if (filters.artifacts) {
@@ -33,16 +43,16 @@ export function artifactWhere<T extends ArtifactTable>(
     );
   }
   const { flow_runs, flows, deployments, task_runs } = filters;
-  const copies = table === 'artifact_collection' ? runCopyConditions(filters, p, t) : undefined;
+  const copies = runCopyConditions(table, filters, p, t, options.deploymentOrder);
   if (copies) conditions.push(...copies);
   // A page (not a count, nor a live view, which read every match). Of the latest
   // versions in id order (another order's index does not hold the run columns): the
   // run columns' (column, id) index gives the rows in page order, and the EXISTS is
   // checked per row (OFFSET 0 keeps it a subplan: as a join, a generic plan drove it
   // from the runs and intersected each run's rows with the whole index range). Of
-  // every version in any order: the copy of the run's deployment is tested first, so
-  // only the matching versions look up their run (there is no index on the copy: a
-  // deployment owning few versions is still best found from its runs, by the join).
+  // every version in any order, where the run filters are not said on the copy alone
+  // (a flow filter beside the deployment's): the copy of the run's deployment is tested
+  // first, so only the matching versions look up their run.
   const implied = !copies && options.page ? impliedRunConditions(table, filters, p, t) : [];
   conditions.push(...implied);
   if (!copies && (flow_runs || flows || deployments)) {
@@ -71,13 +81,17 @@ export function artifactWhere<T extends ArtifactTable>(
 const only = (f: object, keys: readonly string[]) => Object.entries(f).every(([k, v]) => v == null || keys.includes(k));
 
 /**
- * The run EXISTS said on the collection's copies of its run's flow, deployment, state
- * type and tags and of its flow's tags (migrations 1700000000080 and 120), when the
- * filters ask of the run only its deployment_id among given ones, its state type among
- * given ones or its tags, of its deployment or flow only their id among given ones
- * (or anything, from their own table), of its flow only its tags (the common filters:
- * the UI's deployment and flow pages, a state filter, a run's or a flow's tags);
- * undefined otherwise. The ingest keeps the copies equal to the run's and the flow's
+ * The run EXISTS said on the row's copies of its run's columns, when the filters ask of
+ * them only what the copies hold; undefined otherwise. The collection copies its run's
+ * flow, deployment, state type and tags and its flow's tags (migrations 1700000000080
+ * and 120): said on them when the filters ask of the run only its deployment_id among
+ * given ones, its state type among given ones or its tags, of its deployment or flow only
+ * their id among given ones (or anything, from their own table), of its flow only its
+ * tags (the common filters: the UI's deployment and flow pages, a state filter, a run's
+ * or a flow's tags). A version copies its run's deployment alone (130): said on it when
+ * the filters ask of the run only its deployment_id among given ones, and of its
+ * deployment anything, with no flow filter (the UI's deployment page of versions).
+ * The ingest keeps the copies equal to the run's and the flow's
  * columns in the transaction that writes either, NULL while the run (or the flow) is
  * unknown, so a copy equal to a value says the run exists and has that value; a run's
  * tags are never NULL, so `run_tags IS NOT NULL` says the run exists, `run_flow_tags
@@ -86,33 +100,40 @@ const only = (f: object, keys: readonly string[]) => Object.entries(f).every(([k
  * joins it. The planner then sees from the copies' statistics how many rows a value
  * owns, and counts or pages from one index instead of per run (issue #18: 1/2 of the
  * runs cost 490 ms to count that way at 1M versions; a page of a tag half the runs
- * carry read 400 runs).
+ * carry read 400 runs; a versions page of a deployment owning 1/5 of the runs walked
+ * 1,000 versions in created order for 200, and reads 200 from migration 160's index).
  */
-function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>, p: SqlParams, t: string): string[] | undefined {
+function runCopyConditions(table: ArtifactTable, filters: ArtifactQueryFilters<ArtifactTable>, p: SqlParams, t: string, deploymentOrder = false): string[] | undefined {
   const { flow_runs: fr, flows, deployments } = filters;
   if (!fr && !flows && !deployments) return undefined;
+  if (table === 'artifact' && (flows || (fr && !(only(fr, ['operator', 'deployment_id']) && runCopiesHold(fr))))) return undefined;
   if (fr && !runCopiesHold(fr)) return undefined;
   const c = new Criteria(p);
+  const deploymentAny = (criteria: Criteria, list: List) => {
+    const one = list?.filter(storable);
+    if (!deploymentOrder || one?.length !== 1) return criteria.any(`${t}.run_deployment_id`, list, 'uuid');
+    return criteria.push(`${t}.run_deployment_id = (SELECT ${p.add(one[0], 'uuid')})`);
+  };
   // Each with the copy of its id and, for the flow, the copy of its tags.
-  for (const [f, column, tagsColumn, table, alias, filter] of [
+  for (const [f, column, tagsColumn, related, alias, filter] of [
     [deployments, 'run_deployment_id', undefined, 'deployment', 'd', () => deploymentFilter(deployments!, p)],
     [flows, 'run_flow_id', 'run_flow_tags', 'flow', 'fl', () => flowFilter(flows!, p)],
   ] as const) {
     if (!f) continue;
     if (only(f, ['operator', 'id']) && f.id && only(f.id, ['any_']) && f.id.any_ != null) {
-      c.any(`${t}.${column}`, f.id.any_, 'uuid').push(`EXISTS (SELECT 1 FROM ${table} x WHERE x.id = ${t}.${column})`);
+      (column === 'run_deployment_id' ? deploymentAny(c, f.id.any_) : c.any(`${t}.${column}`, f.id.any_, 'uuid')).push(`EXISTS (SELECT 1 FROM ${related} x WHERE x.id = ${t}.${column})`);
     } else if (tagsColumn && f.tags && only(f, ['operator', 'tags'])) {
       c.push(`${t}.${tagsColumn} IS NOT NULL`).push(asSqlFilter(new Criteria(p).tags(`${t}.${tagsColumn}`, f.tags).out, f.tags.operator));
     } else {
       // Any other filter of the deployment or flow: the copy is one of the rows it matches.
       const own = filter();
-      c.push(`${t}.${column} IN (SELECT ${alias}.id FROM ${table} ${alias}${own === 'TRUE' ? '' : ` WHERE ${own}`})`);
+      c.push(`${t}.${column} IN (SELECT ${alias}.id FROM ${related} ${alias}${own === 'TRUE' ? '' : ` WHERE ${own}`})`);
     }
   }
   if (fr) {
     // As flowRunFilter says them, on the copies: each member's conditions joined by its own operator, the members by the run filter's.
     const members: string[] = [];
-    if (fr.deployment_id) members.push(asSqlFilter(new Criteria(p).any(`${t}.run_deployment_id`, fr.deployment_id.any_, 'uuid').out, fr.deployment_id.operator));
+    if (fr.deployment_id) members.push(asSqlFilter(deploymentAny(new Criteria(p), fr.deployment_id.any_).out, fr.deployment_id.operator));
     if (fr.state) members.push(asSqlFilter(new Criteria(p).any(`${t}.run_state_type`, fr.state.type!.any_, 'text').out));
     if (fr.tags) {
       c.push(`${t}.run_tags IS NOT NULL`);
@@ -131,7 +152,7 @@ function runCopyConditions(filters: ArtifactQueryFilters<'artifact_collection'>,
  */
 export function runFiltersOnCopies(table: ArtifactTable, filters: ArtifactQueryFilters<ArtifactTable>): boolean {
   if (table !== 'artifact_collection') return false;
-  const copies = runCopyConditions(filters, new SqlParams(), 't');
+  const copies = runCopyConditions(table, filters, new SqlParams(), 't');
   return copies !== undefined && copies.every((condition) => !condition.includes('SELECT'));
 }
 
@@ -170,7 +191,7 @@ export interface TagStatistics {
  * the filter requires no such tag or its copy has no statistics.
  */
 export function requiredTagShare(filters: ArtifactQueryFilters<'artifact_collection'>, statistics: TagStatistics): number | undefined {
-  if (!runCopyConditions(filters, new SqlParams(), 't')) return undefined;
+  if (!runCopyConditions('artifact_collection', filters, new SqlParams(), 't')) return undefined;
   let smallest: number | undefined;
   for (const [copy, f] of [
     ['run_flow_tags', filters.flows],

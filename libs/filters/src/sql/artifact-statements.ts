@@ -66,7 +66,10 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   const p = new SqlParams();
   // In id order, a deployment, flow or state filter reads its page of the latest versions from the run
   // columns' index; a page of every version tests the copy of its run's deployment first (artifact-query.ts).
-  const where = artifactWhere(table, request.filters, p, 't', { page: table === 'artifact' || request.sort === 'ID_DESC' });
+  const where = artifactWhere(table, request.filters, p, 't', {
+    page: table === 'artifact' || request.sort === 'ID_DESC',
+    deploymentOrder: table === 'artifact' && request.sort === 'CREATED_DESC',
+  });
   const limit = p.add(request.limit, 'bigint');
   const json = JSON_OF[table]('t');
   // A page of the latest versions of a tag on few rows reads them all from the copies' GIN index and

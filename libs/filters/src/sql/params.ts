@@ -47,7 +47,7 @@ export function asSqlFilter(conditions: string[], operator: Operator = 'and_'): 
   return `(${conditions.join(operator === 'or_' ? ' OR ' : ' AND ')})`;
 }
 
-type List = readonly string[] | null | undefined;
+export type List = readonly string[] | null | undefined;
 
 /**
  * PostgreSQL text cannot hold U+0000, so no stored value equals or contains a
