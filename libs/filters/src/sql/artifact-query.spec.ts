@@ -510,7 +510,10 @@ describe("a page of every version: the copy of its run's deployment (migrations 
     expect(page({ deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC' }).text).toContain(` FROM artifact t WHERE ${hidden} ORDER BY t.created DESC, t.id DESC LIMIT $2::bigint`);
     expect(page({ deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC', offset: 10 }).text).toContain(`(SELECT t.id FROM artifact t WHERE ${hidden} ORDER BY`);
     expect(page({ flow_runs: { deployment_id: { any_: [U1] } }, sort: 'CREATED_DESC' }).text).toContain(' WHERE t.run_deployment_id = (SELECT $1::uuid) ORDER BY');
-    // Several deployments, another order, a count: the planner sees the values.
+    // Several deployments, another order, a count, another filter beside it: the planner sees the values.
+    for (const beside of [{ artifacts: { key: { like_: 'abc' } } }, { task_runs: {} }]) {
+      expect(page({ ...beside, deployments: { id: { any_: [U1] } }, sort: 'CREATED_DESC' }).text).toMatch(/t\.run_deployment_id = \$\d::uuid AND EXISTS/);
+    }
     expect(page({ deployments: { id: { any_: [U1, U1] } }, sort: 'CREATED_DESC' }).text).toContain('t.run_deployment_id = ANY($1::uuid[])');
     expect(page({ deployments: { id: { any_: [U1] } } }).text).toContain('t.run_deployment_id = $1::uuid');
     expect(countStatement('artifact', CountArtifactsBody.parse({ deployments: { id: { any_: [U1] } } })).text).toContain('t.run_deployment_id = $1::uuid');

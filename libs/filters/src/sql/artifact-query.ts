@@ -25,11 +25,14 @@ export function artifactWhere<T extends ArtifactTable>(
   options: {
     page?: boolean;
     /**
-     * A page of versions in CREATED_DESC order: one deployment said on the versions' copy is
-     * compared with a sub-select, whose value the planner does not see, so it reads the
-     * deployment's range of migration 160's index, in page order, whatever its share. Seeing
-     * the value, it priced that range's scattered heap rows above a walk of the created index
-     * for a deployment owning 1/5 of the runs, and walked 1,000 versions for 200 (issue #18).
+     * A page of versions in CREATED_DESC order filtered on their run's deployment alone: one
+     * deployment said on the versions' copy is compared with a sub-select, whose value the
+     * planner does not see, so it reads the deployment's range of migration 160's index, in
+     * page order, whatever its share. Seeing the value, it priced that range's scattered heap
+     * rows above a walk of the created index for a deployment owning 1/5 of the runs, and
+     * walked 1,000 versions for 200 (issue #18). Not beside a filter of the version's own
+     * columns or its task run: believing the range small, the planner could walk it all
+     * rather than read that filter's index.
      */
     deploymentOrder?: boolean;
   } = {},

@@ -68,7 +68,7 @@ export function listStatement<T extends ArtifactTable>(table: T, request: ListRe
   // columns' index; a page of every version tests the copy of its run's deployment first (artifact-query.ts).
   const where = artifactWhere(table, request.filters, p, 't', {
     page: table === 'artifact' || request.sort === 'ID_DESC',
-    deploymentOrder: table === 'artifact' && request.sort === 'CREATED_DESC',
+    deploymentOrder: table === 'artifact' && request.sort === 'CREATED_DESC' && !request.filters.artifacts && !request.filters.task_runs,
   });
   const limit = p.add(request.limit, 'bigint');
   const json = JSON_OF[table]('t');
