@@ -109,13 +109,15 @@ const only = (f: object, keys: readonly string[]) => Object.entries(f).every(([k
 function runCopyConditions(table: ArtifactTable, filters: ArtifactQueryFilters<ArtifactTable>, p: SqlParams, t: string, deploymentOrder = false): string[] | undefined {
   const { flow_runs: fr, flows, deployments } = filters;
   if (!fr && !flows && !deployments) return undefined;
-  if (table === 'artifact' && (flows || (fr && !(only(fr, ['operator', 'deployment_id']) && runCopiesHold(fr))))) return undefined;
+  // A version copies its run's deployment alone.
+  if (table === 'artifact' && (flows || (fr && !only(fr, ['operator', 'deployment_id'])))) return undefined;
   if (fr && !runCopiesHold(fr)) return undefined;
   const c = new Criteria(p);
-  const deploymentAny = (criteria: Criteria, list: List) => {
+  // A copy's id among given ones; one, in a sub-select, with `deploymentOrder` (artifactWhere: a versions page, whose only copy is the deployment's).
+  const copyAny = (criteria: Criteria, column: string, list: List) => {
     const one = list?.filter(storable);
-    if (!deploymentOrder || one?.length !== 1) return criteria.any(`${t}.run_deployment_id`, list, 'uuid');
-    return criteria.push(`${t}.run_deployment_id = (SELECT ${p.add(one[0], 'uuid')})`);
+    if (!deploymentOrder || one?.length !== 1) return criteria.any(`${t}.${column}`, list, 'uuid');
+    return criteria.push(`${t}.${column} = (SELECT ${p.add(one[0], 'uuid')})`);
   };
   // Each with the copy of its id and, for the flow, the copy of its tags.
   for (const [f, column, tagsColumn, related, alias, filter] of [
@@ -124,7 +126,7 @@ function runCopyConditions(table: ArtifactTable, filters: ArtifactQueryFilters<A
   ] as const) {
     if (!f) continue;
     if (only(f, ['operator', 'id']) && f.id && only(f.id, ['any_']) && f.id.any_ != null) {
-      (column === 'run_deployment_id' ? deploymentAny(c, f.id.any_) : c.any(`${t}.${column}`, f.id.any_, 'uuid')).push(`EXISTS (SELECT 1 FROM ${related} x WHERE x.id = ${t}.${column})`);
+      copyAny(c, column, f.id.any_).push(`EXISTS (SELECT 1 FROM ${related} x WHERE x.id = ${t}.${column})`);
     } else if (tagsColumn && f.tags && only(f, ['operator', 'tags'])) {
       c.push(`${t}.${tagsColumn} IS NOT NULL`).push(asSqlFilter(new Criteria(p).tags(`${t}.${tagsColumn}`, f.tags).out, f.tags.operator));
     } else {
@@ -136,7 +138,7 @@ function runCopyConditions(table: ArtifactTable, filters: ArtifactQueryFilters<A
   if (fr) {
     // As flowRunFilter says them, on the copies: each member's conditions joined by its own operator, the members by the run filter's.
     const members: string[] = [];
-    if (fr.deployment_id) members.push(asSqlFilter(deploymentAny(new Criteria(p), fr.deployment_id.any_).out, fr.deployment_id.operator));
+    if (fr.deployment_id) members.push(asSqlFilter(copyAny(new Criteria(p), 'run_deployment_id', fr.deployment_id.any_).out, fr.deployment_id.operator));
     if (fr.state) members.push(asSqlFilter(new Criteria(p).any(`${t}.run_state_type`, fr.state.type!.any_, 'text').out));
     if (fr.tags) {
       c.push(`${t}.run_tags IS NOT NULL`);
