@@ -1,3 +1,4 @@
+import { whileTopicsSettle } from '@app/contracts';
 import { report } from './support/report';
 import { sized } from './support/scale';
 import { Workload } from './support/workload';
@@ -29,7 +30,10 @@ describe('reliability: leader broker killed on the cluster', () => {
     await world.topicsReady();
     const metadata = await admin.fetchTopicMetadata({ topics: [world.topics.artifacts, world.topics.runs] });
     for (const topic of metadata.topics) expect(topic.partitions.map((p) => p.replicas.length)).toEqual(Array(6).fill(3));
-    const configs = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: world.topics.artifacts, configNames: ['min.insync.replicas'] }] });
+    // A broker may not know the new topic yet (UNKNOWN_TOPIC_OR_PARTITION): asked again while the cluster settles.
+    const configs = await whileTopicsSettle(() =>
+      admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: world.topics.artifacts, configNames: ['min.insync.replicas'] }] }),
+    );
     expect(configs.resources[0]?.configEntries[0]?.configValue).toBe('2');
 
     const load = new Load(world, new Workload(14), 600, EVENTS);
